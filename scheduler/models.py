@@ -1,0 +1,456 @@
+"""The records a practice keeps, as SQLAlchemy 2.0 typed models.
+
+Conventions:
+- Local times of day (visiting hours, shifts, treatment start times) are ``Time`` columns and
+  mean wall-clock time in the practice's zone; recurring rules are wall-clock too.
+- Instants (when something happened, a planned arrival) are aware datetimes stored in UTC by
+  :class:`UTCDateTime`; naive datetimes are refused rather than guessed.
+- Weekdays are 0 = Monday ... 6 = Sunday, as ``date.weekday()``.
+- Enumerations are stored by their value (readable in the database, stable across renames of
+  the Python names).
+- A "series" with no rule is a one-off appointment on its first date: one table, one code path
+  for the calendar, instead of two tables that must be kept alike.
+
+Validation of what users type lives in :mod:`scheduler.validation`; these classes only hold.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime, stored as UTC; read back as an aware UTC datetime on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite keeps no offset
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        enum.Enum: Enum(
+            enum.Enum,
+            native_enum=False,
+            values_callable=lambda members: [m.value for m in members],
+            length=32,
+            validate_strings=True,
+        ),
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+        list[list[str]]: JSON(),
+    }
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    THERAPIST = "therapist"
+
+
+class FacilityKind(enum.StrEnum):
+    HOSPITAL = "hospital"
+    NURSING_HOME = "nursing_home"
+    DIALYSIS = "dialysis"
+    CANCER_CENTER = "cancer_center"
+    ASSISTED_LIVING = "assisted_living"
+    HOSPICE = "hospice"
+    PRIVATE_HOME = "private_home"
+
+
+class CoordinateSource(enum.StrEnum):
+    MANUAL = "manual"  # typed by a person: always wins over geocoding
+    GEOCODED = "geocoded"
+    DEMO = "demo"
+
+
+class TreatmentPolicy(enum.StrEnum):
+    AVOID = "avoid"  # no visit may overlap the treatment or its buffers
+    DURING = "during"  # a visit that asks for it must lie inside the treatment
+
+
+class ExceptionAction(enum.StrEnum):
+    CANCEL = "cancel"
+    MOVE = "move"  # another date and/or a fixed start time
+    RESIZE = "resize"  # another length
+
+
+class PlanStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+class StopState(enum.StrEnum):
+    PLANNED = "planned"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class OutboxState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    MISSED = "missed"  # the worker was down past the cut-off; nothing stale was sent
+    REVIEW = "review"  # a crash mid-send left it unclear whether the message went out
+
+
+# ---------------------------------------------------------------------------------------------
+# People and places
+
+
+class Therapist(Base):
+    """A therapist, who is also a user of the app."""
+
+    __tablename__ = "therapists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[Role] = mapped_column(default=Role.THERAPIST)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Bumped on logout-everywhere, password change and deactivation: sessions carry it, so a
+    # copied cookie stops working the moment it changes.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    home_address: Mapped[str] = mapped_column(String(255), default="")
+    home_lat: Mapped[float] = mapped_column(Float)
+    home_lon: Mapped[float] = mapped_column(Float)
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    break_start: Mapped[time | None] = mapped_column(Time)  # lunch may start from ...
+    break_end: Mapped[time | None] = mapped_column(Time)  # ... and must end by
+    break_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    max_visits_per_day: Mapped[int | None] = mapped_column(Integer)
+    max_hands_on_minutes: Mapped[int | None] = mapped_column(Integer)
+    email_time: Mapped[time | None] = mapped_column(Time)  # None: the practice default
+    email_weekdays: Mapped[list[str]] = mapped_column(default=list)  # ["MO", ...]; [] = shift days
+
+    shifts: Mapped[list[Shift]] = relationship(
+        back_populates="therapist", cascade="all, delete-orphan", order_by="Shift.weekday"
+    )
+
+
+class Shift(Base):
+    """A therapist's working hours on one weekday (several rows allow a split shift)."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    start: Mapped[time] = mapped_column(Time)
+    end: Mapped[time] = mapped_column(Time)
+
+    therapist: Mapped[Therapist] = relationship(back_populates="shifts")
+
+
+class Facility(Base):
+    __tablename__ = "facilities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[FacilityKind]
+    address: Mapped[str] = mapped_column(String(255))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    coordinate_source: Mapped[CoordinateSource | None]
+    # Parking, badge and check-in, paid once when arriving from another place.
+    overhead_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    parking_notes: Mapped[str] = mapped_column(Text, default="")
+    infection_control: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    hours: Mapped[list[VisitingHours]] = relationship(
+        back_populates="facility", cascade="all, delete-orphan", order_by="VisitingHours.weekday"
+    )
+    clients: Mapped[list[Client]] = relationship(back_populates="facility")
+
+
+class VisitingHours(Base):
+    """When visitors are let in on one weekday. A weekday with no row is closed to visits."""
+
+    __tablename__ = "visiting_hours"
+    __table_args__ = (CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    open: Mapped[time] = mapped_column(Time)
+    close: Mapped[time] = mapped_column(Time)
+
+    facility: Mapped[Facility] = relationship(back_populates="hours")
+
+
+class Client(Base):
+    """A patient. Names, diagnosis and notes are patient data: never in logs, URLs or subjects."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"))
+    room: Mapped[str] = mapped_column(String(40), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Structured flags (see scheduler.precautions) and free text for the rest.
+    precaution_flags: Mapped[list[str]] = mapped_column(default=list)
+    precaution_notes: Mapped[str] = mapped_column(Text, default="")
+    diagnosis: Mapped[str] = mapped_column(Text, default="")
+    care_contact: Mapped[str] = mapped_column(String(255), default="")
+    primary_therapist_id: Mapped[int | None] = mapped_column(ForeignKey("therapists.id"))
+
+    facility: Mapped[Facility] = relationship(back_populates="clients")
+    treatments: Mapped[list[Treatment]] = relationship(
+        back_populates="client", cascade="all, delete-orphan"
+    )
+
+    @property
+    def initials(self) -> str:
+        return f"{self.first_name[:1]}{self.last_name[:1]}".upper()
+
+
+class Treatment(Base):
+    """A client's recurring treatment, e.g. dialysis MO/WE/FR 06:00 for 240 minutes."""
+
+    __tablename__ = "treatments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))  # dialysis, radiation, chemotherapy, ...
+    label: Mapped[str] = mapped_column(String(120), default="")
+    # Where it happens, when not at the client's own facility (radiation across town).
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    rule: Mapped[str] = mapped_column(String(255))  # RFC 5545 RRULE, without DTSTART
+    first_date: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    policy: Mapped[TreatmentPolicy] = mapped_column(default=TreatmentPolicy.AVOID)
+
+    client: Mapped[Client] = relationship(back_populates="treatments")
+    facility: Mapped[Facility | None] = relationship()
+
+
+class AppointmentSeries(Base):
+    """Recurring visits to one client; with no rule, a single (one-off) appointment."""
+
+    __tablename__ = "appointment_series"
+    __table_args__ = (CheckConstraint("priority BETWEEN 0 AND 100", name="priority"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    # A fixed therapist, or None: any therapist with every skill in required_skills.
+    therapist_id: Mapped[int | None] = mapped_column(ForeignKey("therapists.id"))
+    required_skills: Mapped[list[str]] = mapped_column(default=list)
+    rule: Mapped[str | None] = mapped_column(String(255))  # RFC 5545 RRULE; None = one-off
+    first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date | None] = mapped_column(Date)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    # Local [["HH:MM", "HH:MM"], ...] the visit should lie within; [] = any time allowed.
+    preferred_windows: Mapped[list[list[str]]] = mapped_column(default=list)
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    # The visit must lie inside this treatment (chair-side during dialysis).
+    during_treatment_id: Mapped[int | None] = mapped_column(ForeignKey("treatments.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    client: Mapped[Client] = relationship()
+    therapist: Mapped[Therapist | None] = relationship()
+    during_treatment: Mapped[Treatment | None] = relationship()
+    exceptions: Mapped[list[SeriesException]] = relationship(
+        back_populates="series", cascade="all, delete-orphan"
+    )
+
+
+class SeriesException(Base):
+    """A change to one occurrence of a series: cancelled, moved, or of another length."""
+
+    __tablename__ = "series_exceptions"
+    __table_args__ = (UniqueConstraint("series_id", "original_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("appointment_series.id", ondelete="CASCADE")
+    )
+    original_date: Mapped[date] = mapped_column(Date)
+    action: Mapped[ExceptionAction]
+    new_date: Mapped[date | None] = mapped_column(Date)
+    new_start_time: Mapped[time | None] = mapped_column(Time)  # a fixed start for that day
+    new_duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+
+    series: Mapped[AppointmentSeries] = relationship(back_populates="exceptions")
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans, e-mail, audit
+
+
+class DayPlan(Base):
+    """One version of one therapist's day; planning again adds a version."""
+
+    __tablename__ = "day_plans"
+    __table_args__ = (UniqueConstraint("therapist_id", "day", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id"))
+    day: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[PlanStatus] = mapped_column(default=PlanStatus.DRAFT)
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    leave_home_at: Mapped[datetime | None]
+    back_home_at: Mapped[datetime | None]
+    break_start_at: Mapped[datetime | None]
+    break_end_at: Mapped[datetime | None]
+    total_drive_minutes: Mapped[float] = mapped_column(Float, default=0.0)
+    total_drive_km: Mapped[float] = mapped_column(Float, default=0.0)
+    # [{"series_id": .., "date": "YYYY-MM-DD", "reason": ".."}]: visits left out, in words.
+    unplaced: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    solver: Mapped[dict[str, Any]] = mapped_column(default=dict)  # figures: time, cost, proof
+    # Re-planning from "now": when, and from where.
+    replanned_at: Mapped[datetime | None]
+
+    therapist: Mapped[Therapist] = relationship()
+    stops: Mapped[list[PlanStop]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanStop.position"
+    )
+
+
+class PlanStop(Base):
+    __tablename__ = "plan_stops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("day_plans.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    series_id: Mapped[int] = mapped_column(ForeignKey("appointment_series.id"))
+    occurrence_date: Mapped[date] = mapped_column(Date)  # the series date it fulfils
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"))
+    arrive_at: Mapped[datetime]
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    drive_minutes: Mapped[float] = mapped_column(Float, default=0.0)  # the leg that leads here
+    drive_km: Mapped[float] = mapped_column(Float, default=0.0)
+    overhead_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[StopState] = mapped_column(default=StopState.PLANNED)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why the window is what it is ("after dialysis + 60 min"), for the page and e-mail.
+    window_note: Mapped[str] = mapped_column(Text, default="")
+
+    plan: Mapped[DayPlan] = relationship(back_populates="stops")
+    series: Mapped[AppointmentSeries] = relationship()
+    client: Mapped[Client] = relationship()
+    facility: Mapped[Facility] = relationship()
+
+
+class OutboxMessage(Base):
+    """One e-mail, claimed before any SMTP traffic so that it goes out exactly once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("therapist_id", "day", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(40))  # "itinerary"
+    state: Mapped[OutboxState] = mapped_column(default=OutboxState.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str] = mapped_column(String(120), default="")
+    claimed_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str] = mapped_column(String(255), default="")
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")  # never patient data
+    possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Who read or changed which patient record, and when. Never the record's content."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("therapists.id"))
+    actor_label: Mapped[str] = mapped_column(String(120), default="")  # "cli", "worker", ...
+    action: Mapped[str] = mapped_column(String(20))  # read, create, update, delete
+    entity: Mapped[str] = mapped_column(String(40))  # client, treatment, series, ...
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(String(255), default="")  # field names, not values
+
+
+class GeocodeResult(Base):
+    """A geocoder answer kept so that each address is looked up once."""
+
+    __tablename__ = "geocode_cache"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(255), unique=True)
+    lat: Mapped[float | None] = mapped_column(Float)  # None: the service found no match
+    lon: Mapped[float | None] = mapped_column(Float)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    looked_up_at: Mapped[datetime]
+
+
+class PracticeMeta(Base):
+    """Key/value facts about this database, e.g. that it holds the demo practice."""
+
+    __tablename__ = "practice_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
