@@ -1,0 +1,126 @@
+"""The `rounds` command line: the domain's commands. (`web.cli` adds `serve` and is the entry.)
+
+Each command opens a :class:`~scheduler.runtime.Runtime` from the settings, does one unit of
+work, and reports errors as one line naming the problem, exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Any
+
+import click
+
+from scheduler import migrate
+from scheduler.runtime import Runtime, open_runtime
+from scheduler.settings import SettingsError, load_settings
+from scheduler.validation import ValidationError
+
+EXIT_USAGE = 2
+
+
+class RoundsGroup(click.Group):
+    """Turns the domain's expected errors into one clear line and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (SettingsError, ValidationError) as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+@click.group(cls=RoundsGroup)
+@click.option("--instance", "instance_path", envvar="ROUNDS_INSTANCE_PATH",
+              help="Instance folder (database, outbox, rounds.toml). Default: ./instance")
+@click.pass_context
+def cli(ctx: click.Context, instance_path: str | None) -> None:
+    """Rounds: visit scheduling and day routes for medical and oncology massage therapists."""
+    ctx.ensure_object(dict)
+    ctx.obj["instance_path"] = instance_path
+
+
+def runtime_from(ctx: click.Context) -> Runtime:
+    """The command's runtime, opened once and closed when the command ends."""
+    if "runtime" not in ctx.obj:
+        settings = load_settings(instance_path=ctx.obj.get("instance_path"))
+        ctx.obj["runtime"] = open_runtime(settings)
+        ctx.call_on_close(ctx.obj["runtime"].close)
+    return ctx.obj["runtime"]
+
+
+def require_current_schema(runtime: Runtime) -> None:
+    if not migrate.is_up_to_date(runtime.engine):
+        raise click.ClickException(
+            "the database schema is not up to date; run `rounds db upgrade` first"
+        )
+
+
+def parse_day(value: str, field: str = "--date") -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint=field) from None
+
+
+def echo_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+# --- rounds db -------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Create or migrate the database schema (Alembic)."""
+    runtime = runtime_from(ctx)
+    url = runtime.engine.url.render_as_string(hide_password=True)
+    click.echo(f"Migrating {url} to {revision} ...")
+    migrate.upgrade(runtime.engine, revision)
+    click.echo(f"Schema at revision {migrate.current_revision(runtime.engine)}.")
+
+
+# --- rounds demo -----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--reset", is_flag=True, help="Delete a practice that is not the demo first.")
+@click.option("--anchor", help="Monday the demo's eight weeks start on (default: this week's).")
+@click.pass_context
+def demo(ctx: click.Context, reset: bool, anchor: str | None) -> None:
+    """Load the Kansas City demo practice (password for every demo user: rounds-demo)."""
+    from scheduler.clock import utcnow
+    from scheduler.demo.loader import DEMO_PASSWORD, DemoRefused, anchor_monday, load_demo
+
+    runtime = runtime_from(ctx)
+    require_current_schema(runtime)
+    today = utcnow().astimezone(runtime.settings.zone).date()
+    monday = anchor_monday(parse_day(anchor, "--anchor") if anchor else today)
+    try:
+        with runtime.session() as session:
+            summary = load_demo(session, anchor=monday, reset=reset)
+    except DemoRefused as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Loaded the demo practice for the eight weeks from {summary.anchor}: "
+        f"{summary.facilities} facilities, {summary.therapists} therapists, "
+        f"{summary.clients} clients, {summary.treatments} treatments, {summary.series} series. "
+        f"Every demo user's password is {DEMO_PASSWORD!r}."
+    )
+
+
+def register_optional_commands(group: click.Group) -> None:
+    """Commands that live in their own modules (kept out of this file to keep it short)."""
+    from scheduler.cli_solve import solve_command
+
+    group.add_command(solve_command, "solve")

@@ -1,0 +1,1 @@
+"""The Kansas City demo practice: a data file and its loader."""
