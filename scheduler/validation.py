@@ -170,7 +170,8 @@ def parse_weekly_hours(field: str, raw: Any) -> list[tuple[int, time, time]]:
 def check_coordinates(problems: Problems, lat_field: str, lat: float | None, lon_field: str,
                       lon: float | None) -> None:
     if lat is not None:
-        problems.check(-90 <= lat <= 90, lat_field, f"latitude must be between -90 and 90, got {lat}")
+        problems.check(-90 <= lat <= 90, lat_field,
+                       f"latitude must be between -90 and 90, got {lat}")
     if lon is not None:
         problems.check(-180 <= lon <= 180, lon_field,
                        f"longitude must be between -180 and 180, got {lon}")
@@ -178,7 +179,8 @@ def check_coordinates(problems: Problems, lat_field: str, lat: float | None, lon
                    "give both latitude and longitude, or neither")
 
 
-def _check_weekly(problems: Problems, field: str, rows: Iterable[Any], start: str, end: str) -> None:
+def _check_weekly(problems: Problems, field: str, rows: Iterable[Any], start: str,
+                  end: str) -> None:
     for row in rows:
         begin, finish = getattr(row, start), getattr(row, end)
         name = WEEKDAY_CODES[row.weekday] if 0 <= row.weekday <= 6 else str(row.weekday)
