@@ -1,0 +1,546 @@
+"""Travel between stops: the duration and distance matrices the optimizer needs.
+
+Step 3 of the day-planning pipeline (see DESIGN.md): the stops' coordinates go in, square
+matrices of whole seconds and whole metres come out, through a :class:`TravelModel`:
+
+- :class:`GeodesicTravelModel` (the default) works offline: the straight-line (geodesic)
+  distance times a circuity factor gives the road distance, and a drive time follows from
+  speeds that rise with the length of the trip.
+- :class:`OsrmTravelModel` asks an OSRM-compatible ``/table`` service that a practice runs
+  itself, and falls back to the geodesic model whenever the service fails.
+- :class:`CachedTravelModel` wraps either, so re-planning a day does not recompute.
+
+Both models multiply drive times by the rush-hour factor when the departure falls inside the
+practice's rush hours (:class:`RushHours`): OSRM's car profile knows no traffic either.
+:func:`make_travel_model` builds the configured stack from settings.
+
+Privacy: the points include therapists' homes and patients' private homes, so nothing here
+logs coordinates or request URLs (which carry them), only how many points were involved.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import math
+import threading
+import time as time_module
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from geopy.distance import geodesic
+
+if TYPE_CHECKING:
+    from scheduler.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Point = tuple[float, float]
+"""A place as (latitude, longitude) in decimal degrees, WGS 84."""
+
+Grid = tuple[tuple[int, ...], ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# What every model returns, and the seam the planner depends on
+
+
+@dataclass(frozen=True)
+class Matrices:
+    """Travel from every point to every other: ``durations[i][j]`` seconds and
+    ``distances[i][j]`` metres from point ``i`` to point ``j``.
+
+    Square, with a zero diagonal, in whole numbers as the optimizer takes them (rounded half
+    up by :func:`whole`). ``source`` says which model answered; ``fell_back`` is true when
+    the configured service failed and the offline model answered instead (such answers are
+    not cached, so the service is asked again later).
+    """
+
+    durations: Grid
+    distances: Grid
+    source: str
+    fell_back: bool = False
+
+    def __post_init__(self) -> None:
+        size = len(self.durations)
+        if len(self.distances) != size or any(
+            len(row) != size for grid in (self.durations, self.distances) for row in grid
+        ):
+            raise ValueError("travel matrices must be square and of the same size")
+
+    @property
+    def size(self) -> int:
+        return len(self.durations)
+
+
+class TravelModel(Protocol):
+    """Anything that turns points into travel matrices."""
+
+    def matrices(self, points: Sequence[Point], depart_at: datetime | None = None) -> Matrices:
+        """Travel between every pair of ``points``; ``depart_at`` (aware) selects rush hour,
+        None means an ordinary (off-peak) time."""
+        ...
+
+
+def whole(value: float) -> int:
+    """The one rounding rule for travel figures: to the nearest whole number, halves up."""
+    return int(math.floor(value + 0.5))
+
+
+def check_points(points: Sequence[Point]) -> list[Point]:
+    """The points as (float, float) tuples, or ValueError naming the first bad one."""
+    checked = []
+    for index, point in enumerate(points):
+        try:
+            lat, lon = (float(point[0]), float(point[1]))
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"point {index}: expected (latitude, longitude)") from None
+        if len(point) != 2:
+            raise ValueError(f"point {index}: expected (latitude, longitude)")
+        if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
+            raise ValueError(f"point {index}: latitude must be between -90 and 90")
+        if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
+            raise ValueError(f"point {index}: longitude must be between -180 and 180")
+        checked.append((lat, lon))
+    return checked
+
+
+# ---------------------------------------------------------------------------------------------
+# Rush hours: wall-clock windows in the practice's zone
+
+
+@dataclass(frozen=True)
+class RushHours:
+    """Local rush-hour windows (start inclusive, end exclusive) and the factor drive times
+    take inside them. The windows are wall-clock times in ``zone``, so 07:30 is rush hour on
+    the day the clocks change as on any other."""
+
+    windows: tuple[tuple[time, time], ...]
+    zone: ZoneInfo
+    factor: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.factor) and self.factor >= 1.0):
+            raise ValueError("rush-hour factor must be 1 or more")
+
+    def applies(self, depart_at: datetime | None) -> bool:
+        """Whether a departure at ``depart_at`` falls in a rush window (None: no)."""
+        if depart_at is None:
+            return False
+        if depart_at.tzinfo is None or depart_at.utcoffset() is None:
+            raise ValueError("depart_at must be an aware datetime (with a time zone)")
+        local = depart_at.astimezone(self.zone).time()
+        return any(start <= local < end for start, end in self.windows)
+
+    def factor_at(self, depart_at: datetime | None) -> float:
+        return self.factor if self.applies(depart_at) else 1.0
+
+    def band(self, depart_at: datetime | None) -> str:
+        """The cache's name for the traffic a departure meets: "rush" or "off-peak"."""
+        return "rush" if self.applies(depart_at) else "off-peak"
+
+
+NO_RUSH_HOURS = RushHours(windows=(), zone=ZoneInfo("UTC"), factor=1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The offline model. DrivingCalibration is a pure function of one straight-line distance; if
+# scheduler.optimizer grows an equivalent parameter class, this is the one place to switch.
+
+
+@dataclass(frozen=True)
+class DrivingCalibration:
+    """How straight-line distance becomes road distance and drive time.
+
+    The road distance is the straight-line distance times ``circuity``. The drive time is
+    charged by stretches, like tax brackets: the first ``short_trip_km`` of road at
+    ``speed_short_kmh`` (city streets), the road up to ``long_trip_km`` at
+    ``speed_medium_kmh`` (arterials), the rest at ``speed_long_kmh`` (highway). The average
+    speed thus rises with trip length, while the time stays continuous and never shrinks
+    as a trip grows: a plain "one speed per band" would make a 3.1 km trip quicker than a
+    2.9 km one, and a detour through a farther stop look faster than the direct leg.
+    """
+
+    circuity: float
+    speed_short_kmh: float
+    speed_medium_kmh: float
+    speed_long_kmh: float
+    short_trip_km: float
+    long_trip_km: float
+
+    def __post_init__(self) -> None:
+        if self.circuity < 1.0:
+            raise ValueError("circuity must be 1 or more (roads are never shorter)")
+        for name in ("speed_short_kmh", "speed_medium_kmh", "speed_long_kmh"):
+            if not getattr(self, name) > 0.0:
+                raise ValueError(f"{name} must be above 0")
+        if not 0.0 <= self.short_trip_km <= self.long_trip_km:
+            raise ValueError("short_trip_km must be between 0 and long_trip_km")
+
+    def road_metres(self, straight_metres: float) -> float:
+        return straight_metres * self.circuity
+
+    def drive_seconds(self, road_metres: float) -> float:
+        """Seconds to drive ``road_metres`` off-peak, stretch by stretch."""
+        km = road_metres / 1000.0
+        short = min(km, self.short_trip_km)
+        medium = min(max(km - self.short_trip_km, 0.0), self.long_trip_km - self.short_trip_km)
+        long = max(km - self.long_trip_km, 0.0)
+        hours = (
+            short / self.speed_short_kmh
+            + medium / self.speed_medium_kmh
+            + long / self.speed_long_kmh
+        )
+        return hours * 3600.0
+
+
+def straight_line_metres(a: Point, b: Point) -> float:
+    """Geodesic distance on the WGS 84 ellipsoid (geopy, Karney's method)."""
+    return float(geodesic(a, b).meters)
+
+
+class GeodesicTravelModel:
+    """Offline travel: geodesic distance × circuity, speeds by trip length, rush hours."""
+
+    source = "geodesic"
+
+    def __init__(self, calibration: DrivingCalibration, rush: RushHours = NO_RUSH_HOURS):
+        self.calibration = calibration
+        self.rush = rush
+
+    def matrices(self, points: Sequence[Point], depart_at: datetime | None = None) -> Matrices:
+        checked = check_points(points)
+        factor = self.rush.factor_at(depart_at)
+        # Several stops often share one building: measure each distinct pair of places once,
+        # and once per direction only (the geodesic is symmetric).
+        places = sorted(set(checked))
+        index = {place: i for i, place in enumerate(places)}
+        legs: dict[tuple[int, int], tuple[int, int]] = {}
+        for i, a in enumerate(places):
+            for j in range(i + 1, len(places)):
+                road = self.calibration.road_metres(straight_line_metres(a, places[j]))
+                seconds = self.calibration.drive_seconds(road) * factor
+                legs[(i, j)] = legs[(j, i)] = (whole(seconds), whole(road))
+
+        def leg(a: Point, b: Point) -> tuple[int, int]:
+            return legs.get((index[a], index[b]), (0, 0))
+
+        grid = [[leg(a, b) for b in checked] for a in checked]
+        return Matrices(
+            durations=tuple(tuple(cell[0] for cell in row) for row in grid),
+            distances=tuple(tuple(cell[1] for cell in row) for row in grid),
+            source=self.source,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# An OSRM-compatible table service, with the offline model behind it
+
+
+class ServiceFailure(Exception):
+    """The routing service gave no usable answer; the message says why, without coordinates."""
+
+
+class OsrmTravelModel:
+    """Travel from an OSRM-compatible ``/table/v1/driving`` service.
+
+    Any failure (no connection, a timeout, an HTTP or OSRM error code, an answer that is not
+    the expected JSON) is logged as a warning and answered by ``fallback`` instead; after a
+    failure the service is left alone for ``retry_after_seconds`` so that planning a week of
+    days does not wait out the timeout for every one. Pairs the service cannot route (null
+    cells, e.g. a point off the road network) take the fallback's figures.
+    """
+
+    source = "osrm"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        fallback: TravelModel,
+        rush: RushHours = NO_RUSH_HOURS,
+        timeout_seconds: float = 5.0,
+        retry_after_seconds: float = 60.0,
+        clock: Callable[[], float] = time_module.monotonic,
+    ):
+        if not base_url:
+            raise ValueError("the OSRM model needs the service's URL (travel.osrm_url)")
+        self.base_url = base_url.rstrip("/")
+        self.fallback = fallback
+        self.rush = rush
+        self.timeout_seconds = timeout_seconds
+        self.retry_after_seconds = retry_after_seconds
+        self._clock = clock
+        self._resting_until = -math.inf
+        self._lock = threading.Lock()
+
+    def matrices(self, points: Sequence[Point], depart_at: datetime | None = None) -> Matrices:
+        checked = check_points(points)
+        if len(checked) < 2:
+            return self.fallback.matrices(checked, depart_at)
+        with self._lock:
+            resting = self._clock() < self._resting_until
+        if resting:
+            return _fell_back(self.fallback.matrices(checked, depart_at))
+        try:
+            durations, distances = self._ask(checked)
+        except ServiceFailure as failure:
+            with self._lock:
+                self._resting_until = self._clock() + self.retry_after_seconds
+            log.warning(
+                "Routing service %s failed (%s); using the offline %s model for %d points "
+                "and leaving the service alone for %g s",
+                self.describe_service(),
+                failure,
+                self.fallback.__class__.__name__,
+                len(checked),
+                self.retry_after_seconds,
+            )
+            return _fell_back(self.fallback.matrices(checked, depart_at))
+        return self._assemble(checked, durations, distances, depart_at)
+
+    def describe_service(self) -> str:
+        """The service's address for messages: scheme, host and path, never credentials."""
+        parts = urllib.parse.urlsplit(self.base_url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return f"{parts.scheme}://{host}{parts.path}"
+
+    def table_url(self, points: Sequence[Point]) -> str:
+        coordinates = ";".join(f"{lon:.6f},{lat:.6f}" for lat, lon in points)
+        return f"{self.base_url}/table/v1/driving/{coordinates}?annotations=duration,distance"
+
+    def _ask(self, points: Sequence[Point]) -> tuple[list[list[Any]], list[list[Any]]]:
+        request = urllib.request.Request(
+            self.table_url(points),
+            headers={"Accept": "application/json", "User-Agent": "rounds-scheduler"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+                body = response.read()
+        except urllib.error.HTTPError as error:
+            code = _osrm_code(_read_and_close(error))
+            raise ServiceFailure(f"HTTP {error.code}{f', code {code}' if code else ''}") from None
+        except (OSError, http.client.HTTPException) as error:
+            # URLError wraps connection failures; a timeout while reading arrives bare.
+            reason = getattr(error, "reason", error)
+            if isinstance(reason, TimeoutError):
+                raise ServiceFailure(f"no answer within {self.timeout_seconds:g} s") from None
+            detail = str(reason) or type(reason).__name__
+            raise ServiceFailure(f"could not connect or read ({detail})") from None
+        return _parse_table(body, len(points))
+
+    def _assemble(
+        self,
+        points: list[Point],
+        durations: list[list[Any]],
+        distances: list[list[Any]],
+        depart_at: datetime | None,
+    ) -> Matrices:
+        factor = self.rush.factor_at(depart_at)
+        size = len(points)
+        backup: Matrices | None = None
+        missing = 0
+        out_durations = [[0] * size for _ in range(size)]
+        out_distances = [[0] * size for _ in range(size)]
+        for i in range(size):
+            for j in range(size):
+                if i == j:
+                    continue
+                seconds, metres = durations[i][j], distances[i][j]
+                if seconds is None or metres is None:
+                    missing += 1
+                    backup = backup or self.fallback.matrices(points, depart_at)
+                    out_durations[i][j] = backup.durations[i][j]
+                    out_distances[i][j] = backup.distances[i][j]
+                else:
+                    out_durations[i][j] = whole(seconds * factor)
+                    out_distances[i][j] = whole(metres)
+        if missing:
+            log.warning(
+                "Routing service %s could not route %d of %d legs; the offline model "
+                "filled them in",
+                self.describe_service(),
+                missing,
+                size * (size - 1),
+            )
+        return Matrices(
+            durations=tuple(map(tuple, out_durations)),
+            distances=tuple(map(tuple, out_distances)),
+            source=self.source,
+        )
+
+
+def _fell_back(matrices: Matrices) -> Matrices:
+    return Matrices(matrices.durations, matrices.distances, matrices.source, fell_back=True)
+
+
+def _read_and_close(error: urllib.error.HTTPError) -> bytes:
+    try:
+        return error.read()
+    except (OSError, http.client.HTTPException):
+        return b""
+    finally:
+        error.close()
+
+
+def _osrm_code(body: bytes) -> str:
+    """OSRM's error code (e.g. "InvalidQuery") from an error body, or "" if there is none.
+    The message beside it is not passed on: it may quote the request."""
+    try:
+        code = json.loads(body).get("code", "")
+    except (ValueError, AttributeError):
+        return ""
+    return code if isinstance(code, str) and code.isalnum() else ""
+
+
+def _parse_table(body: bytes, size: int) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The duration and distance tables of an OSRM answer, checked for shape and values."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        raise ServiceFailure("the answer is not JSON") from None
+    if not isinstance(answer, dict):
+        raise ServiceFailure("the answer is not a JSON object")
+    code = answer.get("code")
+    if code != "Ok":
+        shown = code if isinstance(code, str) and code.isalnum() else "missing"
+        raise ServiceFailure(f"the service answered code {shown}")
+    tables = []
+    for name in ("durations", "distances"):
+        table = answer.get(name)
+        if not (
+            isinstance(table, list)
+            and len(table) == size
+            and all(isinstance(row, list) and len(row) == size for row in table)
+        ):
+            raise ServiceFailure(f"'{name}' is missing or not a {size}×{size} table")
+        for row in table:
+            for cell in row:
+                if cell is not None and not _is_travel_figure(cell):
+                    raise ServiceFailure(f"'{name}' holds a value that is not a number ≥ 0")
+        tables.append(table)
+    return tables[0], tables[1]
+
+
+def _is_travel_figure(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The cache
+
+
+class CachedTravelModel:
+    """Remembers the matrices of the last ``max_entries`` distinct requests.
+
+    The key is the points rounded to ``decimals`` places (5 places ≈ 1 m, well inside the
+    accuracy of a geocoded address) and the traffic band of the departure (rush or not), and
+    the inner model is asked for exactly the rounded points, so an answer depends on its key
+    only. Answers where the inner model fell back are not kept: the service is asked again
+    next time. Safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        inner: TravelModel,
+        *,
+        band: Callable[[datetime | None], str],
+        max_entries: int = 128,
+        decimals: int = 5,
+    ):
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.inner = inner
+        self.band = band
+        self.max_entries = max_entries
+        self.decimals = decimals
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[tuple[Any, ...], Matrices] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def matrices(self, points: Sequence[Point], depart_at: datetime | None = None) -> Matrices:
+        rounded = tuple(
+            (round(lat, self.decimals), round(lon, self.decimals))
+            for lat, lon in check_points(points)
+        )
+        key = (rounded, self.band(depart_at))
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        # Computed outside the lock: a slow service must not hold up other threads' hits.
+        result = self.inner.matrices(rounded, depart_at)
+        if not result.fell_back:
+            with self._lock:
+                self._entries[key] = result
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return result
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# From settings
+
+
+def calibration_from_settings(settings: Settings) -> DrivingCalibration:
+    travel = settings.travel
+    return DrivingCalibration(
+        circuity=travel.circuity,
+        speed_short_kmh=travel.speed_short_kmh,
+        speed_medium_kmh=travel.speed_medium_kmh,
+        speed_long_kmh=travel.speed_long_kmh,
+        short_trip_km=travel.short_trip_km,
+        long_trip_km=travel.long_trip_km,
+    )
+
+
+def rush_hours_from_settings(settings: Settings) -> RushHours:
+    return RushHours(
+        windows=settings.travel.rush_hours,
+        zone=settings.zone,
+        factor=settings.travel.rush_hour_factor,
+    )
+
+
+def make_travel_model(settings: Settings, *, max_cached: int = 128) -> CachedTravelModel:
+    """The configured model (travel.model), with the offline model behind a service, cached.
+
+    Build one per process and share it: the cache and the service's rest period live in it.
+    """
+    rush = rush_hours_from_settings(settings)
+    model: TravelModel = GeodesicTravelModel(calibration_from_settings(settings), rush)
+    if settings.travel.model == "osrm":
+        model = OsrmTravelModel(
+            settings.travel.osrm_url,
+            fallback=model,
+            rush=rush,
+            timeout_seconds=settings.travel.osrm_timeout_seconds,
+        )
+    return CachedTravelModel(model, band=rush.band, max_entries=max_cached)
