@@ -296,7 +296,7 @@ class OsrmTravelModel:
             with self._lock:
                 self._resting_until = self._clock() + self.retry_after_seconds
             log.warning(
-                "Routing service %s failed (%s); using the offline %s model for %d points "
+                "Routing service %s failed (%s); using %s instead for %d points "
                 "and leaving the service alone for %g s",
                 self.describe_service(),
                 failure,
