@@ -1,0 +1,369 @@
+"""The OR-Tools routing model. Every OR-Tools import of the optimizer is in this module.
+
+OR-Tools proposes the orders of jobs; :mod:`.schedule` re-times them. The model therefore
+mirrors the rules of :mod:`.schedule` as closely as OR-Tools allows, one small function per
+rule:
+
+* cost: travel seconds on each arc (VROOM's cost);
+* served jobs: each job is an optional visit (a *disjunction*) whose penalty for being left
+  out is ``priority * PRIORITY_WEIGHT + COUNT_WEIGHT``; the weights are chosen so one more
+  point of priority outweighs any number of extra jobs, and one more job outweighs any
+  travel saving, which is VROOM's lexicographic objective exactly;
+* time: the cumul of a job is its *start* (windows bound it); leaving a job takes its setup,
+  its service and the drive. Setup depends on the predecessor (paid only from another
+  place), which an arc-based model cannot say directly, so a job that shares its place with
+  another job or a vehicle start gets a second node, "already here", without setup, that only
+  same-place nodes may precede; the two nodes are alternatives of one disjunction;
+* breaks: OR-Tools break intervals, clipped to the vehicle's working hours;
+* capacity, ``max_tasks``, ``max_travel_time``: one dimension each; skills and jobs that a
+  vehicle cannot do even alone: the job's vehicle variable.
+
+Times handed to OR-Tools are shifted by an origin (the earliest time in the problem) and
+checked against :data:`.integers.MAX_VALUE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from .integers import MAX_VALUE, check_range
+from .problem import Problem
+from .schedule import NO_END, vehicle_window
+
+STRATEGIES = {
+    "path_cheapest_arc": routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC,
+    "parallel_cheapest_insertion": (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    ),
+    "local_cheapest_insertion": routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION,
+    "savings": routing_enums_pb2.FirstSolutionStrategy.SAVINGS,
+    "automatic": routing_enums_pb2.FirstSolutionStrategy.AUTOMATIC,
+}
+METAHEURISTICS = {
+    "guided_local_search": routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,
+    "greedy_descent": routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT,
+    "simulated_annealing": routing_enums_pb2.LocalSearchMetaheuristic.SIMULATED_ANNEALING,
+    "tabu_search": routing_enums_pb2.LocalSearchMetaheuristic.TABU_SEARCH,
+}
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How long and how OR-Tools searches.
+
+    ``solution_limit`` stops the local search after that many accepted solutions: the run
+    then does the same work on any machine, which makes the answer reproducible.
+    ``time_limit`` is the wall-clock cap on top of it; when the cap is what stops the search,
+    the answer depends on the machine's speed (the one source of non-determinism left).
+    """
+
+    time_limit: float = 10.0
+    solution_limit: int | None = None
+    first_solution: str = "parallel_cheapest_insertion"
+    metaheuristic: str = "guided_local_search"
+
+    def __post_init__(self) -> None:
+        if not self.time_limit > 0:
+            raise ValueError(f"time_limit: must be positive, got {self.time_limit!r}")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise ValueError(f"solution_limit: must be at least 1, got {self.solution_limit!r}")
+        if self.first_solution not in STRATEGIES:
+            raise ValueError(f"first_solution: one of {sorted(STRATEGIES)}")
+        if self.metaheuristic not in METAHEURISTICS:
+            raise ValueError(f"metaheuristic: one of {sorted(METAHEURISTICS)}")
+
+
+def objective_weights(problem: Problem) -> tuple[int, int]:
+    """``(PRIORITY_WEIGHT, COUNT_WEIGHT)`` making the penalties lexicographic.
+
+    Any solution's travel is below ``COUNT_WEIGHT`` (each of the at most jobs + vehicles legs
+    costs at most the largest matrix entry), and all jobs together are worth less than one
+    point of priority.
+    """
+    longest = max((max(row) for row in problem.durations), default=0)
+    legs = len(problem.jobs) + len(problem.vehicles)
+    count_weight = longest * legs + 1
+    priority_weight = count_weight * (len(problem.jobs) + 1)
+    check_range("the penalty of a job", priority_weight * 101)
+    return priority_weight, count_weight
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A node of the OR-Tools graph: a job (with or without setup) or a vehicle's start/end."""
+
+    job: int  # position in problem.jobs, -1 for a depot node
+    place: int | None  # location index, None for an open start/end
+    leave: int  # seconds spent at the node before driving on (setup if paid + service)
+    same_place_only: bool = False  # the "already here" twin of a job
+
+
+class RoutingModelBuilder:
+    """Builds the OR-Tools model of a problem, then searches and reads routes back."""
+
+    def __init__(self, problem: Problem, candidates: Sequence[Sequence[int]]) -> None:
+        """``candidates[p]``: positions of the vehicles that could serve job ``p`` alone."""
+        self.problem = problem
+        self.candidates = candidates
+        self.origin = _origin(problem)
+        self.nodes = self._make_nodes()
+        vehicles = len(problem.vehicles)
+        depot = len(self.nodes) - 2 * vehicles
+        self.manager = pywrapcp.RoutingIndexManager(
+            len(self.nodes),
+            vehicles,
+            [depot + 2 * v for v in range(vehicles)],
+            [depot + 2 * v + 1 for v in range(vehicles)],
+        )
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self.horizon = self._horizon()
+        self._add_travel_cost()
+        self._add_time()
+        self._add_job_choices()
+        self._add_capacities()
+        self._add_task_limits()
+        self._add_travel_limits()
+
+    # ---------------------------------------------------------------- graph
+
+    def _make_nodes(self) -> list[_Node]:
+        problem = self.problem
+        starts = {v.start_index for v in problem.vehicles}
+        places = [job.location_index for job in problem.jobs]
+        nodes: list[_Node] = []
+        self.job_nodes: dict[int, list[int]] = {}
+        for p, job in enumerate(problem.jobs):
+            if not self.candidates[p]:
+                continue
+            self.job_nodes[p] = [len(nodes)]
+            nodes.append(_Node(p, job.location_index, job.setup + job.service))
+            shared = places.count(job.location_index) > 1 or job.location_index in starts
+            if job.setup and shared:
+                self.job_nodes[p].append(len(nodes))
+                nodes.append(_Node(p, job.location_index, job.service, same_place_only=True))
+        for vehicle in problem.vehicles:
+            nodes.append(_Node(-1, vehicle.start_index, 0))
+            nodes.append(_Node(-1, vehicle.end_index, 0))
+        return nodes
+
+    def _travel_matrix(self) -> list[list[int]]:
+        travel = self.problem.travel
+        return [[travel(a.place, b.place) for b in self.nodes] for a in self.nodes]
+
+    # ---------------------------------------------------------------- rules
+
+    def _add_travel_cost(self) -> None:
+        """Cost: travel seconds of each arc, as VROOM's default cost."""
+        self.travel = self._travel_matrix()
+        callback = self.routing.RegisterTransitMatrix(self.travel)
+        self.routing.SetArcCostEvaluatorOfAllVehicles(callback)
+
+    def _add_time(self) -> None:
+        """Time: start of each task inside its windows; setup + service + drive between."""
+        transit = [
+            [node.leave + self.travel[i][j] for j in range(len(self.nodes))]
+            for i, node in enumerate(self.nodes)
+        ]
+        for i in range(len(self.nodes)):
+            transit[i][i] = 0
+        callback = self.routing.RegisterTransitMatrix(transit)
+        self.routing.AddDimension(callback, self.horizon, self.horizon, False, "time")
+        self.time = self.routing.GetDimensionOrDie("time")
+        for p, nodes in self.job_nodes.items():
+            for node in nodes:
+                self._restrict_to_windows(self.time.CumulVar(self._index(node)),
+                                          self.problem.jobs[p].time_windows)
+        for v, vehicle in enumerate(self.problem.vehicles):
+            start, end = self._shifted_window(vehicle_window(vehicle))
+            self.time.CumulVar(self.routing.Start(v)).SetRange(start, end)
+            self.time.CumulVar(self.routing.End(v)).SetRange(start, end)
+        self._add_breaks()
+
+    def _add_breaks(self) -> None:
+        """Breaks: intervals the vehicle is not visiting during, inside its working hours."""
+        if not any(vehicle.breaks for vehicle in self.problem.vehicles):
+            return
+        visit = [0] * self.routing.Size()
+        for index in range(self.routing.Size()):
+            visit[index] = self.nodes[self.manager.IndexToNode(index)].leave
+        solver = self.routing.solver()
+        for v, vehicle in enumerate(self.problem.vehicles):
+            if not vehicle.breaks:
+                continue
+            day_start, day_end = self._shifted_window(vehicle_window(vehicle))
+            intervals = []
+            for pause in vehicle.breaks:
+                windows = [self._shifted_window(w) for w in pause.time_windows] or [
+                    (day_start, day_end)
+                ]
+                low = max(day_start, windows[0][0])
+                high = min(day_end - pause.service, windows[-1][1])
+                if low > high:  # cannot be taken: the vehicle must stay unused
+                    self._forbid_vehicle(v)
+                    low = high = day_start
+                intervals.append(
+                    solver.FixedDurationIntervalVar(low, high, pause.service, False, f"b{v}")
+                )
+            self.time.SetBreakIntervalsOfVehicle(intervals, v, visit)
+
+    def _add_job_choices(self) -> None:
+        """Each job optional at a lexicographic penalty; only capable vehicles; setup twins."""
+        priority_weight, count_weight = objective_weights(self.problem)
+        same_place_twins = [n for nodes in self.job_nodes.values() for n in nodes[1:]]
+        for p, nodes in self.job_nodes.items():
+            job = self.problem.jobs[p]
+            penalty = job.priority * priority_weight + count_weight
+            indices = [self._index(n) for n in nodes]
+            self.routing.AddDisjunction(indices, penalty, 1)
+            allowed = [-1, *self.candidates[p]]
+            for index in indices:
+                self.routing.VehicleVar(index).SetValues(allowed)
+        for twin in same_place_twins:
+            self._only_from_same_place(twin)
+
+    def _only_from_same_place(self, twin: int) -> None:
+        place = self.nodes[twin].place
+        twin_index = self._index(twin)
+        for k, node in enumerate(self.nodes):
+            if node.place == place or k == twin:
+                continue
+            if self._is_end(k):
+                continue
+            self.routing.NextVar(self._index(k)).RemoveValue(twin_index)
+
+    def _add_capacities(self) -> None:
+        """Capacity: deliveries loaded at the start, one dimension per amount component."""
+        problem = self.problem
+        size = max((len(job.delivery) for job in problem.jobs), default=0)
+        for dim in range(size):
+            demand = [
+                problem.jobs[n.job].delivery[dim] if n.job >= 0 and problem.jobs[n.job].delivery
+                else 0
+                for n in self.nodes
+            ]
+            total = sum(demand) or 1
+            caps = [
+                v.capacity[dim] if v.capacity is not None else total for v in problem.vehicles
+            ]
+            callback = self.routing.RegisterUnaryTransitVector(demand)
+            self.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, f"load{dim}")
+
+    def _add_task_limits(self) -> None:
+        """``max_tasks``: count the job nodes on each route."""
+        vehicles = self.problem.vehicles
+        if all(v.max_tasks is None for v in vehicles):
+            return
+        count = [1 if n.job >= 0 else 0 for n in self.nodes]
+        limit = [v.max_tasks if v.max_tasks is not None else len(self.nodes) for v in vehicles]
+        callback = self.routing.RegisterUnaryTransitVector(count)
+        self.routing.AddDimensionWithVehicleCapacity(callback, 0, limit, True, "tasks")
+
+    def _add_travel_limits(self) -> None:
+        """``max_travel_time``: sum of drives on each route."""
+        vehicles = self.problem.vehicles
+        if all(v.max_travel_time is None for v in vehicles):
+            return
+        callback = self.routing.RegisterTransitMatrix(self.travel)
+        cap = min(MAX_VALUE, sum(max(row) for row in self.travel) + 1)
+        limit = [min(cap, v.max_travel_time) if v.max_travel_time is not None else cap
+                 for v in vehicles]
+        self.routing.AddDimensionWithVehicleCapacity(callback, 0, limit, True, "travel")
+
+    # ---------------------------------------------------------------- search
+
+    def search(
+        self, settings: SearchSettings, initial: Sequence[Sequence[int]] | None = None
+    ) -> list[list[int]] | None:
+        """Run OR-Tools; per vehicle the job positions in order, or ``None`` if nothing found.
+
+        ``initial`` (job positions per vehicle) seeds the search when given and valid.
+        """
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        params.first_solution_strategy = STRATEGIES[settings.first_solution]
+        params.local_search_metaheuristic = METAHEURISTICS[settings.metaheuristic]
+        params.time_limit.FromMilliseconds(max(1, int(settings.time_limit * 1000)))
+        if settings.solution_limit is not None:
+            params.solution_limit = settings.solution_limit
+        assignment = None
+        if initial is not None:
+            self.routing.CloseModelWithParameters(params)
+            start = self.routing.ReadAssignmentFromRoutes(self._initial_indices(initial), True)
+            if start is not None:
+                assignment = self.routing.SolveFromAssignmentWithParameters(start, params)
+        if assignment is None:
+            assignment = self.routing.SolveWithParameters(params)
+        if assignment is None:
+            return None
+        return self._read_routes(assignment)
+
+    def _initial_indices(self, initial: Sequence[Sequence[int]]) -> list[list[int]]:
+        routes = []
+        for jobs in initial:
+            routes.append([self._index(self.job_nodes[p][0]) for p in jobs if p in self.job_nodes])
+        return routes
+
+    def _read_routes(self, assignment: pywrapcp.Assignment) -> list[list[int]]:
+        routes = []
+        for v in range(len(self.problem.vehicles)):
+            jobs = []
+            index = assignment.Value(self.routing.NextVar(self.routing.Start(v)))
+            while not self.routing.IsEnd(index):
+                jobs.append(self.nodes[self.manager.IndexToNode(index)].job)
+                index = assignment.Value(self.routing.NextVar(index))
+            routes.append(jobs)
+        return routes
+
+    # ---------------------------------------------------------------- helpers
+
+    def _index(self, node: int) -> int:
+        return self.manager.NodeToIndex(node)
+
+    def _is_end(self, node: int) -> bool:
+        depot = len(self.nodes) - 2 * len(self.problem.vehicles)
+        return node >= depot and (node - depot) % 2 == 1
+
+    def _forbid_vehicle(self, v: int) -> None:
+        for nodes in self.job_nodes.values():
+            for node in nodes:
+                self.routing.VehicleVar(self._index(node)).RemoveValue(v)
+
+    def _shifted_window(self, window: tuple[int, int]) -> tuple[int, int]:
+        start, end = window
+        return (
+            max(0, start - self.origin),
+            self.horizon if end >= NO_END else min(self.horizon, end - self.origin),
+        )
+
+    def _restrict_to_windows(self, cumul: pywrapcp.IntVar, windows: Sequence[tuple[int, int]]):
+        if not windows:
+            return
+        shifted = [self._shifted_window(w) for w in windows]
+        cumul.SetRange(shifted[0][0], shifted[-1][1])
+        for (_, end), (start, _) in zip(shifted, shifted[1:], strict=False):
+            if start - 1 >= end + 1:
+                cumul.RemoveInterval(end + 1, start - 1)
+
+    def _horizon(self) -> int:
+        """Latest shifted time any cumul may take: the last finite time plus a full day's work."""
+        problem = self.problem
+        times = [end for v in problem.vehicles if v.time_window for end in v.time_window]
+        times += [w[1] for job in problem.jobs for w in job.time_windows]
+        times += [w[1] for v in problem.vehicles for b in v.breaks for w in b.time_windows]
+        last = max(times, default=self.origin) - self.origin
+        work = sum(n.leave for n in self.nodes) + sum(
+            b.service for v in problem.vehicles for b in v.breaks
+        )
+        longest = max((max(row) for row in problem.durations), default=0)
+        horizon = last + work + longest * (len(self.nodes) + 1)
+        return check_range("the planning horizon (seconds from the earliest time)", horizon)
+
+
+def _origin(problem: Problem) -> int:
+    """The earliest time named anywhere in the problem (0 if none): the model's zero."""
+    times = [v.time_window[0] for v in problem.vehicles if v.time_window]
+    times += [w[0] for job in problem.jobs for w in job.time_windows]
+    times += [w[0] for v in problem.vehicles for b in v.breaks for w in b.time_windows]
+    return min(times, default=0)

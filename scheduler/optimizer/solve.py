@@ -1,0 +1,144 @@
+"""The optimizer's one entry point: :func:`solve`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from .errors import ProblemError
+from .exact import MAX_EXACT_JOBS, solve_exact
+from .json_io import parse_problem
+from .problem import Problem
+from .reasons import candidate_vehicles, why_impossible, why_left_out
+from .repair import insert_left_out, make_feasible
+from .routing import RoutingModelBuilder, SearchSettings
+from .schedule import TimedRoute
+from .solution import Solution, Unassigned
+from .travel_model import TravelModel
+
+
+def default_settings(jobs: int, time_limit: float | None) -> SearchSettings:
+    """Search effort by problem size: a deterministic budget under a wall-clock cap.
+
+    ``solution_limit`` grows with the number of jobs; on this project's 2-core machine it is
+    reached well before the cap for therapist days, so the answer does not depend on timing.
+    """
+    cap = time_limit if time_limit is not None else 2.0 + 0.2 * jobs
+    return SearchSettings(time_limit=cap, solution_limit=200 + 40 * jobs)
+
+
+def solve(
+    problem: Mapping[str, Any] | Problem,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    settings: SearchSettings | None = None,
+    travel_model: TravelModel | None = None,
+) -> Solution:
+    """Assign and order jobs on vehicles for VROOM's objective.
+
+    Parameters
+    ----------
+    problem
+        VROOM-style problem dict (see ``docs/optimizer.md``) or a typed :class:`Problem`.
+    time_limit
+        Wall-clock cap in seconds for the OR-Tools search (default: grows with size, 2 s +
+        0.2 s per job). The search normally stops earlier on a deterministic solution count;
+        see :class:`~.routing.SearchSettings`.
+    seed
+        Reserved for randomised steps; the current pipeline is deterministic, so the same
+        input gives the same output whatever the seed. Recorded for reproducibility.
+    settings
+        Full control of the OR-Tools search (overrides the size-based defaults; ``time_limit``
+        still overrides its cap when given).
+    travel_model
+        Calibration used when the problem has coordinates but no matrices.
+
+    Returns
+    -------
+    Solution
+        With ``code`` 2 and an ``error`` naming the field when the input is invalid; never
+        raises for bad input.
+    """
+    del seed  # nothing random today; kept in the signature so callers can pin it
+    started = time.perf_counter()
+    try:
+        typed = problem if isinstance(problem, Problem) else parse_problem(problem, travel_model)
+    except ProblemError as error:
+        return Solution.failure(str(error))
+    loaded = time.perf_counter()
+    if settings is None:
+        settings = default_settings(len(typed.jobs), time_limit)
+    elif time_limit is not None:
+        settings = replace(settings, time_limit=time_limit)
+    try:
+        routes, proved = _optimise(typed, settings)
+    except OverflowError as error:
+        return Solution.failure(f"problem: {error}")
+    candidates = candidate_vehicles(typed)
+    served = {p for route in routes for p in route.jobs}
+    unassigned = tuple(
+        Unassigned(p, _reason(typed, p, routes, candidates[p]))
+        for p in range(len(typed.jobs))
+        if p not in served
+    )
+    done = time.perf_counter()
+    return Solution(
+        problem=typed,
+        routes=routes,
+        unassigned=unassigned,
+        proved_optimal=proved,
+        computing_times={
+            "loading": round((loaded - started) * 1000),
+            "solving": round((done - loaded) * 1000),
+        },
+    )
+
+
+def _optimise(problem: Problem, settings: SearchSettings) -> tuple[tuple[TimedRoute, ...], bool]:
+    """OR-Tools, then repair and insertion, then the exact method where it applies."""
+    candidates = candidate_vehicles(problem)
+    possible = [p for p, c in enumerate(candidates) if c]
+    found: dict[int, list[int]] = {}
+    if possible:
+        builder = RoutingModelBuilder(problem, candidates)
+        proposed = builder.search(settings) or []
+        for v, jobs in enumerate(proposed):
+            timed = make_feasible(problem, v, jobs)
+            if timed is not None:
+                found[v] = list(timed.jobs)
+        served = {p for jobs in found.values() for p in jobs}
+        found = insert_left_out(
+            problem, found, [p for p in possible if p not in served], candidates
+        )
+    proved = False
+    if len(problem.vehicles) == 1 and len(possible) <= MAX_EXACT_JOBS:
+        incumbent_jobs = found.get(0, [])
+        timed = make_feasible(problem, 0, incumbent_jobs) if incumbent_jobs else None
+        objective = _objective(problem, timed)
+        result = solve_exact(problem, 0, possible, (tuple(incumbent_jobs), objective))
+        found = {0: list(result.jobs)} if result.jobs else {}
+        proved = result.proved
+    timed_routes = []
+    for v in sorted(found):
+        if found[v]:
+            timed = make_feasible(problem, v, found[v])
+            if timed is not None:
+                timed_routes.append(timed)
+    return tuple(timed_routes), proved
+
+
+def _objective(problem: Problem, route: TimedRoute | None) -> tuple[int, int, int]:
+    if route is None:
+        return 0, 0, 0
+    return sum(problem.jobs[p].priority for p in route.jobs), len(route.jobs), -route.travel
+
+
+def _reason(
+    problem: Problem, p: int, routes: tuple[TimedRoute, ...], candidates: list[int]
+) -> str:
+    if not candidates:
+        return why_impossible(problem, p)
+    return why_left_out(problem, p, routes, candidates)
