@@ -5,7 +5,9 @@ matrices of whole seconds and whole metres come out, through a :class:`TravelMod
 
 - :class:`GeodesicTravelModel` (the default) works offline: the straight-line (geodesic)
   distance times a circuity factor gives the road distance, and a drive time follows from
-  speeds that rise with the length of the trip.
+  speeds that rise with the length of the trip. Its calibration is the optimizer's own
+  (:class:`scheduler.optimizer.TravelModel`, imported here as ``DrivingCalibration`` to tell
+  it from this module's :class:`TravelModel` protocol), so plans and solver agree.
 - :class:`OsrmTravelModel` asks an OSRM-compatible ``/table`` service that a practice runs
   itself, and falls back to the geodesic model whenever the service fails.
 - :class:`CachedTravelModel` wraps either, so re-planning a day does not recompute.
@@ -36,7 +38,8 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from geopy.distance import geodesic
+from scheduler.optimizer import TravelModel as DrivingCalibration
+from scheduler.optimizer.integers import round_half_up
 
 if TYPE_CHECKING:
     from scheduler.settings import Settings
@@ -59,9 +62,9 @@ class Matrices:
     ``distances[i][j]`` metres from point ``i`` to point ``j``.
 
     Square, with a zero diagonal, in whole numbers as the optimizer takes them (rounded half
-    up by :func:`whole`). ``source`` says which model answered; ``fell_back`` is true when
-    the configured service failed and the offline model answered instead (such answers are
-    not cached, so the service is asked again later).
+    up, the optimizer's integer rule). ``source`` says which model answered; ``fell_back``
+    is true when the configured service failed and the offline model answered instead
+    (such answers are not cached, so the service is asked again later).
     """
 
     durations: Grid
@@ -88,11 +91,6 @@ class TravelModel(Protocol):
         """Travel between every pair of ``points``; ``depart_at`` (aware) selects rush hour,
         None means an ordinary (off-peak) time."""
         ...
-
-
-def whole(value: float) -> int:
-    """The one rounding rule for travel figures: to the nearest whole number, halves up."""
-    return int(math.floor(value + 0.5))
 
 
 def check_points(points: Sequence[Point]) -> list[Point]:
@@ -152,59 +150,11 @@ NO_RUSH_HOURS = RushHours(windows=(), zone=ZoneInfo("UTC"), factor=1.0)
 
 
 # ---------------------------------------------------------------------------------------------
-# The offline model. DrivingCalibration is a pure function of one straight-line distance; if
-# scheduler.optimizer grows an equivalent parameter class, this is the one place to switch.
-
-
-@dataclass(frozen=True)
-class DrivingCalibration:
-    """How straight-line distance becomes road distance and drive time.
-
-    The road distance is the straight-line distance times ``circuity``. The drive time is
-    charged by stretches, like tax brackets: the first ``short_trip_km`` of road at
-    ``speed_short_kmh`` (city streets), the road up to ``long_trip_km`` at
-    ``speed_medium_kmh`` (arterials), the rest at ``speed_long_kmh`` (highway). The average
-    speed thus rises with trip length, while the time stays continuous and never shrinks
-    as a trip grows: a plain "one speed per band" would make a 3.1 km trip quicker than a
-    2.9 km one, and a detour through a farther stop look faster than the direct leg.
-    """
-
-    circuity: float
-    speed_short_kmh: float
-    speed_medium_kmh: float
-    speed_long_kmh: float
-    short_trip_km: float
-    long_trip_km: float
-
-    def __post_init__(self) -> None:
-        if self.circuity < 1.0:
-            raise ValueError("circuity must be 1 or more (roads are never shorter)")
-        for name in ("speed_short_kmh", "speed_medium_kmh", "speed_long_kmh"):
-            if not getattr(self, name) > 0.0:
-                raise ValueError(f"{name} must be above 0")
-        if not 0.0 <= self.short_trip_km <= self.long_trip_km:
-            raise ValueError("short_trip_km must be between 0 and long_trip_km")
-
-    def road_metres(self, straight_metres: float) -> float:
-        return straight_metres * self.circuity
-
-    def drive_seconds(self, road_metres: float) -> float:
-        """Seconds to drive ``road_metres`` off-peak, stretch by stretch."""
-        km = road_metres / 1000.0
-        short = min(km, self.short_trip_km)
-        medium = min(max(km - self.short_trip_km, 0.0), self.long_trip_km - self.short_trip_km)
-        long = max(km - self.long_trip_km, 0.0)
-        hours = (
-            short / self.speed_short_kmh
-            + medium / self.speed_medium_kmh
-            + long / self.speed_long_kmh
-        )
-        return hours * 3600.0
-
-
-def straight_line_metres(a: Point, b: Point) -> float:
-    """Geodesic distance on the WGS 84 ellipsoid (geopy, Karney's method)."""
-    return float(geodesic(a, b).meters)
+# The offline model. Its calibration and formulas are the optimizer's (one model for both,
+# scheduler.optimizer.travel_model): road metres = geodesic × circuity, and time charged
+# band by band like a tax table (the first metres at city speed, later ones faster), which
+# keeps time continuous and increasing in distance, and a detour never quicker than the
+# direct leg. Here it gains rush hours and (lat, lon) points.
 
 
 class GeodesicTravelModel:
@@ -224,11 +174,12 @@ class GeodesicTravelModel:
         places = sorted(set(checked))
         index = {place: i for i, place in enumerate(places)}
         legs: dict[tuple[int, int], tuple[int, int]] = {}
-        for i, a in enumerate(places):
+        for i, (lat_a, lon_a) in enumerate(places):
             for j in range(i + 1, len(places)):
-                road = self.calibration.road_metres(straight_line_metres(a, places[j]))
-                seconds = self.calibration.drive_seconds(road) * factor
-                legs[(i, j)] = legs[(j, i)] = (whole(seconds), whole(road))
+                lat_b, lon_b = places[j]
+                road = self.calibration.road_metres((lon_a, lat_a), (lon_b, lat_b))
+                seconds = self.calibration.seconds_for(road) * factor
+                legs[(i, j)] = legs[(j, i)] = (round_half_up(seconds), round_half_up(road))
 
         def leg(a: Point, b: Point) -> tuple[int, int]:
             return legs.get((index[a], index[b]), (0, 0))
@@ -363,8 +314,8 @@ class OsrmTravelModel:
                     out_durations[i][j] = backup.durations[i][j]
                     out_distances[i][j] = backup.distances[i][j]
                 else:
-                    out_durations[i][j] = whole(seconds * factor)
-                    out_distances[i][j] = whole(metres)
+                    out_durations[i][j] = round_half_up(seconds * factor)
+                    out_distances[i][j] = round_half_up(metres)
         if missing:
             log.warning(
                 "Routing service %s could not route %d of %d legs; the offline model "
@@ -510,15 +461,18 @@ class CachedTravelModel:
 
 
 def calibration_from_settings(settings: Settings) -> DrivingCalibration:
+    """The optimizer's travel calibration from [travel]: the first short_trip_km of a trip at
+    speed_short_kmh, the road up to long_trip_km at speed_medium_kmh, the rest at
+    speed_long_kmh (an empty band, e.g. short_trip_km = 0, is left out)."""
     travel = settings.travel
-    return DrivingCalibration(
-        circuity=travel.circuity,
-        speed_short_kmh=travel.speed_short_kmh,
-        speed_medium_kmh=travel.speed_medium_kmh,
-        speed_long_kmh=travel.speed_long_kmh,
-        short_trip_km=travel.short_trip_km,
-        long_trip_km=travel.long_trip_km,
-    )
+    short_m, long_m = travel.short_trip_km * 1000.0, travel.long_trip_km * 1000.0
+    bands = []
+    if short_m > 0:
+        bands.append((short_m, travel.speed_short_kmh))
+    if long_m > short_m:
+        bands.append((long_m, travel.speed_medium_kmh))
+    bands.append((math.inf, travel.speed_long_kmh))
+    return DrivingCalibration(circuity=travel.circuity, speed_bands=tuple(bands))
 
 
 def rush_hours_from_settings(settings: Settings) -> RushHours:

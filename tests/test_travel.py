@@ -22,9 +22,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from geopy.distance import geodesic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler.optimizer.integers import round_half_up as whole
 from scheduler.settings import Settings, load_settings
 from scheduler.travel import (
     CachedTravelModel,
@@ -36,8 +38,6 @@ from scheduler.travel import (
     calibration_from_settings,
     make_travel_model,
     rush_hours_from_settings,
-    straight_line_metres,
-    whole,
 )
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -51,18 +51,17 @@ KCI = (39.2976, -94.7139)  # Kansas City International Airport
 # The defaults of config/default.toml, written out so the hand-worked figures below hold
 # whatever the file says later.
 KC = DrivingCalibration(
-    circuity=1.3,
-    speed_short_kmh=30.0,
-    speed_medium_kmh=45.0,
-    speed_long_kmh=65.0,
-    short_trip_km=3.0,
-    long_trip_km=15.0,
+    circuity=1.3, speed_bands=((3_000.0, 30.0), (15_000.0, 45.0), (math.inf, 65.0))
 )
 RUSH = RushHours(
     windows=((clock_time(7), clock_time(9)), (clock_time(16), clock_time(18))),
     zone=CHICAGO,
     factor=1.25,
 )
+
+
+def straight_line_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return geodesic(a, b).meters
 
 
 def haversine_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -132,7 +131,7 @@ def test_road_distance_is_straight_line_times_circuity() -> None:
     ],
 )
 def test_drive_time_is_charged_stretch_by_stretch(road_km: float, seconds: float) -> None:
-    assert KC.drive_seconds(road_km * 1000) == pytest.approx(seconds)
+    assert KC.seconds_for(road_km * 1000) == pytest.approx(seconds)
 
 
 def test_farther_is_longer_across_the_speed_bands() -> None:
@@ -246,7 +245,7 @@ def test_rush_hour_multiplies_durations_only() -> None:
     assert rush.distances == midday.distances
     for i in range(3):
         for j in range(3):
-            free = KC.drive_seconds(KC.road_metres(straight_line_metres(points[i], points[j])))
+            free = KC.seconds_for(1.3 * straight_line_metres(points[i], points[j]))
             assert midday.durations[i][j] == whole(free)
             assert rush.durations[i][j] == whole(free * 1.25)
 
@@ -565,14 +564,22 @@ def test_osrm_settings_give_the_service_with_the_offline_model_behind(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    ("change", "problem"),
+    ("short_km", "long_km", "bands"),
     [
-        ({"circuity": 0.9}, "circuity"),
-        ({"speed_medium_kmh": 0.0}, "speed_medium_kmh"),
-        ({"short_trip_km": 20.0}, "short_trip_km"),
+        (3.0, 15.0, ((3_000.0, 30.0), (15_000.0, 45.0), (math.inf, 65.0))),
+        (0.0, 15.0, ((15_000.0, 45.0), (math.inf, 65.0))),  # no city stretch
+        (3.0, 3.0, ((3_000.0, 30.0), (math.inf, 65.0))),  # no arterial stretch
+        (0.0, 0.0, ((math.inf, 65.0),)),  # one speed for every trip
     ],
 )
-def test_a_calibration_checks_itself(change: dict[str, float], problem: str) -> None:
-    values = {**KC.__dict__, **change}
-    with pytest.raises(ValueError, match=problem):
-        DrivingCalibration(**values)
+def test_settings_become_the_optimizers_speed_bands(
+    tmp_path: Any, short_km: float, long_km: float, bands: tuple[Any, ...]
+) -> None:
+    settings = load_settings(
+        environ={},
+        overrides={
+            "instance": {"path": str(tmp_path)},
+            "travel": {"short_trip_km": short_km, "long_trip_km": long_km},
+        },
+    )
+    assert calibration_from_settings(settings) == DrivingCalibration(1.3, bands)
