@@ -23,6 +23,7 @@ logs coordinates or request URLs (which carry them), only how many points were i
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import logging
 import math
@@ -158,26 +159,40 @@ NO_RUSH_HOURS = RushHours(windows=(), zone=ZoneInfo("UTC"), factor=1.0)
 
 
 class GeodesicTravelModel:
-    """Offline travel: geodesic distance × circuity, speeds by trip length, rush hours."""
+    """Offline travel: geodesic distance × circuity, speeds by trip length, rush hours.
+
+    A geodesic costs about 0.1 ms, so a practice-wide matrix of a few hundred places takes
+    seconds. The same facilities recur every day, so the road distance of each pair of
+    places is remembered (up to ``max_remembered_pairs``; the oldest half is dropped when
+    full), and each day after the first mostly reuses them.
+    """
 
     source = "geodesic"
 
-    def __init__(self, calibration: DrivingCalibration, rush: RushHours = NO_RUSH_HOURS):
+    def __init__(
+        self,
+        calibration: DrivingCalibration,
+        rush: RushHours = NO_RUSH_HOURS,
+        *,
+        max_remembered_pairs: int = 100_000,
+    ):
         self.calibration = calibration
         self.rush = rush
+        self.max_remembered_pairs = max(1, max_remembered_pairs)
+        self._road: dict[tuple[Point, Point], float] = {}
+        self._lock = threading.Lock()
 
     def matrices(self, points: Sequence[Point], depart_at: datetime | None = None) -> Matrices:
         checked = check_points(points)
         factor = self.rush.factor_at(depart_at)
-        # Several stops often share one building: measure each distinct pair of places once,
+        # Several stops often share one building: time each distinct pair of places once,
         # and once per direction only (the geodesic is symmetric).
         places = sorted(set(checked))
         index = {place: i for i, place in enumerate(places)}
         legs: dict[tuple[int, int], tuple[int, int]] = {}
-        for i, (lat_a, lon_a) in enumerate(places):
+        for i, a in enumerate(places):
             for j in range(i + 1, len(places)):
-                lat_b, lon_b = places[j]
-                road = self.calibration.road_metres((lon_a, lat_a), (lon_b, lat_b))
+                road = self.road_metres(a, places[j])
                 seconds = self.calibration.seconds_for(road) * factor
                 legs[(i, j)] = legs[(j, i)] = (round_half_up(seconds), round_half_up(road))
 
@@ -190,6 +205,25 @@ class GeodesicTravelModel:
             distances=tuple(tuple(cell[1] for cell in row) for row in grid),
             source=self.source,
         )
+
+    def road_metres(self, a: Point, b: Point) -> float:
+        """Road metres between two (lat, lon) places, remembered per pair."""
+        key = (a, b) if a <= b else (b, a)
+        with self._lock:
+            known = self._road.get(key)
+        if known is not None:
+            return known
+        (lat_a, lon_a), (lat_b, lon_b) = key
+        metres = self.calibration.road_metres((lon_a, lat_a), (lon_b, lat_b))  # (lon, lat)
+        with self._lock:
+            if len(self._road) >= self.max_remembered_pairs:
+                for old in list(itertools.islice(self._road, len(self._road) // 2 or 1)):
+                    del self._road[old]
+            self._road[key] = metres
+        return metres
+
+    def remembered_pairs(self) -> int:
+        return len(self._road)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -165,6 +165,36 @@ def test_two_stops_in_one_building_cost_nothing_to_drive() -> None:
     assert matrices.durations[0][1] == matrices.durations[0][2] > 0
 
 
+@dataclass(frozen=True)
+class CountingCalibration(DrivingCalibration):
+    """The real calibration, recording each pair it measures."""
+
+    measured: list[Any] = field(default_factory=list, compare=False)
+
+    def road_metres(self, origin: Any, destination: Any) -> float:
+        self.measured.append((origin, destination))
+        return super().road_metres(origin, destination)
+
+
+def test_each_pair_of_places_is_measured_once_across_days() -> None:
+    calibration = CountingCalibration(KC.circuity, KC.speed_bands)
+    model = GeodesicTravelModel(calibration, RUSH)
+    monday = model.matrices([PLAZA, KU_MED, TRUMAN])
+    assert len(calibration.measured) == 3
+    tuesday = model.matrices([TRUMAN, PLAZA, KCI], datetime(2026, 3, 10, 8, 0, tzinfo=CHICAGO))
+    assert len(calibration.measured) == 5  # only KCI's two pairs are new
+    assert monday.distances[0][2] == tuesday.distances[1][0]  # Plaza-Truman, remembered
+    assert tuesday == GeodesicTravelModel(KC, RUSH).matrices(
+        [TRUMAN, PLAZA, KCI], datetime(2026, 3, 10, 8, 0, tzinfo=CHICAGO)
+    )
+
+
+def test_the_pair_memory_is_bounded() -> None:
+    model = GeodesicTravelModel(KC, max_remembered_pairs=4)
+    model.matrices([point_east_of(PLAZA, k) for k in range(6)])  # 15 pairs
+    assert 1 <= model.remembered_pairs() <= 4
+
+
 def test_no_points_and_one_point() -> None:
     assert GeodesicTravelModel(KC).matrices([]).durations == ()
     assert GeodesicTravelModel(KC).matrices([PLAZA]).distances == ((0,),)
