@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.db import make_engine, make_session_factory
 from scheduler.geocoding import (
@@ -434,3 +434,40 @@ def test_logs_carry_facility_ids_not_addresses(
     for message in messages:
         assert "Wornall" not in message and "Nowhere" not in message
         assert "Saint Luke" not in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Two processes asking for one new address at once (PostgreSQL: SQLite queues writers at the
+# start of their transactions, so there the race cannot happen)
+
+
+@pytest.fixture
+def pg_sessions(postgres_server_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(postgres_server_url)
+    factory = make_session_factory(engine)
+    yield factory
+    with factory.begin() as session:
+        session.execute(delete(GeocodeResult))
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_race_for_one_address_keeps_one_answer(
+    pg_sessions: sessionmaker[Session], geocoder: NominatimGeocoder, nominatim: FakeNominatim
+) -> None:
+    class Interleaved:
+        """The real geocoder; while it is being asked, another process keeps an answer."""
+
+        def lookup(self, address: str) -> Any:
+            with pg_sessions() as other:
+                geocode_address(other, address, geocoder)
+                other.commit()
+            return geocoder.lookup(address)
+
+    with pg_sessions() as session:
+        outcome = geocode_address(session, ST_LUKES, Interleaved())
+        session.commit()
+    assert outcome.latitude == 39.0446131
+    with pg_sessions() as session:
+        (row,) = kept(session)
+    assert row.lat == 39.0446131 and len(nominatim.requests) == 2
