@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import enum
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 import icalendar
 
 from scheduler.models import Client, DayPlan, PlanStatus, PlanStop, Therapist
+from scheduler.precautions import FLAGS, flags_for
 from scheduler.settings import Settings
 
 DAY_PAGE_PATH = "/day/{day}"  # the web's day page; the link in every e-mail and event
@@ -38,6 +38,12 @@ class Variant(enum.StrEnum):
     ROUTE = "route"  # at least one stop
     NO_VISITS = "no-visits"  # nothing to do today
     COULD_NOT_PLAN = "could-not-plan"  # visits exist but none could be placed (or planning failed)
+
+
+@dataclass(frozen=True)
+class Flag:
+    label: str
+    alert: bool  # can hurt the client or the therapist if missed
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class StopLine:
     address: str
     room: str
     initials: str
-    flags: tuple[str, ...]  # labels, e.g. "Fall risk"
+    flags: tuple[Flag, ...]
     notes: str  # "full" detail only: precaution notes and the window's reason
     uid: str
 
@@ -81,18 +87,14 @@ def day_page_url(settings: Settings, day: date) -> str:
     return settings.practice.base_url.rstrip("/") + DAY_PAGE_PATH.format(day=day.isoformat())
 
 
-def flag_label(code: str) -> str:
-    """The display label of a precaution flag, from scheduler.precautions when it knows it."""
-    try:
-        from scheduler.precautions import FLAGS  # written alongside; optional here
-    except ImportError:
-        FLAGS = {}  # noqa: N806
-    entry: Any = FLAGS.get(code) if isinstance(FLAGS, Mapping) else None
-    if isinstance(entry, str):
-        return entry
-    if entry is not None and isinstance(getattr(entry, "label", None), str):
-        return str(entry.label)
-    return code.replace("_", " ").replace("-", " ").capitalize()
+def stop_flags(codes: Iterable[str]) -> tuple[Flag, ...]:
+    """Short e-mail labels, alerts first. A code the catalogue does not know (it should have
+    been refused when saved) is still shown, as its words, rather than silently dropped."""
+    codes = list(codes or ())
+    known = [Flag(flag.email_label, flag.severity == "alert") for flag in flags_for(codes)]
+    unknown = [Flag(code.replace("_", " ").capitalize(), True) for code in codes
+               if code not in FLAGS]
+    return tuple(known + unknown)
 
 
 def visit_uid(stop: PlanStop, settings: Settings) -> str:
@@ -125,7 +127,7 @@ def _stop_line(stop: PlanStop, number: int, settings: Settings, detail: str) -> 
         address=stop.facility.address,
         room=client.room,
         initials=client.initials,
-        flags=tuple(flag_label(code) for code in client.precaution_flags or ()),
+        flags=stop_flags(client.precaution_flags),
         notes=" · ".join(notes),
         uid=visit_uid(stop, settings),
     )
@@ -179,6 +181,10 @@ def _visits(count: int) -> str:
     return f"{count} visit{'s' if count != 1 else ''}"
 
 
+def _need(count: int) -> str:
+    return "needs" if count == 1 else "need"
+
+
 def subject_line(itinerary: Itinerary) -> str:
     """Counts and times only: nothing about any patient."""
     day = _day_words(itinerary.day)
@@ -197,7 +203,8 @@ def _summary_lines(it: Itinerary) -> list[str]:
         return ["There are no visits planned for you today."]
     if it.variant is Variant.COULD_NOT_PLAN:
         if it.needs_attention:
-            return [f"Could not plan: {_visits(it.needs_attention)} need attention. "
+            return [f"Could not plan: {_visits(it.needs_attention)} "
+                    f"{_need(it.needs_attention)} attention. "
                     "Open the day page to see why and what can be changed."]
         return ["Could not plan today's visits: they need attention. "
                 "Open the day page or ask the office."]
@@ -206,8 +213,8 @@ def _summary_lines(it: Itinerary) -> list[str]:
     if it.break_start:
         lines.append(f"Break {_hm(it.break_start)}-{_hm(it.break_end)}.")
     if it.needs_attention:
-        lines.append(f"{_visits(it.needs_attention)} could not be placed and need attention "
-                     "(see the day page).")
+        lines.append(f"{_visits(it.needs_attention)} could not be placed and "
+                     f"{_need(it.needs_attention)} attention (see the day page).")
     return lines
 
 
@@ -218,7 +225,8 @@ def _stop_details(stop: StopLine) -> list[str]:
     parts.append(f"client {stop.initials}")
     details = [", ".join(parts)]
     if stop.flags:
-        details.append("Precautions: " + ", ".join(stop.flags))
+        details.append("Precautions: " + ", ".join(
+            f"{flag.label} (alert)" if flag.alert else flag.label for flag in stop.flags))
     if stop.notes:
         details.append(stop.notes)
     return details
@@ -248,11 +256,14 @@ _STYLE = {
     "summary": "margin:0 0 8px 0;",
     "alert": "margin:0 0 12px 0;padding:10px;background:#fff4e5;border-left:4px solid #d97706;",
     "table": "width:100%;border-collapse:collapse;margin-top:12px;",
-    "time": "padding:8px 8px 8px 0;vertical-align:top;white-space:nowrap;font-weight:bold;"
+    "time": "width:72px;padding:8px 8px 8px 0;vertical-align:top;white-space:nowrap;"
+            "font-weight:bold;"
             "border-top:1px solid #e4e7eb;",
     "cell": "padding:8px 0;vertical-align:top;border-top:1px solid #e4e7eb;",
     "flag": "display:inline-block;margin:2px 4px 0 0;padding:1px 6px;border-radius:3px;"
-            "background:#fde8e8;color:#9b1c1c;font-size:13px;font-weight:bold;",
+            "background:#fef3c7;color:#92400e;font-size:13px;",
+    "alert_flag": "display:inline-block;margin:2px 4px 0 0;padding:1px 6px;border-radius:3px;"
+                  "background:#fde8e8;color:#9b1c1c;font-size:13px;font-weight:bold;",
     "small": "color:#52606d;font-size:13px;",
     "button": "display:inline-block;margin-top:16px;padding:10px 16px;background:#1d4ed8;"
               "color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;",
@@ -261,7 +272,9 @@ _STYLE = {
 
 def _stop_row(stop: StopLine) -> str:
     e = html.escape
-    flags = "".join(f'<span style="{_STYLE["flag"]}">{e(flag)}</span>' for flag in stop.flags)
+    flags = "".join(
+        f'<span style="{_STYLE["alert_flag" if flag.alert else "flag"]}">{e(flag.label)}</span>'
+        for flag in stop.flags)
     who = ", ".join(p for p in (f"room {e(stop.room)}" if stop.room else "",
                                 f"client {e(stop.initials)}") if p)
     notes = f'<div style="{_STYLE["small"]}">{e(stop.notes)}</div>' if stop.notes else ""
