@@ -274,7 +274,7 @@ def check_series(session: Session, series: models.AppointmentSeries) -> None:
         problems.check(series.last_date >= series.first_date, "last_date",
                        f"ends ({series.last_date}) before it starts ({series.first_date})")
     windows = _check_preferred_windows(problems, series.preferred_windows or [])
-    if series.therapist_id is None:
+    if series.therapist_id is None and series.therapist is None:
         problems.check(bool(series.required_skills), "required_skills",
                        "choose a therapist, or the skills any therapist must have")
     during = series.during_treatment or (session.get(models.Treatment, series.during_treatment_id)

@@ -90,6 +90,7 @@ def clear_practice(session: Session) -> None:
     for table in reversed(models.Base.metadata.sorted_tables):
         session.execute(delete(table))
     session.flush()
+    session.expunge_all()  # the objects of the deleted rows must not be flushed again
 
 
 class _Builder:

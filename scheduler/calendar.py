@@ -1,0 +1,225 @@
+"""Step 1 and 2 of the day-planning pipeline: the visits of a day and when each may happen.
+
+``load_practice`` reads every active series with what its calendar depends on (client,
+facility and its hours, treatments, exceptions, therapist and shifts) in a handful of queries;
+``day_calendar`` is then a pure function of that snapshot and a date, so a week or a year is
+expanded without going back to the database, and tests can feed it plain objects.
+
+A series with a therapist gives that therapist a visit; a series without one (``any therapist
+with skills X``) gives an *open* visit that the optimizer assigns. An open visit's windows
+leave the shift out, since the shift depends on who takes it; the optimizer's vehicle windows
+hold each therapist's shift instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import models
+from scheduler.availability import (
+    Availability,
+    compute_availability,
+    shift_bound,
+    visit_constraints,
+)
+from scheduler.recurrence import Occurrence, expand_series
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One occurrence of a series on the day, with its windows and the rules behind them."""
+
+    occurrence: Occurrence
+    series: models.AppointmentSeries
+    availability: Availability
+
+    @property
+    def client(self) -> models.Client:
+        return self.series.client
+
+    @property
+    def facility(self) -> models.Facility:
+        return self.series.client.facility
+
+    @property
+    def therapist_id(self) -> int | None:
+        return self.series.therapist_id
+
+    @property
+    def duration_minutes(self) -> int:
+        return self.occurrence.duration_minutes
+
+    @property
+    def key(self) -> str:
+        """Stable across re-planning: the series and the date the rule gave."""
+        return f"{self.series.id}:{self.occurrence.original_date.isoformat()}"
+
+
+@dataclass(frozen=True)
+class TherapistDay:
+    therapist: models.Therapist
+    day: date
+    shift: Availability  # the shift alone: its windows are the working hours that day
+    visits: tuple[Visit, ...]
+
+    @property
+    def works(self) -> bool:
+        return bool(self.shift.free)
+
+
+@dataclass(frozen=True)
+class DayCalendar:
+    day: date
+    zone: ZoneInfo
+    therapists: tuple[TherapistDay, ...]
+    open_visits: tuple[Visit, ...]  # for any therapist with the series' skills
+
+    def eligible_therapists(self, visit: Visit) -> list[models.Therapist]:
+        """Therapists who work that day and have every skill the visit asks for."""
+        needed = set(visit.series.required_skills or [])
+        return [t.therapist for t in self.therapists
+                if t.works and needed <= set(t.therapist.skills or [])]
+
+
+@dataclass(frozen=True)
+class PracticeSnapshot:
+    """What the calendar of any day depends on, read once."""
+
+    therapists: tuple[models.Therapist, ...]
+    series: tuple[models.AppointmentSeries, ...]
+
+
+def load_practice(session: Session, therapist_id: int | None = None) -> PracticeSnapshot:
+    therapists_query = (select(models.Therapist).where(models.Therapist.active)
+                        .options(selectinload(models.Therapist.shifts))
+                        .order_by(models.Therapist.id))
+    series_query = (
+        select(models.AppointmentSeries)
+        .join(models.AppointmentSeries.client)
+        .where(models.AppointmentSeries.active, models.Client.active)
+        .options(
+            selectinload(models.AppointmentSeries.exceptions),
+            selectinload(models.AppointmentSeries.during_treatment),
+            selectinload(models.AppointmentSeries.client).options(
+                selectinload(models.Client.treatments),
+                selectinload(models.Client.facility).selectinload(models.Facility.hours),
+            ),
+        )
+        .order_by(models.AppointmentSeries.id)
+    )
+    if therapist_id is not None:
+        therapists_query = therapists_query.where(models.Therapist.id == therapist_id)
+    return PracticeSnapshot(tuple(session.scalars(therapists_query)),
+                            tuple(session.scalars(series_query)))
+
+
+def day_calendar(snapshot: PracticeSnapshot, day: date, zone: ZoneInfo) -> DayCalendar:
+    """Every visit of ``day``: each therapist's, and the open ones."""
+    by_therapist: dict[int, list[Visit]] = {t.id: [] for t in snapshot.therapists}
+    shifts = {t.id: t.shifts for t in snapshot.therapists}
+    open_visits: list[Visit] = []
+    for series in snapshot.series:
+        for occurrence in expand_series(series, day, day, zone=zone):
+            if series.therapist_id is None:
+                open_visits.append(_visit(series, occurrence, None, zone))
+            elif series.therapist_id in by_therapist:
+                visit = _visit(series, occurrence, shifts[series.therapist_id], zone)
+                by_therapist[series.therapist_id].append(visit)
+    days = tuple(
+        TherapistDay(t, day, _shift_only(t.shifts, day, zone), tuple(by_therapist[t.id]))
+        for t in snapshot.therapists
+    )
+    return DayCalendar(day, zone, days, tuple(open_visits))
+
+
+def visits_between(snapshot: PracticeSnapshot, first: date, last: date,
+                   zone: ZoneInfo) -> Iterable[DayCalendar]:
+    day = first
+    while day <= last:
+        yield day_calendar(snapshot, day, zone)
+        day = date.fromordinal(day.toordinal() + 1)
+
+
+def _visit(series: models.AppointmentSeries, occurrence: Occurrence,
+           shifts: Sequence[models.Shift] | None, zone: ZoneInfo) -> Visit:
+    client = series.client
+    constraints = visit_constraints(
+        occurrence.date,
+        zone,
+        hours=client.facility.hours,
+        shifts=shifts,
+        preferred=series.preferred_windows or (),
+        treatments=client.treatments,  # only `avoid` ones block; see treatment_blocks
+        during=series.during_treatment,
+        home_facility_id=client.facility_id,
+    )
+    availability = compute_availability(occurrence.date, zone, occurrence.duration_minutes,
+                                        constraints, fixed_start=occurrence.fixed_start)
+    return Visit(occurrence, series, availability)
+
+
+def _shift_only(shifts: Sequence[models.Shift], day: date, zone: ZoneInfo) -> Availability:
+    return compute_availability(day, zone, 1, [shift_bound(shifts, day, zone)])
+
+
+# ---------------------------------------------------------------------------------------------
+# As data, for `rounds visits --json` and the API. Initials and ids only: no patient names.
+
+
+def visit_as_data(visit: Visit) -> dict[str, object]:
+    availability = visit.availability
+    clock = availability.clock
+    return {
+        "series_id": visit.series.id,
+        "date": visit.occurrence.date.isoformat(),
+        "original_date": visit.occurrence.original_date.isoformat(),
+        "moved": visit.occurrence.moved,
+        "client_id": visit.client.id,
+        "client_initials": visit.client.initials,
+        "facility_id": visit.facility.id,
+        "facility": visit.facility.name,
+        "room": visit.client.room,
+        "therapist_id": visit.therapist_id,
+        "required_skills": list(visit.series.required_skills or []),
+        "duration_minutes": visit.duration_minutes,
+        "priority": visit.series.priority,
+        "windows": [
+            {"start_from": clock(w.start_from), "start_until": clock(w.start_until),
+             "free_from": clock(w.free_start), "free_until": clock(w.free_end),
+             "opened_by": w.opened_by, "closed_by": w.closed_by}
+            for w in availability.windows
+        ],
+        "removed": [
+            {"from": clock(r.start), "until": clock(r.end), "rule": r.rule, "why": r.why}
+            for r in availability.removed
+        ],
+        "reasons": list(availability.reasons),
+    }
+
+
+def calendar_as_data(calendar: DayCalendar) -> dict[str, object]:
+    return {
+        "date": calendar.day.isoformat(),
+        "timezone": calendar.zone.key,
+        "therapists": [
+            {
+                "id": day.therapist.id,
+                "name": day.therapist.name,
+                "shift": [{"from": day.shift.clock(f.start), "until": day.shift.clock(f.end)}
+                          for f in day.shift.free],
+                "visits": [visit_as_data(v) for v in day.visits],
+            }
+            for day in calendar.therapists
+        ],
+        "open_visits": [
+            dict(visit_as_data(v),
+                 eligible_therapist_ids=[t.id for t in calendar.eligible_therapists(v)])
+            for v in calendar.open_visits
+        ],
+    }
