@@ -263,9 +263,9 @@ def recover_stale(sessions: sessionmaker[Session], now: datetime,
 
     No Message-ID yet: nothing reached SMTP, so the row is simply queued again. A Message-ID:
     the message may have gone out, so it is queued again as a possible duplicate while its
-    cut-off allows, and otherwise marked for review.
+    cut-off allows, and otherwise marked for review. (``deadline_for`` runs between
+    transactions: it may open its own.)
     """
-    to_send: list[OutboxKey] = []
     with session_scope(sessions) as session:
         stale = session.scalars(
             select(OutboxMessage).where(
@@ -273,33 +273,34 @@ def recover_stale(sessions: sessionmaker[Session], now: datetime,
                 OutboxMessage.claimed_at < now - SENDING_LEASE,
             )
         ).all()
-        for row in stale:
-            key = OutboxKey(row.therapist_id, row.day, row.kind)
-            deadline = deadline_for(key)
-            in_time = deadline is None or now <= deadline
-            ambiguous = bool(row.message_id)
-            if in_time:
-                values: dict[str, object] = {"state": OutboxState.QUEUED, "next_attempt_at": now,
-                                             "possible_duplicate": row.possible_duplicate
-                                             or ambiguous}
-            elif ambiguous:
-                values = {"state": OutboxState.REVIEW, "next_attempt_at": None}
-            else:
-                values = {"state": OutboxState.FAILED, "next_attempt_at": None}
-            note = (f"worker {row.claimed_by} stopped during attempt {row.attempts} "
-                    f"({'after' if ambiguous else 'before'} handing the message to the server)")
+    to_send: list[OutboxKey] = []
+    for row in stale:
+        key = OutboxKey(row.therapist_id, row.day, row.kind)
+        deadline = deadline_for(key)
+        state = _recovered_state(bool(row.message_id), deadline is None or now <= deadline)
+        note = (f"worker {row.claimed_by} stopped during attempt {row.attempts} "
+                f"({'after' if row.message_id else 'before'} handing the message to the server)")
+        with session_scope(sessions) as session:
             moved = session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.SENDING,
                        OutboxMessage.claimed_at == row.claimed_at)
-                .values(**values, last_error=note, updated_at=now)
+                .values(state=state, last_error=note, updated_at=now,
+                        next_attempt_at=now if state == OutboxState.QUEUED else None,
+                        possible_duplicate=row.possible_duplicate or bool(row.message_id))
                 .execution_options(synchronize_session=False)
             ).rowcount
-            if moved:
-                log.warning("recovered %s left sending: now %s", key, values["state"])
-                if values["state"] == OutboxState.QUEUED:
-                    to_send.append(key)
+        if moved:
+            log.warning("recovered %s left sending: now %s", key, state)
+            if state == OutboxState.QUEUED:
+                to_send.append(key)
     return to_send
+
+
+def _recovered_state(may_have_left: bool, in_time: bool) -> OutboxState:
+    if in_time:
+        return OutboxState.QUEUED
+    return OutboxState.REVIEW if may_have_left else OutboxState.FAILED
 
 
 def due_retries(sessions: sessionmaker[Session], now: datetime, kind: str) -> list[OutboxKey]:
