@@ -709,14 +709,17 @@ def expand_series(series: SeriesLike, start_date: date, end_date: date, *,
     reports it. Sorted by date, then original date.
     """
     series_id = getattr(series, "id", None)
+    duration = series.duration_minutes
+    dates = occurrence_dates(series.rule, series.first_date, (start_date, end_date),
+                             series.last_date, zone=zone)
     by_date = {e.original_date: e for e in series.exceptions}
+    if not by_date:  # the common case, kept tight: planning expands thousands of these
+        return [Occurrence(series_id, day, day, duration) for day in dates]
     found = []
-    for original in occurrence_dates(series.rule, series.first_date, (start_date, end_date),
-                                     series.last_date, zone=zone):
+    for original in dates:
         exception = by_date.get(original)
-        occurrence = (_apply(series_id, series.duration_minutes, original, exception)
-                      if exception is not None
-                      else Occurrence(series_id, original, original, series.duration_minutes))
+        occurrence = (Occurrence(series_id, original, original, duration) if exception is None
+                      else _apply(series_id, duration, original, exception))
         if occurrence is not None and start_date <= occurrence.date <= end_date:
             found.append(occurrence)
     for original, exception in by_date.items():
@@ -725,7 +728,7 @@ def expand_series(series: SeriesLike, start_date: date, end_date: date, *,
                 or exception.new_date is None or not start_date <= exception.new_date <= end_date
                 or not _series_occurs_on(series, original, zone)):
             continue
-        occurrence = _apply(series_id, series.duration_minutes, original, exception)
+        occurrence = _apply(series_id, duration, original, exception)
         if occurrence is not None:
             found.append(occurrence)
     found.sort(key=lambda o: (o.date, o.original_date))
