@@ -13,18 +13,27 @@ Two kinds of answer:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .problem import Job, Problem, Vehicle
-from .schedule import NO_END, TimedRoute, earliest_in, setup_paid, time_route, vehicle_window
+from .schedule import NO_END, TimedRoute, earliest_in, time_route, vehicle_window
 
 MAX_NAMED = 5
 """Competing jobs named in a "day is full" reason."""
 
 
 def candidate_vehicles(problem: Problem) -> list[list[int]]:
-    """For each job, the vehicles (positions) that could serve it alone."""
+    """For each job, the vehicles (positions) that could serve it alone, setup waived.
+
+    The setup is waived because a job can be cheaper inside a route than alone: after another
+    visit in the same building it pays no setup. Any other rule only gets harder when more
+    jobs share the route, as long as travel times obey the triangle inequality (road networks
+    and the geodesic model do); on a matrix that does not, a job could be called impossible
+    alone although a detour through another place would make it fit.
+    """
+    relaxed = replace(problem, jobs=tuple(replace(job, setup=0) for job in problem.jobs))
     return [
-        [v for v in range(len(problem.vehicles)) if time_route(problem, v, [p]) is not None]
+        [v for v in range(len(problem.vehicles)) if time_route(relaxed, v, [p]) is not None]
         for p in range(len(problem.jobs))
     ]
 
@@ -63,7 +72,7 @@ def _alone_problem(problem: Problem, vehicle: Vehicle, job: Job) -> str:
             f"limit of {_minutes(vehicle.max_travel_time)}"
         )
     day_start, day_end = vehicle_window(vehicle)
-    work = setup_paid(vehicle.start_index, job) + job.service
+    work = job.service  # setup may be saved after a visit in the same building
     breaks = sum(b.service for b in vehicle.breaks)
     if day_end < NO_END and work + out + back + breaks > day_end - day_start:
         return (
