@@ -1,0 +1,77 @@
+"""The audit trail: who read or changed which patient record, and when.
+
+A row names the actor, the action (read, list, create, update, delete, ...), the kind of
+record and its id, and at most the *names* of the fields that changed, never their values:
+the audit log must itself hold no patient data, so it can be shown to an administrator or
+exported without becoming a second copy of the records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from scheduler.clock import utcnow
+from scheduler.models import AuditEvent
+
+DETAIL_LIMIT = 255
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a signed-in therapist (``therapist_id``) or a process (``label`` only)."""
+
+    therapist_id: int | None
+    label: str = ""
+
+
+SYSTEM = Actor(None, "system")
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    fields: Iterable[str] = (),
+    *,
+    context: str = "",
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Add one audit row to the session (saved with the caller's transaction).
+
+    ``fields`` are field *names* (e.g. the keys that an update changed); ``context`` says
+    through what the record was reached ("day_plan 12"), also never a value.
+    """
+    names = sorted(set(fields))
+    detail = ",".join(names)
+    if context:
+        detail = f"{context}; {detail}" if detail else context
+    event = AuditEvent(
+        at=at or utcnow(),
+        actor_id=actor.therapist_id,
+        actor_label=actor.label[:120],
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        detail=_clip(detail),
+    )
+    session.add(event)
+    return event
+
+
+def record_reads(
+    session: Session, actor: Actor, entity: str, entity_ids: Iterable[int], *, context: str = ""
+) -> None:
+    """One ``read`` row per record shown together (a day plan shows several clients)."""
+    at = utcnow()
+    for entity_id in sorted(set(entity_ids)):
+        record(session, actor, "read", entity, entity_id, context=context, at=at)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "…"

@@ -1,0 +1,164 @@
+"""Endpoints for day plans: list and read them, plan a day, re-plan from a moment, publish,
+and mark a stop done or skipped. A therapist works on their own days only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import abort, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from scheduler import audit, models
+from scheduler.clock import utcnow
+from scheduler.validation import FieldProblem, Problems, ValidationError, parse_date, parse_float
+from web import access
+from web.api import actor, body, bp, is_admin, paginated, query_int, user
+from web.api import serialize as out
+from web.database import db, runtime
+
+
+def _planning() -> Any:
+    from scheduler import planning  # TODO(web): import at the top once planning.py has landed
+
+    return planning
+
+
+def _render(plan: models.DayPlan) -> dict[str, Any]:
+    return out.day_plan(plan, runtime().settings.zone)
+
+
+def _audit_plan_reads(plans: list[models.DayPlan]) -> None:
+    for plan in plans:
+        audit.record_reads(db(), actor(), "client", [s.client_id for s in plan.stops],
+                           context=f"day_plan {plan.id}")
+
+
+@bp.get("/day-plans")
+def list_day_plans() -> Any:
+    query = select(models.DayPlan).options(selectinload(models.DayPlan.stops)).order_by(
+        models.DayPlan.day, models.DayPlan.therapist_id, models.DayPlan.version.desc())
+    if "date" in request.args:
+        query = query.where(models.DayPlan.day == parse_date("date", request.args["date"]))
+    if "therapist_id" in request.args:
+        query = query.where(models.DayPlan.therapist_id == query_int(
+            "therapist_id", 0, 1, 2**31 - 1))
+    if not is_admin():
+        query = query.where(models.DayPlan.therapist_id == user().id)
+    page = paginated(query, lambda plan: plan)
+    _audit_plan_reads(page["items"])
+    page["items"] = [_render(plan) for plan in page["items"]]
+    return page
+
+
+@bp.get("/day-plans/<id:plan_id>")
+def get_day_plan(plan_id: int) -> Any:
+    plan = access.plan_or_404(db(), user(), plan_id)
+    _audit_plan_reads([plan])
+    return _render(plan)
+
+
+@bp.post("/day-plans")
+def create_day_plans() -> Any:
+    """Plan a day (a new version per therapist working that day), as drafts unless published."""
+    data = body()
+    problems = Problems()
+    for name in data:
+        problems.check(name in {"date", "therapist_ids", "publish"}, name, "unknown field")
+    day = _field(problems, lambda: parse_date("date", data.get("date")))
+    ids = data.get("therapist_ids")
+    if ids is not None and (not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids)):
+        problems.add("therapist_ids", "expected a list of therapist ids")
+        ids = None
+    publish = data.get("publish", False)
+    problems.check(isinstance(publish, bool), "publish", "expected true or false")
+    problems.raise_if_any()
+    if not is_admin():
+        if ids is not None and set(ids) - {user().id}:
+            abort(404)
+        ids = [user().id]
+    elif ids is not None:
+        for therapist_id in ids:
+            access.therapist_or_404(db(), user(), therapist_id)
+    plans = _planning().plan_days(db(), runtime().settings, day, ids, publish=publish is True,
+                               now=utcnow())
+    for plan in plans:
+        audit.record(db(), actor(), "plan", "day_plan", plan.id)
+    return jsonify(items=[_render(plan) for plan in plans]), 201
+
+
+@bp.post("/day-plans/<id:plan_id>/publish")
+def publish_day_plan(plan_id: int) -> Any:
+    plan = access.plan_or_404(db(), user(), plan_id)
+    _planning().publish_plan(db(), plan, utcnow())
+    audit.record(db(), actor(), "publish", "day_plan", plan.id)
+    return _render(plan)
+
+
+@bp.post("/day-plans/<id:plan_id>/replan")
+def replan_day_plan(plan_id: int) -> Any:
+    """Re-plan the plan's day from ``at`` (default: now), keeping done and skipped stops."""
+    plan = access.plan_or_404(db(), user(), plan_id)
+    data = body()
+    problems = Problems()
+    for name in data:
+        problems.check(name in {"at", "lat", "lon"}, name, "unknown field")
+    at = _field(problems, lambda: _instant("at", data["at"])) if "at" in data else utcnow()
+    position = None
+    if ("lat" in data) != ("lon" in data):
+        problems.add("lat", "give both lat and lon, or neither")
+    elif "lat" in data:
+        lat = _field(problems, lambda: _coordinate("lat", data["lat"], 90))
+        lon = _field(problems, lambda: _coordinate("lon", data["lon"], 180))
+        position = (lat, lon)
+    problems.raise_if_any()
+    new_plan = _planning().replan_from(db(), runtime().settings, plan.therapist_id, plan.day, at,
+                                    position)
+    audit.record(db(), actor(), "replan", "day_plan", new_plan.id)
+    return jsonify(_render(new_plan)), 201
+
+
+@bp.patch("/plan-stops/<id:stop_id>")
+def update_plan_stop(stop_id: int) -> Any:
+    stop = access.stop_or_404(db(), user(), stop_id)
+    data = body()
+    problems = Problems()
+    for name in data:
+        problems.check(name == "state", name, "unknown field")
+    state = None
+    try:
+        state = models.StopState(data.get("state"))
+    except (ValueError, TypeError):
+        problems.add("state", "must be one of planned, done, skipped")
+    problems.raise_if_any()
+    _planning().set_stop_state(db(), stop, state)
+    audit.record(db(), actor(), "update", "plan_stop", stop.id, ("state",))
+    return out.plan_stop(stop, runtime().settings.zone)
+
+
+def _field(problems: Problems, parse: Any) -> Any:
+    try:
+        return parse()
+    except ValidationError as error:
+        problems.found.extend(error.problems)
+        return None
+
+
+def _coordinate(field: str, raw: Any, limit: float) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ValidationError([FieldProblem(field, "expected a number")])
+    return parse_float(field, raw, minimum=-limit, maximum=limit)
+
+
+def _instant(field: str, raw: Any) -> datetime:
+    """An ISO 8601 date-time with its offset (a naive time would be a guess)."""
+    try:
+        value = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ValidationError([FieldProblem(
+            field, "expected an ISO 8601 date-time with an offset, e.g. 2026-03-09T10:30:00-05:00")])
+    return value

@@ -1,0 +1,243 @@
+"""Endpoints for the practice's records: facilities, therapists, clients, treatments, series
+and their exceptions. Reads of patient records (clients, treatments, series, exceptions) are
+audited; writes are audited by :mod:`scheduler.records`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+from sqlalchemy import select
+
+from scheduler import audit, models, records
+from web import access
+from web.api import actor, body, bp, forbid_unless_admin, is_admin, paginated, user
+from web.api import serialize as out
+from web.database import db
+
+
+def created(payload: dict[str, Any]) -> Any:
+    return jsonify(payload), 201
+
+
+def no_content() -> Response:
+    return Response(status=204)
+
+
+def _read(entity: str, entity_id: int) -> None:
+    audit.record(db(), actor(), "read", entity, entity_id)
+
+
+def _listed(entity: str, page: dict[str, Any]) -> dict[str, Any]:
+    audit.record(db(), actor(), "list", entity, None,
+                 context=f"{len(page['items'])} shown")
+    return page
+
+
+# --- Facilities (not patient data; every user reads them, admins change them) --------------
+
+
+@bp.get("/facilities")
+def list_facilities() -> Any:
+    return paginated(select(models.Facility).order_by(models.Facility.id), out.facility)
+
+
+@bp.post("/facilities")
+def create_facility() -> Any:
+    forbid_unless_admin()
+    return created(out.facility(records.create_facility(db(), actor(), body())))
+
+
+@bp.get("/facilities/<id:facility_id>")
+def get_facility(facility_id: int) -> Any:
+    return out.facility(access.facility_or_404(db(), facility_id))
+
+
+@bp.patch("/facilities/<id:facility_id>")
+def update_facility(facility_id: int) -> Any:
+    forbid_unless_admin()
+    facility = access.facility_or_404(db(), facility_id)
+    return out.facility(records.update_facility(db(), actor(), facility, body()))
+
+
+@bp.delete("/facilities/<id:facility_id>")
+def delete_facility(facility_id: int) -> Any:
+    forbid_unless_admin()
+    records.delete_facility(db(), actor(), access.facility_or_404(db(), facility_id))
+    return no_content()
+
+
+# --- Therapists -------------------------------------------------------------------------------
+
+
+@bp.get("/therapists")
+def list_therapists() -> Any:
+    query = select(models.Therapist).order_by(models.Therapist.id)
+    if not is_admin():
+        query = query.where(models.Therapist.id == user().id)
+    return paginated(query, out.therapist)
+
+
+@bp.post("/therapists")
+def create_therapist() -> Any:
+    forbid_unless_admin()
+    return created(out.therapist(records.create_therapist(db(), actor(), body())))
+
+
+@bp.get("/therapists/<id:therapist_id>")
+def get_therapist(therapist_id: int) -> Any:
+    return out.therapist(access.therapist_or_404(db(), user(), therapist_id))
+
+
+@bp.patch("/therapists/<id:therapist_id>")
+def update_therapist(therapist_id: int) -> Any:
+    forbid_unless_admin()
+    therapist = access.therapist_or_404(db(), user(), therapist_id)
+    return out.therapist(records.update_therapist(db(), actor(), therapist, body()))
+
+
+# --- Clients ------------------------------------------------------------------------------------
+
+
+@bp.get("/clients")
+def list_clients() -> Any:
+    query = access.clients_query(user()).order_by(models.Client.id)
+    return _listed("client", paginated(query, out.client))
+
+
+@bp.post("/clients")
+def create_client() -> Any:
+    forbid_unless_admin()
+    return created(out.client(records.create_client(db(), actor(), body())))
+
+
+@bp.get("/clients/<id:client_id>")
+def get_client(client_id: int) -> Any:
+    client = access.client_or_404(db(), user(), client_id)
+    _read("client", client.id)
+    return out.client(client)
+
+
+@bp.patch("/clients/<id:client_id>")
+def update_client(client_id: int) -> Any:
+    client = access.client_or_404(db(), user(), client_id)
+    return out.client(records.update_client(db(), actor(), client, body()))
+
+
+@bp.delete("/clients/<id:client_id>")
+def delete_client(client_id: int) -> Any:
+    forbid_unless_admin()
+    records.delete_client(db(), actor(), access.client_or_404(db(), user(), client_id))
+    return no_content()
+
+
+# --- Treatments ---------------------------------------------------------------------------------
+
+
+@bp.get("/clients/<id:client_id>/treatments")
+def list_treatments(client_id: int) -> Any:
+    client = access.client_or_404(db(), user(), client_id)
+    query = select(models.Treatment).where(
+        models.Treatment.client_id == client.id).order_by(models.Treatment.id)
+    return _listed("treatment", paginated(query, out.treatment))
+
+
+@bp.post("/clients/<id:client_id>/treatments")
+def create_treatment(client_id: int) -> Any:
+    client = access.client_or_404(db(), user(), client_id)
+    return created(out.treatment(records.create_treatment(db(), actor(), client, body())))
+
+
+@bp.get("/treatments/<id:treatment_id>")
+def get_treatment(treatment_id: int) -> Any:
+    treatment = access.treatment_or_404(db(), user(), treatment_id)
+    _read("treatment", treatment.id)
+    return out.treatment(treatment)
+
+
+@bp.patch("/treatments/<id:treatment_id>")
+def update_treatment(treatment_id: int) -> Any:
+    treatment = access.treatment_or_404(db(), user(), treatment_id)
+    return out.treatment(records.update_treatment(db(), actor(), treatment, body()))
+
+
+@bp.delete("/treatments/<id:treatment_id>")
+def delete_treatment(treatment_id: int) -> Any:
+    forbid_unless_admin()
+    records.delete_treatment(db(), actor(), access.treatment_or_404(db(), user(), treatment_id))
+    return no_content()
+
+
+# --- Series -------------------------------------------------------------------------------------
+
+
+@bp.get("/series")
+def list_series() -> Any:
+    query = access.series_query(user()).order_by(models.AppointmentSeries.id)
+    return _listed("series", paginated(query, out.series))
+
+
+@bp.post("/series")
+def create_series() -> Any:
+    forbid_unless_admin()
+    return created(out.series(records.create_series(db(), actor(), body())))
+
+
+@bp.get("/series/<id:series_id>")
+def get_series(series_id: int) -> Any:
+    series = access.series_or_404(db(), user(), series_id)
+    _read("series", series.id)
+    return out.series(series)
+
+
+@bp.patch("/series/<id:series_id>")
+def update_series(series_id: int) -> Any:
+    forbid_unless_admin()
+    series = access.series_or_404(db(), user(), series_id)
+    return out.series(records.update_series(db(), actor(), series, body()))
+
+
+@bp.delete("/series/<id:series_id>")
+def delete_series(series_id: int) -> Any:
+    forbid_unless_admin()
+    records.delete_series(db(), actor(), access.series_or_404(db(), user(), series_id))
+    return no_content()
+
+
+# --- Exceptions (one occurrence cancelled, moved or resized) -------------------------------------
+
+
+@bp.get("/series/<id:series_id>/exceptions")
+def list_exceptions(series_id: int) -> Any:
+    series = access.series_or_404(db(), user(), series_id)
+    query = select(models.SeriesException).where(
+        models.SeriesException.series_id == series.id).order_by(
+        models.SeriesException.original_date)
+    return _listed("exception", paginated(query, out.exception))
+
+
+@bp.post("/series/<id:series_id>/exceptions")
+def create_exception(series_id: int) -> Any:
+    series = access.series_or_404(db(), user(), series_id)
+    return created(out.exception(records.create_exception(db(), actor(), series, body())))
+
+
+@bp.get("/exceptions/<id:exception_id>")
+def get_exception(exception_id: int) -> Any:
+    exception = access.exception_or_404(db(), user(), exception_id)
+    _read("exception", exception.id)
+    return out.exception(exception)
+
+
+@bp.patch("/exceptions/<id:exception_id>")
+def update_exception(exception_id: int) -> Any:
+    exception = access.exception_or_404(db(), user(), exception_id)
+    return out.exception(records.update_exception(db(), actor(), exception, body()))
+
+
+@bp.delete("/exceptions/<id:exception_id>")
+def delete_exception(exception_id: int) -> Any:
+    records.delete_exception(db(), actor(), access.exception_or_404(db(), user(), exception_id))
+    return no_content()
+
+

@@ -1,0 +1,127 @@
+"""Records as the API's JSON. Times of day as "HH:MM", dates as "YYYY-MM-DD", instants as
+ISO 8601 in the practice's zone with its offset. Secrets (password hashes, feed tokens,
+session versions) never leave."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler import models
+from scheduler.validation import WEEKDAY_CODES
+
+
+def _hm(value: time | None) -> str | None:
+    return f"{value:%H:%M}" if value is not None else None
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _instant(value: datetime | None, zone: ZoneInfo) -> str | None:
+    return value.astimezone(zone).isoformat() if value is not None else None
+
+
+def _weekly(rows: list[Any], start: str, end: str) -> dict[str, list[str]]:
+    return {WEEKDAY_CODES[r.weekday]: [f"{getattr(r, start):%H:%M}", f"{getattr(r, end):%H:%M}"]
+            for r in sorted(rows, key=lambda r: r.weekday)}
+
+
+def facility(f: models.Facility) -> dict[str, Any]:
+    return {
+        "id": f.id, "name": f.name, "kind": f.kind.value, "address": f.address,
+        "lat": f.lat, "lon": f.lon,
+        "coordinate_source": f.coordinate_source.value if f.coordinate_source else None,
+        "overhead_minutes": f.overhead_minutes, "parking_notes": f.parking_notes,
+        "infection_control": f.infection_control, "notes": f.notes,
+        "hours": _weekly(f.hours, "open", "close"),
+    }
+
+
+def therapist(t: models.Therapist) -> dict[str, Any]:
+    return {
+        "id": t.id, "name": t.name, "email": t.email, "role": t.role.value, "active": t.active,
+        "home_address": t.home_address, "home_lat": t.home_lat, "home_lon": t.home_lon,
+        "skills": list(t.skills), "shifts": _weekly(t.shifts, "start", "end"),
+        "break_start": _hm(t.break_start), "break_end": _hm(t.break_end),
+        "break_minutes": t.break_minutes, "max_visits_per_day": t.max_visits_per_day,
+        "max_hands_on_minutes": t.max_hands_on_minutes, "email_time": _hm(t.email_time),
+        "email_weekdays": list(t.email_weekdays),
+    }
+
+
+def client(c: models.Client) -> dict[str, Any]:
+    return {
+        "id": c.id, "first_name": c.first_name, "last_name": c.last_name,
+        "initials": c.initials, "facility_id": c.facility_id, "room": c.room,
+        "active": c.active, "precaution_flags": list(c.precaution_flags),
+        "precaution_notes": c.precaution_notes, "diagnosis": c.diagnosis,
+        "care_contact": c.care_contact, "primary_therapist_id": c.primary_therapist_id,
+    }
+
+
+def treatment(t: models.Treatment) -> dict[str, Any]:
+    return {
+        "id": t.id, "client_id": t.client_id, "kind": t.kind, "label": t.label,
+        "facility_id": t.facility_id, "rule": t.rule, "first_date": _day(t.first_date),
+        "start_time": _hm(t.start_time), "duration_minutes": t.duration_minutes,
+        "buffer_before_minutes": t.buffer_before_minutes,
+        "buffer_after_minutes": t.buffer_after_minutes, "policy": t.policy.value,
+    }
+
+
+def series(s: models.AppointmentSeries) -> dict[str, Any]:
+    return {
+        "id": s.id, "client_id": s.client_id, "therapist_id": s.therapist_id,
+        "required_skills": list(s.required_skills), "rule": s.rule,
+        "first_date": _day(s.first_date), "last_date": _day(s.last_date),
+        "duration_minutes": s.duration_minutes,
+        "preferred_windows": [list(pair) for pair in s.preferred_windows],
+        "priority": s.priority, "during_treatment_id": s.during_treatment_id,
+        "notes": s.notes, "active": s.active,
+    }
+
+
+def exception(e: models.SeriesException) -> dict[str, Any]:
+    return {
+        "id": e.id, "series_id": e.series_id, "original_date": _day(e.original_date),
+        "action": e.action.value, "new_date": _day(e.new_date),
+        "new_start_time": _hm(e.new_start_time),
+        "new_duration_minutes": e.new_duration_minutes, "reason": e.reason,
+    }
+
+
+def plan_stop(s: models.PlanStop, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": s.id, "position": s.position, "series_id": s.series_id,
+        "occurrence_date": _day(s.occurrence_date), "client_id": s.client_id,
+        "facility_id": s.facility_id, "arrive_at": _instant(s.arrive_at, zone),
+        "start_at": _instant(s.start_at, zone), "end_at": _instant(s.end_at, zone),
+        "drive_minutes": s.drive_minutes, "drive_km": s.drive_km,
+        "overhead_minutes": s.overhead_minutes, "state": s.state.value, "pinned": s.pinned,
+        "window_note": s.window_note,
+    }
+
+
+def day_plan(p: models.DayPlan, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": p.id, "therapist_id": p.therapist_id, "day": _day(p.day), "version": p.version,
+        "status": p.status.value, "created_at": _instant(p.created_at, zone),
+        "published_at": _instant(p.published_at, zone),
+        "replanned_at": _instant(p.replanned_at, zone),
+        "leave_home_at": _instant(p.leave_home_at, zone),
+        "back_home_at": _instant(p.back_home_at, zone),
+        "break_start_at": _instant(p.break_start_at, zone),
+        "break_end_at": _instant(p.break_end_at, zone),
+        "total_drive_minutes": p.total_drive_minutes, "total_drive_km": p.total_drive_km,
+        "unplaced": [_unplaced(u) for u in p.unplaced or []],
+        "solver": dict(p.solver or {}),
+        "stops": [plan_stop(s, zone) for s in sorted(p.stops, key=lambda s: s.position)],
+    }
+
+
+def _unplaced(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"series_id": entry.get("series_id"), "date": entry.get("date"),
+            "client_id": entry.get("client_id"), "reason": str(entry.get("reason", ""))}

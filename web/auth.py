@@ -1,0 +1,206 @@
+"""Signing in and out, changing one's password, and the rules that end a session.
+
+A session cookie carries the user's id, the account's ``session_version``, when the user
+signed in and when they were last seen. It stops working when:
+- the user logs out, changes their password, or is deactivated: each bumps the version, so
+  every copy of every cookie issued before (a stolen one too) stops working at once;
+- it has been idle longer than ``web.session_idle_minutes``;
+- it is older than ``web.session_max_hours``, however active.
+Failed sign-ins get one answer whether or not the address belongs to a user, and are throttled
+per address typed and per network address (:mod:`web.throttle`).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from scheduler import audit, models, records
+from scheduler.passwords import hash_password, needs_rehash, verify_password
+from scheduler.validation import ValidationError
+from web.database import db, runtime
+from web.throttle import LoginThrottle
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+BAD_LOGIN = "That e-mail address and password do not match an active account."
+
+
+class User(UserMixin):
+    """The signed-in therapist, as Flask-Login sees them."""
+
+    def __init__(self, therapist: models.Therapist) -> None:
+        self.therapist = therapist
+        self.id = therapist.id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.therapist.role == models.Role.ADMIN
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor(self.therapist.id, "web")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+    settings = runtime_settings(app)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings.web.session_max_hours)
+    app.extensions["rounds_throttle"] = LoginThrottle()
+    app.before_request(_enforce_session_limits)
+
+
+def runtime_settings(app: Flask) -> Any:
+    return app.extensions["rounds"].settings
+
+
+def _load_user(user_id: str) -> User | None:
+    try:
+        therapist = db().get(models.Therapist, int(user_id))
+    except ValueError:
+        return None
+    if therapist is None or not therapist.active:
+        return None
+    if session.get("sv") != therapist.session_version:
+        return None  # logged out elsewhere, password changed, or deactivated since
+    return User(therapist)
+
+
+def _enforce_session_limits() -> None:
+    """End a session that has been idle or alive too long; note activity otherwise."""
+    if "_user_id" not in session:
+        return
+    web = runtime().settings.web
+    now = int(time.time())
+    signed_in, seen = session.get("iat", 0), session.get("seen", 0)
+    if now - seen > web.session_idle_minutes * 60 or now - signed_in > web.session_max_hours * 3600:
+        session.clear()
+        flash("Your session ended; please sign in again.", "info")
+        return
+    if now - seen >= 30:  # write the cookie at most twice a minute
+        session["seen"] = now
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site, so the login form cannot redirect to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("pages.home")
+
+
+def _throttle() -> LoginThrottle:
+    return current_app.extensions["rounds_throttle"]
+
+
+def start_session(therapist: models.Therapist) -> None:
+    session.clear()  # a fresh session: nothing from before sign-in survives (fixation)
+    session.permanent = True
+    login_user(User(therapist))
+    now = int(time.time())
+    session["sv"] = therapist.session_version
+    session["iat"] = now
+    session["seen"] = now
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """The sign-in form."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    if request.method == "GET":
+        return render_template("auth/login.html", email="", error=None)
+    email = request.form.get("email", "").strip().lower()[:254]
+    password = request.form.get("password", "")[:1024]
+    address = request.remote_addr or "?"
+    wait = _throttle().retry_after(email, address)
+    if wait:
+        minutes = (wait + 59) // 60
+        error = f"Too many failed attempts. Try again in {minutes} minute(s)."
+        return render_template("auth/login.html", email=email, error=error), 429
+    therapist = db().scalar(select(models.Therapist).where(
+        func.lower(models.Therapist.email) == email)) if email else None
+    ok = verify_password(therapist.password_hash if therapist else None, password)
+    if not ok or therapist is None or not therapist.active:
+        _throttle().failed(email, address)
+        audit.record(db(), audit.Actor(None, "login"), "login_failed", "therapist",
+                     therapist.id if therapist else None)
+        db().commit()
+        return render_template("auth/login.html", email=email, error=BAD_LOGIN), 401
+    _throttle().succeeded(email)
+    if therapist.password_hash and needs_rehash(therapist.password_hash):
+        therapist.password_hash = hash_password(password)
+    start_session(therapist)
+    audit.record(db(), audit.Actor(therapist.id, "web"), "login", "therapist", therapist.id)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    """Sign out: every session of this account ends, copies of the cookie included."""
+    therapist = current_user.therapist
+    records.end_sessions(therapist)
+    audit.record(db(), current_user.actor, "logout", "therapist", therapist.id)
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> Any:
+    """Change one's own password; other sessions of the account end, this one goes on."""
+    if request.method == "GET":
+        return render_template("auth/password.html", errors={})
+    therapist = current_user.therapist
+    errors: dict[str, list[str]] = {}
+    if not verify_password(therapist.password_hash, request.form.get("current", "")):
+        errors["current"] = ["is not your current password"]
+    new = request.form.get("new", "")
+    if new != request.form.get("confirm", ""):
+        errors["confirm"] = ["does not match the new password"]
+    if not errors:
+        try:
+            records.change_password(db(), current_user.actor, therapist, new)
+        except ValidationError as error:
+            errors = {"new": error.by_field().get("password", [str(error)])}
+    if errors:
+        db().rollback()
+        return render_template("auth/password.html", errors=errors), 422
+    start_session(therapist)
+    flash("Your password is changed. Other devices must sign in again.", "info")
+    return redirect(url_for("pages.account"))
+
+
+def admin_required() -> None:
+    """Abort with 403 unless an admin is signed in (call inside a login_required view)."""
+    if not current_user.is_admin:
+        abort(403)
+
+
+def current_therapist() -> models.Therapist:
+    return g.get("api_user_therapist") or current_user.therapist

@@ -1,0 +1,67 @@
+"""The signed-in user's own account: password, calendar feed address, API tokens."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from scheduler import audit
+from scheduler.clock import utcnow
+from scheduler.tokens import ApiToken, issue_token, revoke_token
+from web.access import found
+from web.database import db
+from web.pages import actor, bp, me
+
+NEW_TOKEN_KEY = "new_api_token"
+
+
+@bp.route("/account")
+def account() -> str:
+    """Who I am, my calendar feed and my API tokens."""
+    therapist = me()
+    tokens = db().scalars(select(ApiToken).where(ApiToken.therapist_id == therapist.id)
+                          .order_by(ApiToken.created_at.desc())).all()
+    feed_url = (url_for("feeds.calendar", token=therapist.calendar_token, _external=True)
+                if therapist.calendar_token else None)
+    new_token = session.pop(NEW_TOKEN_KEY, None)
+    return render_template("pages/account.html", therapist=therapist, tokens=tokens,
+                           feed_url=feed_url, new_token=new_token)
+
+
+@bp.route("/account/calendar", methods=["POST"])
+def calendar_feed() -> Any:
+    """Create or replace my calendar feed's secret address, or turn the feed off."""
+    therapist = me()
+    if request.form.get("action") == "revoke":
+        therapist.calendar_token = None
+        flash("The calendar feed is off; the old address no longer works.", "success")
+    else:
+        therapist.calendar_token = secrets.token_urlsafe(32)
+        flash("A new calendar feed address is ready; any old address no longer works.",
+              "success")
+    audit.record(db(), actor(), "update", "therapist", therapist.id, ("calendar_token",))
+    return redirect(url_for("pages.account"))
+
+
+@bp.route("/account/tokens", methods=["POST"])
+def token_new() -> Any:
+    """Issue an API token; its secret is shown once, on the next page only."""
+    name = request.form.get("name", "").strip() or "API token"
+    row, secret = issue_token(db(), me(), name, utcnow())
+    audit.record(db(), actor(), "create", "api_token", row.id)
+    session[NEW_TOKEN_KEY] = secret
+    return redirect(url_for("pages.account"))
+
+
+@bp.route("/account/tokens/<id:token_id>/revoke", methods=["POST"])
+def token_revoke(token_id: int) -> Any:
+    """Revoke one of my API tokens."""
+    row = found(db().scalar(select(ApiToken).where(ApiToken.id == token_id,
+                                                   ApiToken.therapist_id == me().id)))
+    revoke_token(row, utcnow())
+    audit.record(db(), actor(), "delete", "api_token", row.id)
+    flash("The token is revoked.", "success")
+    return redirect(url_for("pages.account"))

@@ -1,0 +1,226 @@
+"""Clients (patient records) and their treatments. Every read and change is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from scheduler import audit, models, records
+from scheduler.precautions import FLAGS
+from scheduler.recurrence import describe_rule
+from web.access import client_or_404, clients_query, series_query, treatment_or_404
+from web.auth import admin_required
+from web.database import db
+from web.pages import actor, attempt, bp, me, options
+from web.pages import forms as f
+from web.pages.forms import FormState
+
+CLIENT_LABELS = {"first_name": "First name", "last_name": "Last name",
+                 "facility_id": "Facility", "room": "Room", "active": "Active",
+                 "precaution_flags": "Precautions", "precaution_notes": "Precaution notes",
+                 "diagnosis": "Diagnosis", "care_contact": "Care-team contact",
+                 "primary_therapist_id": "Primary therapist"}
+TREATMENT_LABELS = {"kind": "Kind", "label": "Label", "facility_id": "Where", "rule": "Repeats",
+                    "first_date": "First date", "start_time": "Start time",
+                    "duration_minutes": "Length", "buffer_before_minutes": "Buffer before",
+                    "buffer_after_minutes": "Buffer after", "policy": "Visits"}
+POLICIES = [("avoid", "must not overlap it (nor its buffers)"),
+            ("during", "may take place during it (chair-side)")]
+
+
+def _client_data(form: Any) -> dict[str, Any]:
+    return {
+        "first_name": f.text(form, "first_name"), "last_name": f.text(form, "last_name"),
+        "facility_id": f.reference(form, "facility_id"), "room": f.text(form, "room"),
+        "active": f.flag(form, "active"),
+        "precaution_flags": f.words(form, "precaution_flags"),
+        "precaution_notes": f.text(form, "precaution_notes"),
+        "diagnosis": f.text(form, "diagnosis"), "care_contact": f.text(form, "care_contact"),
+        "primary_therapist_id": f.reference(form, "primary_therapist_id"),
+    }
+
+
+def _client_values(client: models.Client) -> dict[str, Any]:
+    values = {name: getattr(client, name) for name in CLIENT_LABELS}
+    values["precaution_flags"] = list(client.precaution_flags)
+    values["primary_therapist_id"] = client.primary_therapist_id or ""
+    return values
+
+
+def _client_form(form: FormState, client: models.Client | None, status: int = 200) -> Any:
+    facilities = db().scalars(select(models.Facility).order_by(models.Facility.name)).all()
+    therapists = db().scalars(select(models.Therapist).order_by(models.Therapist.name)).all()
+    flags = sorted(FLAGS.values(), key=lambda p: (p.severity != "alert", p.label))
+    return render_template(
+        "records/client_form.html", form=form, client=client,
+        facilities=options(facilities, lambda x: x.name, empty="Choose…"),
+        therapists=options(therapists, lambda x: x.name, empty="None"),
+        flags=[(p.code, p.label) for p in flags],
+    ), status
+
+
+@bp.route("/clients")
+def clients() -> str:
+    """The clients this user may see (all, for an admin)."""
+    show_inactive = request.args.get("all") == "1"
+    query = clients_query(me()).order_by(models.Client.last_name, models.Client.first_name)
+    if not show_inactive:
+        query = query.where(models.Client.active.is_(True))
+    rows = db().scalars(query).all()
+    audit.record(db(), actor(), "list", "client", None, context=f"{len(rows)} shown")
+    return render_template("records/clients.html", clients=rows, show_inactive=show_inactive)
+
+
+@bp.route("/clients/<id:client_id>")
+def client(client_id: int) -> str:
+    """One client: precautions, treatments, series."""
+    record = client_or_404(db(), me(), client_id)
+    audit.record(db(), actor(), "read", "client", record.id)
+    series = db().scalars(series_query(me()).where(
+        models.AppointmentSeries.client_id == record.id)).all()
+    return render_template("records/client.html", client=record, series=series,
+                           describe_rule=describe_rule, flags=FLAGS)
+
+
+@bp.route("/clients/new", methods=["GET", "POST"])
+def client_new() -> Any:
+    """Add a client (admin)."""
+    admin_required()
+    if request.method == "GET":
+        return _client_form(FormState({"active": True}, labels=CLIENT_LABELS), None)
+    saved, error = attempt(lambda: records.create_client(db(), actor(),
+                                                         _client_data(request.form)))
+    if error:
+        return _client_form(FormState.rejected(request.form, error, CLIENT_LABELS), None, 422)
+    flash("Client added.", "success")
+    return redirect(url_for("pages.client", client_id=saved.id))
+
+
+@bp.route("/clients/<id:client_id>/edit", methods=["GET", "POST"])
+def client_edit(client_id: int) -> Any:
+    """Change a client's record (admin, or the client's own therapist)."""
+    record = client_or_404(db(), me(), client_id)
+    if request.method == "GET":
+        audit.record(db(), actor(), "read", "client", record.id, context="edit form")
+        return _client_form(FormState(_client_values(record), labels=CLIENT_LABELS), record)
+    _, error = attempt(lambda: records.update_client(db(), actor(), record,
+                                                     _client_data(request.form)))
+    if error:
+        record = client_or_404(db(), me(), client_id)
+        return _client_form(FormState.rejected(request.form, error, CLIENT_LABELS), record, 422)
+    flash("Client saved.", "success")
+    return redirect(url_for("pages.client", client_id=client_id))
+
+
+@bp.route("/clients/<id:client_id>/delete", methods=["POST"])
+def client_delete(client_id: int) -> Any:
+    """Delete a client with no visits (admin)."""
+    admin_required()
+    record = client_or_404(db(), me(), client_id)
+    try:
+        records.delete_client(db(), actor(), record)
+    except records.InUse as error:
+        db().rollback()
+        flash(str(error), "error")
+        return redirect(url_for("pages.client", client_id=client_id))
+    flash("Client deleted.", "success")
+    return redirect(url_for("pages.clients"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Treatments
+
+
+def _treatment_data(form: Any) -> dict[str, Any]:
+    return {
+        "kind": f.text(form, "kind"), "label": f.text(form, "label"),
+        "facility_id": f.reference(form, "facility_id"),
+        "rule": f.rule_from_form(form, allow_once=False),
+        "first_date": f.text(form, "first_date"), "start_time": f.text(form, "start_time"),
+        "duration_minutes": f.whole(form, "duration_minutes"),
+        "buffer_before_minutes": f.whole(form, "buffer_before_minutes") or 0,
+        "buffer_after_minutes": f.whole(form, "buffer_after_minutes") or 0,
+        "policy": f.text(form, "policy"),
+    }
+
+
+def _treatment_values(treatment: models.Treatment) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "kind": treatment.kind, "label": treatment.label,
+        "facility_id": treatment.facility_id or "",
+        "first_date": treatment.first_date.isoformat(),
+        "start_time": f.hhmm(treatment.start_time),
+        "duration_minutes": treatment.duration_minutes,
+        "buffer_before_minutes": treatment.buffer_before_minutes,
+        "buffer_after_minutes": treatment.buffer_after_minutes,
+        "policy": treatment.policy.value,
+    }
+    values.update(f.rule_values(treatment.rule))
+    return values
+
+
+def _treatment_form(form: FormState, client: models.Client,
+                    treatment: models.Treatment | None, status: int = 200) -> Any:
+    facilities = db().scalars(select(models.Facility).order_by(models.Facility.name)).all()
+    return render_template(
+        "records/treatment_form.html", form=form, client=client, treatment=treatment,
+        facilities=options(facilities, lambda x: x.name, empty="At the client's facility"),
+        policies=POLICIES,
+    ), status
+
+
+@bp.route("/clients/<id:client_id>/treatments/new", methods=["GET", "POST"])
+def treatment_new(client_id: int) -> Any:
+    """Add a treatment to a client (admin, or the client's therapist)."""
+    client = client_or_404(db(), me(), client_id)
+    if request.method == "GET":
+        form = FormState({"policy": "avoid", "rule_mode": "weekly", "rule_interval": "1",
+                          "buffer_before_minutes": 0, "buffer_after_minutes": 0},
+                         labels=TREATMENT_LABELS)
+        return _treatment_form(form, client, None)
+    saved, error = attempt(lambda: records.create_treatment(db(), actor(), client,
+                                                            _treatment_data(request.form)))
+    if error:
+        client = client_or_404(db(), me(), client_id)
+        form = FormState.rejected(request.form, error, TREATMENT_LABELS)
+        return _treatment_form(form, client, None, 422)
+    flash("Treatment added.", "success")
+    return redirect(url_for("pages.client", client_id=client_id))
+
+
+@bp.route("/treatments/<id:treatment_id>/edit", methods=["GET", "POST"])
+def treatment_edit(treatment_id: int) -> Any:
+    """Change a treatment (admin, or the client's therapist)."""
+    treatment = treatment_or_404(db(), me(), treatment_id)
+    client = treatment.client
+    if request.method == "GET":
+        audit.record(db(), actor(), "read", "treatment", treatment.id, context="edit form")
+        form = FormState(_treatment_values(treatment), labels=TREATMENT_LABELS)
+        return _treatment_form(form, client, treatment)
+    _, error = attempt(lambda: records.update_treatment(db(), actor(), treatment,
+                                                        _treatment_data(request.form)))
+    if error:
+        treatment = treatment_or_404(db(), me(), treatment_id)
+        form = FormState.rejected(request.form, error, TREATMENT_LABELS)
+        return _treatment_form(form, treatment.client, treatment, 422)
+    flash("Treatment saved.", "success")
+    return redirect(url_for("pages.client", client_id=client.id))
+
+
+@bp.route("/treatments/<id:treatment_id>/delete", methods=["POST"])
+def treatment_delete(treatment_id: int) -> Any:
+    """Delete a treatment (admin)."""
+    admin_required()
+    treatment = treatment_or_404(db(), me(), treatment_id)
+    client_id = treatment.client_id
+    try:
+        records.delete_treatment(db(), actor(), treatment)
+    except records.InUse as error:
+        db().rollback()
+        flash(str(error), "error")
+        return redirect(url_for("pages.client", client_id=client_id))
+    flash("Treatment deleted.", "success")
+    return redirect(url_for("pages.client", client_id=client_id))
+

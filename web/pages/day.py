@@ -1,0 +1,200 @@
+"""The day: the therapist's route on a map, the timeline, and the buttons that change the day.
+
+The page shows the newest version of the day's plan (a fresh re-plan is a draft until it is
+published, and the page says so). Every client shown is audited as read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from scheduler import audit, models
+from scheduler.clock import utcnow
+from scheduler.precautions import FLAGS
+from web.access import found, is_admin, plan_or_404, stop_or_404
+from web.database import db, runtime
+from web.pages import actor, bp, me
+from web.routes import Route, build_route, route_geojson
+
+
+@dataclass(frozen=True)
+class TimelineBreak:
+    start: datetime
+    end: datetime
+
+
+def local_today() -> date:
+    return utcnow().astimezone(runtime().settings.zone).date()
+
+
+def parse_day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(404)
+
+
+def chosen_therapist(raw: Any) -> models.Therapist:
+    """Whose day: one's own, or (admin only) any therapist's via ?therapist=<id>."""
+    viewer = me()
+    if raw in (None, "") or str(raw) == str(viewer.id):
+        return viewer
+    if not is_admin(viewer) or not str(raw).isdigit():
+        abort(404)
+    return found(db().get(models.Therapist, int(raw)))
+
+
+def latest_plan(therapist_id: int, day: date) -> models.DayPlan | None:
+    """The newest version of the day's plan, with what the page shows loaded up front."""
+    return db().scalar(
+        select(models.DayPlan)
+        .where(models.DayPlan.therapist_id == therapist_id, models.DayPlan.day == day)
+        .order_by(models.DayPlan.version.desc()).limit(1)
+        .options(selectinload(models.DayPlan.stops).options(
+            joinedload(models.PlanStop.client), joinedload(models.PlanStop.facility)))
+    )
+
+
+def timeline(route: Route, plan: models.DayPlan) -> list[Any]:
+    """The stops with the break slotted in where it falls."""
+    items: list[Any] = list(route.stops)
+    if plan.break_start_at and plan.break_end_at:
+        zone = runtime().settings.zone
+        pause = TimelineBreak(plan.break_start_at.astimezone(zone),
+                              plan.break_end_at.astimezone(zone))
+        position = next((i for i, s in enumerate(route.stops) if s.start >= pause.start),
+                        len(items))
+        items.insert(position, pause)
+    return items
+
+
+def left_out(plan: models.DayPlan) -> list[dict[str, Any]]:
+    """The visits the plan could not place, with their clients and the reasons."""
+    entries = list(plan.unplaced or [])
+    ids = {e.get("client_id") for e in entries if isinstance(e.get("client_id"), int)}
+    clients = {c.id: c for c in db().scalars(select(models.Client).where(
+        models.Client.id.in_(ids)))} if ids else {}
+    return [dict(entry, client=clients.get(entry.get("client_id"))) for entry in entries]
+
+
+def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
+    settings = runtime().settings
+    plan = latest_plan(therapist.id, day)
+    context: dict[str, Any] = {
+        "therapist": therapist, "day": day, "plan": plan, "today": local_today(),
+        "previous_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
+        "flags": FLAGS, "tile_url": settings.web.tile_url,
+        "tile_attribution": settings.web.tile_attribution,
+        "therapists": db().scalars(select(models.Therapist).where(
+            models.Therapist.active.is_(True)).order_by(models.Therapist.name)).all()
+        if is_admin(me()) else [],
+    }
+    if plan is None:
+        return context
+    route = build_route(plan, therapist, settings.zone)
+    shown = left_out(plan)
+    context.update(
+        route=route, timeline=timeline(route, plan), left_out=shown,
+        geojson=route_geojson(route, day=day.isoformat(), therapist_id=therapist.id),
+    )
+    client_ids = [s.stop.client_id for s in route.stops]
+    client_ids += [e["client"].id for e in shown if e["client"] is not None]
+    audit.record_reads(db(), actor(), "client", client_ids, context=f"day_plan {plan.id}")
+    return context
+
+
+@bp.route("/")
+def home() -> Any:
+    """Today, for the signed-in therapist."""
+    return day(local_today().isoformat())
+
+
+@bp.route("/day/<day>")
+def day(day: str) -> Any:
+    """One day's route, timeline and actions."""
+    therapist = chosen_therapist(request.args.get("therapist"))
+    return render_template("pages/day.html", **day_context(therapist, parse_day(day)))
+
+
+@bp.route("/day/<day>/print")
+def day_print(day: str) -> Any:
+    """The day on one printed page."""
+    therapist = chosen_therapist(request.args.get("therapist"))
+    return render_template("pages/day_print.html", **day_context(therapist, parse_day(day)))
+
+
+def _day_url(therapist: models.Therapist, day: date) -> str:
+    extra = {} if therapist.id == me().id else {"therapist": therapist.id}
+    return url_for("pages.day", day=day.isoformat(), **extra)
+
+
+@bp.route("/day/<day>/plan", methods=["POST"])
+def day_plan(day: str) -> Any:
+    """Plan (or re-plan) the whole day: a new draft version."""
+    from scheduler.planning import plan_days
+
+    therapist = chosen_therapist(request.form.get("therapist"))
+    when = parse_day(day)
+    plans = plan_days(db(), runtime().settings, when, [therapist.id], now=utcnow())
+    audit.record(db(), actor(), "plan", "day_plan", plans[0].id if plans else None)
+    flash("The day is planned." if plans else "No working hours on this day: nothing to plan.",
+          "success" if plans else "info")
+    return redirect(_day_url(therapist, when))
+
+
+@bp.route("/day/<day>/late", methods=["POST"])
+def day_late(day: str) -> Any:
+    """Running late: keep what is done, re-plan the rest from now (and from here, if given)."""
+    from scheduler.planning import replan_from
+
+    therapist = chosen_therapist(request.form.get("therapist"))
+    when = parse_day(day)
+    position = _position(request.form)
+    plan = replan_from(db(), runtime().settings, therapist.id, when, utcnow(), position)
+    audit.record(db(), actor(), "replan", "day_plan", plan.id)
+    flash("Re-planned from now.", "success")
+    return redirect(_day_url(therapist, when))
+
+
+@bp.route("/plans/<id:plan_id>/publish", methods=["POST"])
+def plan_publish(plan_id: int) -> Any:
+    """Publish a draft: it becomes the day's plan of record (e-mail, calendar feed)."""
+    from scheduler.planning import publish_plan
+
+    plan = plan_or_404(db(), me(), plan_id)
+    publish_plan(db(), plan, utcnow())
+    audit.record(db(), actor(), "publish", "day_plan", plan.id)
+    flash("The plan is published.", "success")
+    return redirect(_day_url(plan.therapist, plan.day))
+
+
+@bp.route("/stops/<id:stop_id>/state", methods=["POST"])
+def stop_state(stop_id: int) -> Any:
+    """Mark a visit done or skipped (or back to planned)."""
+    from scheduler.planning import set_stop_state
+
+    stop = stop_or_404(db(), me(), stop_id)
+    try:
+        state = models.StopState(request.form.get("state", ""))
+    except ValueError:
+        abort(400, "state must be planned, done or skipped")
+    set_stop_state(db(), stop, state)
+    audit.record(db(), actor(), "update", "plan_stop", stop.id, ("state",))
+    return redirect(_day_url(stop.plan.therapist, stop.plan.day) + f"#stop-{stop.id}")
+
+
+def _position(form: Any) -> tuple[float, float] | None:
+    """Where the therapist is, when the browser shared it (the page asks, never requires)."""
+    try:
+        lat, lon = float(form.get("lat", "")), float(form.get("lon", ""))
+    except ValueError:
+        return None
+    if -90 <= lat <= 90 and -180 <= lon <= 180:
+        return (lat, lon)
+    return None
