@@ -265,11 +265,12 @@ class Availability:
         """Why there is no window, in words; empty when there is one."""
         if self.windows:
             return ()
-        if self.fixed_start is not None:
-            if any(f.end - f.start >= self.duration for f in self.free):
-                return (f"the fixed start {self.clock(self.fixed_start)} does not fit: "
-                        + "; ".join(self.why_not(self.fixed_start)),)
         reasons = []
+        if self.fixed_start is not None:
+            reasons.append(f"the fixed start {self.clock(self.fixed_start)} does not fit: "
+                           + "; ".join(self.why_not(self.fixed_start)))
+            if visit_fits_any_window(self):
+                return tuple(reasons)  # other starts would do: the fixed one is the reason
         by_why: dict[str, list[Removal]] = {}
         for removal in self.removed:
             by_why.setdefault(removal.why, []).append(removal)
