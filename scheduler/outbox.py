@@ -117,10 +117,13 @@ def _insert_if_absent(session: Session, key: OutboxKey, state: OutboxState, now:
         return False
     try:
         with session.begin_nested():
+            defaults: dict[str, object] = {
+                "attempts": 0, "claimed_by": "", "message_id": "", "subject": "",
+                "last_error": "", "possible_duplicate": False,
+            }
             session.add(OutboxMessage(
                 therapist_id=key.therapist_id, day=key.day, kind=key.kind, state=state,
-                attempts=0, claimed_by="", message_id="", subject="", last_error="",
-                possible_duplicate=False, created_at=now, updated_at=now, **values,
+                created_at=now, updated_at=now, **{**defaults, **values},
             ))
     except IntegrityError:
         return False

@@ -173,3 +173,44 @@ def add_plan(session: Session, practice: Practice, therapist_id: int, day: date,
 
 def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
+
+
+# --- Time ------------------------------------------------------------------------------------
+
+
+class DrivenClock:
+    """The one clock of a test: :func:`scheduler.clock.utcnow` and APScheduler's "now".
+
+    APScheduler 3 reads ``datetime.now(tz)`` in ``apscheduler.schedulers.base`` and offers no
+    way to give it a clock, so :meth:`install` replaces that module's ``datetime`` with a
+    subclass whose ``now`` reads this clock. Nothing else in APScheduler asks for the time
+    (executors only do for ``misfire_grace_time``, which Rounds leaves unset).
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def utcnow(self) -> datetime:
+        return self.now.astimezone(UTC)
+
+    def set(self, instant: datetime) -> None:
+        self.now = instant
+
+    def datetime_class(self) -> type[datetime]:
+        driven = self
+
+        class DrivenDatetime(datetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+                return driven.now.astimezone(tz) if tz is not None else driven.now
+
+        return DrivenDatetime
+
+    def install(self, setattr_: Any) -> None:
+        """``setattr_``: ``monkeypatch.setattr`` in a test, plain ``setattr`` in a subprocess."""
+        import apscheduler.schedulers.base
+
+        from scheduler import clock
+
+        setattr_(clock, "utcnow", self.utcnow)
+        setattr_(apscheduler.schedulers.base, "datetime", self.datetime_class())
