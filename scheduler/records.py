@@ -20,7 +20,7 @@ from datetime import date, time
 from typing import Any, TypeVar
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from scheduler import audit, models, validation
 from scheduler.audit import Actor
@@ -725,15 +725,19 @@ def visible_client_filter(therapist_id: int) -> Any:
     """SQL condition: the client is this therapist's (primary, booked with, or on their plans).
 
     A therapist sees their own clients only; this one definition serves pages, API and feeds.
+    The inner tables are aliased so the condition also works inside queries that select
+    series or stops themselves (only the client is correlated with the outer query).
     """
     client = models.Client
+    series = aliased(models.AppointmentSeries)
+    stop = aliased(models.PlanStop)
+    plan = aliased(models.DayPlan)
     return or_(
         client.primary_therapist_id == therapist_id,
-        exists().where(models.AppointmentSeries.client_id == client.id,
-                       models.AppointmentSeries.therapist_id == therapist_id),
-        exists().where(models.PlanStop.client_id == client.id,
-                       models.PlanStop.plan_id == models.DayPlan.id,
-                       models.DayPlan.therapist_id == therapist_id),
+        exists(select(series.id).where(series.client_id == client.id,
+                                       series.therapist_id == therapist_id)),
+        exists(select(stop.id).join(plan, plan.id == stop.plan_id).where(
+            stop.client_id == client.id, plan.therapist_id == therapist_id)),
     )
 
 

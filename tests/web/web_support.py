@@ -1,5 +1,5 @@
-"""Helpers and fixtures for the web tests: an app on a migrated database, a small practice, signed-in
-clients and API tokens.
+"""Helpers and fixtures for the web tests: an app on a migrated database, a small
+practice, signed-in clients and API tokens.
 
 The practice (see :func:`make_practice`) has an admin (Ada), two therapists (Theo, Tess), two
 facilities, three clients (two of Theo's, one of Tess's), a treatment, a weekly series per
@@ -78,10 +78,20 @@ class Practice:
     stop_ids: list[int]
 
 
+_HASHES: dict[str, str] = {}
+
+
+def password_hash() -> str:
+    """Hashed once per test run: argon2 is slow on purpose."""
+    if PASSWORD not in _HASHES:
+        _HASHES[PASSWORD] = hash_password(PASSWORD)
+    return _HASHES[PASSWORD]
+
+
 def _therapist(name: str, email: str, role: models.Role, lat: float, lon: float,
                skills: list[str]) -> models.Therapist:
     return models.Therapist(
-        name=name, email=email, role=role, password_hash=hash_password(PASSWORD),
+        name=name, email=email, role=role, password_hash=password_hash(),
         home_address="", home_lat=lat, home_lon=lon, skills=skills,
         break_start=time(11, 30), break_end=time(13, 30), break_minutes=30,
         shifts=[models.Shift(weekday=d, start=time(8, 0), end=time(16, 30)) for d in range(5)],
