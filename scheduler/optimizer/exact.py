@@ -9,9 +9,11 @@ closed at the vehicle's end; the best closed label is the optimum of VROOM's obj
 (priority served, then jobs served, then least travel).
 
 With an incumbent (OR-Tools' answer) a label is also dropped when even serving every job it
-could still reach cannot beat the incumbent, using a lower bound on the remaining travel
-(each job still to serve, and the end, must be entered by some arc: at least its cheapest
-incoming arc). When the enumeration finishes, the result is *proved* optimal; a label budget
+could still reach cannot beat the incumbent. The travel still to come is bounded below by
+:func:`_completion_bounds`: the shortest path from the label's last job through exactly the
+jobs it must still serve to the end, time windows ignored (a Held-Karp table computed once
+with numpy); when the label may choose among the jobs left, the weaker bound "each job still
+to serve must be entered by its cheapest arc" is used. When the enumeration finishes, the result is *proved* optimal; a label budget
 keeps pathological inputs bounded (then ``proved`` is false).
 """
 
@@ -20,8 +22,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from .problem import Problem
-from .schedule import earliest_in, fits_statically, setup_paid, through_gap, vehicle_window
+from .schedule import (
+    earliest_in,
+    fits_statically,
+    setup_paid,
+    through_gap,
+    time_route,
+    vehicle_window,
+)
 
 MAX_EXACT_JOBS = 12
 """Largest single-vehicle day the exact method is run on."""
@@ -54,10 +65,30 @@ def solve_exact(
     something strictly better exists.
     """
     search = _LabelSearch(problem, vehicle_pos, list(job_positions), budget)
-    if incumbent is not None:
-        search.best_jobs, search.best = tuple(incumbent[0]), incumbent[1]
+    if incumbent is None:
+        incumbent = greedy_route(problem, vehicle_pos, search.jobs)
+    search.best_jobs, search.best = tuple(incumbent[0]), incumbent[1]
     search.run()
     return ExactResult(search.best_jobs, search.best, not search.exhausted)
+
+
+def greedy_route(
+    problem: Problem, vehicle_pos: int, job_positions: Sequence[int]
+) -> tuple[tuple[int, ...], Objective]:
+    """A quick feasible route to prune with: cheapest insertion, most valuable jobs first."""
+    route: list[int] = []
+    travel = 0
+    for p in sorted(job_positions, key=lambda q: (-problem.jobs[q].priority, q)):
+        best: tuple[int, list[int]] | None = None
+        for position in range(len(route) + 1):
+            trial = [*route[:position], p, *route[position:]]
+            timed = time_route(problem, vehicle_pos, trial)
+            if timed is not None and (best is None or timed.travel < best[0]):
+                best = (timed.travel, trial)
+        if best is not None:
+            travel, route = best
+    priority = sum(problem.jobs[p].priority for p in route)
+    return tuple(route), (priority, len(route), -travel) if route else (0, 0, 0)
 
 
 class _LabelSearch:
@@ -86,6 +117,8 @@ class _LabelSearch:
             for u in range(n)
         ]
         self.min_in_end = min([self.direct] + self.to_end)
+        self.completion = _completion_bounds(self.between, self.from_start, self.to_end)
+        self.loads: dict[int, list[int]] = {0: [0] * len(vehicle.capacity or ())}
 
     # ------------------------------------------------------------------ enumeration
 
@@ -110,6 +143,8 @@ class _LabelSearch:
                         if mask >> u & 1 or not self._fits(mask, u, cost, last):
                             continue
                         travel = self.from_start[u] if last < 0 else self.between[last][u]
+                        if self._hopeless(mask | 1 << u, u, None, cost + travel):
+                            continue
                         previous_place = vehicle.start_index if last < 0 else self.places[last]
                         for until in range(taken, len(breaks) + 1):
                             passed = through_gap(ready, travel, breaks[taken:until])
@@ -159,42 +194,85 @@ class _LabelSearch:
 
     def _fits(self, mask: int, u: int, cost: int, last: int) -> bool:
         """Skills, capacity, max_tasks and max_travel_time of adding job ``u``."""
-        members = [self.problem.jobs[self.jobs[v]] for v in range(len(self.jobs)) if mask >> v & 1]
-        members.append(self.job[u])
         vehicle = self.vehicle
-        if vehicle.max_tasks is not None and len(members) > vehicle.max_tasks:
+        if vehicle.max_tasks is not None and mask.bit_count() + 1 > vehicle.max_tasks:
             return False
         if vehicle.capacity is not None:
-            for dim, limit in enumerate(vehicle.capacity):
-                if sum(j.delivery[dim] if j.delivery else 0 for j in members) > limit:
-                    return False
+            grown = mask | 1 << u
+            if grown not in self.loads:
+                delivery = self.job[u].delivery or (0,) * len(vehicle.capacity)
+                self.loads[grown] = [a + b for a, b in zip(self.loads[mask], delivery, strict=True)]
+            if any(a > b for a, b in zip(self.loads[grown], vehicle.capacity, strict=True)):
+                return False
         if vehicle.max_travel_time is not None:
             travel = self.from_start[u] if last < 0 else self.between[last][u]
             return cost + travel <= vehicle.max_travel_time
         return True
 
-    def _hopeless(self, mask: int, last: int, ready: int, cost: int) -> bool:
-        """True when no completion of this label can beat the best route known."""
-        served = [u for u in range(len(self.jobs)) if mask >> u & 1]
+    def _hopeless(self, mask: int, last: int, ready: int | None, cost: int) -> bool:
+        """True when no completion of this label can beat the best route known.
+
+        ``ready`` ``None`` skips the reachability filter (used to test a label before it is
+        built, when only its travel is known).
+        """
+        served = mask.bit_count()
         reach = []
+        reach_mask = 0
         for u in range(len(self.jobs)):
             if mask >> u & 1:
                 continue
-            travel = self.from_start[u] if last < 0 else self.between[last][u]
-            if ready + travel <= self.last_start[u]:
-                reach.append(u)
+            if ready is not None:
+                travel = self.from_start[u] if last < 0 else self.between[last][u]
+                if ready + travel > self.last_start[u]:
+                    continue
+            reach.append(u)
+            reach_mask |= 1 << u
         room = len(reach)
         if self.vehicle.max_tasks is not None:
-            room = min(room, self.vehicle.max_tasks - len(served))
+            room = min(room, self.vehicle.max_tasks - served)
         priorities = sorted((self.job[u].priority for u in reach), reverse=True)
-        best_priority = sum(self.job[u].priority for u in served) + sum(priorities[:room])
-        best_count = len(served) + room
+        done_priority = sum(self.job[u].priority for u in range(len(self.jobs)) if mask >> u & 1)
+        best_priority = done_priority + sum(priorities[:room])
+        best_count = served + room
         target = self.best[:2]
         if (best_priority, best_count) != target:
             return (best_priority, best_count) < target
-        entering = sorted(self.min_in[u] for u in reach)[: room]
-        lower_bound = cost + sum(entering) + self.min_in_end
+        if room == len(reach):
+            # last == -1 (the start) reads the table's last column, the start's row.
+            lower_bound = cost + int(self.completion[reach_mask, last])
+        else:
+            entering = sorted(self.min_in[u] for u in reach)[:room]
+            lower_bound = cost + sum(entering) + self.min_in_end
         return -lower_bound <= self.best[2]
+
+
+def _completion_bounds(
+    between: list[list[int]], from_start: list[int], to_end: list[int]
+) -> np.ndarray:
+    """``table[S, j]``: least travel from job ``j`` through every job of set ``S`` to the end.
+
+    Held-Karp backwards over subsets, time ignored, vectorised over the last job; row ``j``
+    equal to the number of jobs stands for the start. Entries for ``j`` in ``S`` are unused.
+    """
+    n = len(to_end)
+    travel = np.array([*between, from_start], dtype=np.int64).reshape(n + 1, n)
+    table = np.zeros((1 << n, n + 1), dtype=np.int64)
+    table[0, :n] = to_end
+    table[0, n] = 0  # an empty route never reaches this bound
+    masks = np.arange(1 << n)
+    sizes = np.array([int(m).bit_count() for m in masks])
+    for size in range(1, n + 1):
+        layer = masks[sizes == size]
+        best = np.full((len(layer), n + 1), np.iinfo(np.int64).max // 4, dtype=np.int64)
+        for k in range(n):
+            members = layer[(layer >> k) & 1 == 1]
+            if not len(members):
+                continue
+            rows = np.searchsorted(layer, members)
+            via = travel[:, k][None, :] + table[members ^ (1 << k), k][:, None]
+            best[rows] = np.minimum(best[rows], via)
+        table[layer] = best
+    return table
 
 
 def _insert(labels: list[tuple[int, int]], ready: int, cost: int) -> bool:

@@ -14,7 +14,7 @@ from .problem import Problem
 from .reasons import candidate_vehicles, why_impossible, why_left_out
 from .repair import insert_left_out, make_feasible
 from .routing import RoutingModelBuilder, SearchSettings
-from .schedule import TimedRoute
+from .schedule import TimedRoute, time_route
 from .solution import Solution, Unassigned
 from .travel_model import TravelModel
 
@@ -98,36 +98,38 @@ def solve(
 
 
 def _optimise(problem: Problem, settings: SearchSettings) -> tuple[tuple[TimedRoute, ...], bool]:
-    """OR-Tools, then repair and insertion, then the exact method where it applies."""
+    """OR-Tools, then repair and insertion; the exact method on small one-vehicle days."""
     candidates = candidate_vehicles(problem)
     possible = [p for p, c in enumerate(candidates) if c]
-    found: dict[int, list[int]] = {}
-    if possible:
-        builder = RoutingModelBuilder(problem, candidates)
-        proposed = builder.search(settings) or []
-        for v, jobs in enumerate(proposed):
-            timed = make_feasible(problem, v, jobs)
-            if timed is not None:
-                found[v] = list(timed.jobs)
-        served = {p for jobs in found.values() for p in jobs}
-        found = insert_left_out(
-            problem, found, [p for p in possible if p not in served], candidates
-        )
+    exact = len(problem.vehicles) == 1 and len(possible) <= MAX_EXACT_JOBS
+    if exact:
+        # A quick local optimum is all the exact method needs to prune with.
+        settings = replace(settings, metaheuristic="greedy_descent", solution_limit=None)
+    found = _search(problem, settings, candidates, possible) if possible else {}
     proved = False
-    if len(problem.vehicles) == 1 and len(possible) <= MAX_EXACT_JOBS:
-        incumbent_jobs = found.get(0, [])
-        timed = make_feasible(problem, 0, incumbent_jobs) if incumbent_jobs else None
-        objective = _objective(problem, timed)
-        result = solve_exact(problem, 0, possible, (tuple(incumbent_jobs), objective))
-        found = {0: list(result.jobs)} if result.jobs else {}
+    if exact:
+        incumbent = found.get(0, [])
+        timed = time_route(problem, 0, incumbent) if incumbent else None
+        result = solve_exact(problem, 0, possible, (tuple(incumbent), _objective(problem, timed)))
+        found = {0: list(result.jobs)}
         proved = result.proved
-    timed_routes = []
-    for v in sorted(found):
-        if found[v]:
-            timed = make_feasible(problem, v, found[v])
-            if timed is not None:
-                timed_routes.append(timed)
-    return tuple(timed_routes), proved
+    routes = [time_route(problem, v, found[v]) for v in sorted(found) if found[v]]
+    assert all(route is not None for route in routes)
+    return tuple(r for r in routes if r is not None), proved
+
+
+def _search(
+    problem: Problem, settings: SearchSettings, candidates: list[list[int]], possible: list[int]
+) -> dict[int, list[int]]:
+    """OR-Tools' routes, each made feasible by our rules, then left-out jobs inserted."""
+    builder = RoutingModelBuilder(problem, candidates)
+    found: dict[int, list[int]] = {}
+    for v, jobs in enumerate(builder.search(settings) or []):
+        timed = make_feasible(problem, v, jobs)
+        if timed is not None:
+            found[v] = list(timed.jobs)
+    served = {p for jobs in found.values() for p in jobs}
+    return insert_left_out(problem, found, [p for p in possible if p not in served], candidates)
 
 
 def _objective(problem: Problem, route: TimedRoute | None) -> tuple[int, int, int]:
