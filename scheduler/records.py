@@ -5,15 +5,16 @@ shape) is parsed field by field, every problem is collected with its field name,
 assembled and checked as a whole by :mod:`scheduler.validation`, and only then is it added to
 the session together with an audit row naming the fields that changed (never their values).
 
-Nothing here commits. A :class:`~scheduler.validation.ValidationError` may leave rejected
-changes in the session (an update assigns before the whole-record check), so the caller rolls
-its transaction back on error: what was saved before stays exactly as it was.
+Nothing here commits. Each change runs inside a SAVEPOINT: when it is rejected
+(:class:`~scheduler.validation.ValidationError`, :class:`InUse`) the session is left exactly as
+it was before the call, so what was saved before stays as it was whatever the caller does next.
 
 The input shapes (one per record kind) are the API's; :data:`FIELDS` lists each kind's fields.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, time
@@ -32,11 +33,23 @@ MAX_ID = 2**31 - 1  # ids beyond the integer columns' range name no record
 PASSWORD_MAX = 128
 
 Record = TypeVar("Record", bound=models.Base)
+Change = TypeVar("Change", bound=Callable[..., Any])
 Parser = Callable[[str, Any], Any]
 
 
 class InUse(ValueError):
     """The record cannot be deleted because others refer to it; the message says what to do."""
+
+
+def _all_or_nothing(change: Change) -> Change:
+    """Run a change in a SAVEPOINT, so a rejected change leaves no trace in the session."""
+
+    @functools.wraps(change)
+    def run(session: Session, *args: Any, **kwargs: Any) -> Any:
+        with session.begin_nested():
+            return change(session, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +351,24 @@ def _assign(record: models.Base, values: Mapping[str, Any]) -> set[str]:
     return changed
 
 
+def _check_whole(problems: Problems, check: Callable[[], None]) -> None:
+    """Run the whole-record check as well, so one answer lists every problem.
+
+    Problems the check finds about fields that already failed to parse are dropped (they
+    would repeat the parse error). With parse problems present, fields may be missing, so a
+    check tripping over a missing value is ignored: the parse problems are the answer.
+    """
+    try:
+        check()
+    except ValidationError as error:
+        reported = {p.field for p in problems.found}
+        problems.found.extend(p for p in error.problems if p.field not in reported)
+    except (TypeError, ValueError, AttributeError):
+        if not problems.found:
+            raise
+    problems.raise_if_any()
+
+
 def _weekly(field: str, raw: Any, problems: Problems) -> list[tuple[int, time, time]] | None:
     try:
         return validation.parse_weekly_hours(field, raw)
@@ -350,6 +381,7 @@ def _weekly(field: str, raw: Any, problems: Problems) -> list[tuple[int, time, t
 # Facilities
 
 
+@_all_or_nothing
 def create_facility(session: Session, actor: Actor, data: Mapping[str, Any]) -> models.Facility:
     facility = models.Facility(overhead_minutes=0, parking_notes="", infection_control="",
                                notes="", hours=[])
@@ -360,6 +392,7 @@ def create_facility(session: Session, actor: Actor, data: Mapping[str, Any]) -> 
     return facility
 
 
+@_all_or_nothing
 def update_facility(session: Session, actor: Actor, facility: models.Facility,
                     data: Mapping[str, Any]) -> models.Facility:
     changed = _update_facility(session, facility, data, creating=False)
@@ -374,7 +407,6 @@ def _update_facility(session: Session, facility: models.Facility, data: Mapping[
     values, problems = _parse("facility", facility_fields(session), data, creating=creating,
                               extra=EXTRA_FIELDS["facility"])
     hours = _weekly("hours", data["hours"], problems) if "hours" in data else None
-    problems.raise_if_any()
     with session.no_autoflush:
         changed = _assign(facility, values)
         if {"lat", "lon"} & changed:
@@ -386,10 +418,11 @@ def _update_facility(session: Session, facility: models.Facility, data: Mapping[
             facility.hours = [models.VisitingHours(weekday=d, open=o, close=c)
                               for d, o, c in hours]
             changed.add("hours")
-        validation.check_facility(facility)
+        _check_whole(problems, lambda: validation.check_facility(facility))
     return changed
 
 
+@_all_or_nothing
 def set_facility_coordinates(session: Session, actor: Actor, facility: models.Facility,
                              lat: float, lon: float, source: models.CoordinateSource) -> None:
     """Store coordinates found by the geocoder (or typed), checked like any other edit."""
@@ -399,6 +432,7 @@ def set_facility_coordinates(session: Session, actor: Actor, facility: models.Fa
                  ("lat", "lon", "coordinate_source"))
 
 
+@_all_or_nothing
 def delete_facility(session: Session, actor: Actor, facility: models.Facility) -> None:
     in_use = session.scalar(select(
         exists().where(models.Client.facility_id == facility.id)
@@ -421,6 +455,7 @@ def _weekly_rows(rows: list[Any], start: str, end: str) -> list[tuple[int, time,
 # Therapists (who are also the app's users)
 
 
+@_all_or_nothing
 def create_therapist(session: Session, actor: Actor, data: Mapping[str, Any]) -> models.Therapist:
     therapist = models.Therapist(role=models.Role.THERAPIST, active=True, session_version=1,
                                  home_address="", skills=[], break_minutes=0,
@@ -432,6 +467,7 @@ def create_therapist(session: Session, actor: Actor, data: Mapping[str, Any]) ->
     return therapist
 
 
+@_all_or_nothing
 def update_therapist(session: Session, actor: Actor, therapist: models.Therapist,
                      data: Mapping[str, Any]) -> models.Therapist:
     changed = _update_therapist(session, therapist, data, creating=False)
@@ -453,17 +489,16 @@ def _update_therapist(session: Session, therapist: models.Therapist, data: Mappi
             func.lower(models.Therapist.email) == values["email"],
             models.Therapist.id != (therapist.id or -1)))
         problems.check(taken is None, "email", "another user has this e-mail address")
-    problems.raise_if_any()
     was = (therapist.role, therapist.active)
     with session.no_autoflush:
         changed = _assign(therapist, values)
         if shifts is not None and _weekly_rows(therapist.shifts, "start", "end") != shifts:
             therapist.shifts = [models.Shift(weekday=d, start=s, end=e) for d, s, e in shifts]
             changed.add("shifts")
-        if password is not None:
+        if password is not None and not problems.found:
             therapist.password_hash = hash_password(password)
             changed.add("password")
-        validation.check_therapist(therapist)
+        _check_whole(problems, lambda: validation.check_therapist(therapist))
         if not creating:
             _keep_an_admin(session, therapist)
     if not creating and ("password" in changed or (therapist.role, therapist.active) != was):
@@ -501,6 +536,7 @@ def end_sessions(therapist: models.Therapist) -> None:
     therapist.session_version = (therapist.session_version or 1) + 1
 
 
+@_all_or_nothing
 def change_password(session: Session, actor: Actor, therapist: models.Therapist,
                     new_password: str) -> None:
     problems = Problems()
@@ -512,6 +548,7 @@ def change_password(session: Session, actor: Actor, therapist: models.Therapist,
     audit.record(session, actor, "update", "therapist", therapist.id, ("password",))
 
 
+@_all_or_nothing
 def delete_therapist(session: Session, actor: Actor, therapist: models.Therapist) -> None:
     in_use = session.scalar(select(
         exists().where(models.AppointmentSeries.therapist_id == therapist.id)
@@ -534,6 +571,7 @@ def delete_therapist(session: Session, actor: Actor, therapist: models.Therapist
 # Clients and their treatments (patient records)
 
 
+@_all_or_nothing
 def create_client(session: Session, actor: Actor, data: Mapping[str, Any]) -> models.Client:
     client = models.Client(room="", active=True, precaution_flags=[], precaution_notes="",
                            diagnosis="", care_contact="")
@@ -545,6 +583,7 @@ def create_client(session: Session, actor: Actor, data: Mapping[str, Any]) -> mo
     return client
 
 
+@_all_or_nothing
 def update_client(session: Session, actor: Actor, client: models.Client,
                   data: Mapping[str, Any]) -> models.Client:
     changed = _update_simple("client", session, client, client_fields(session), data,
@@ -555,6 +594,7 @@ def update_client(session: Session, actor: Actor, client: models.Client,
     return client
 
 
+@_all_or_nothing
 def delete_client(session: Session, actor: Actor, client: models.Client) -> None:
     in_use = session.scalar(select(
         exists().where(models.AppointmentSeries.client_id == client.id)
@@ -567,6 +607,7 @@ def delete_client(session: Session, actor: Actor, client: models.Client) -> None
     session.flush()
 
 
+@_all_or_nothing
 def create_treatment(session: Session, actor: Actor, client: models.Client,
                      data: Mapping[str, Any]) -> models.Treatment:
     treatment = models.Treatment(client=client, label="", buffer_before_minutes=0,
@@ -585,6 +626,7 @@ def create_treatment(session: Session, actor: Actor, client: models.Client,
     return treatment
 
 
+@_all_or_nothing
 def update_treatment(session: Session, actor: Actor, treatment: models.Treatment,
                      data: Mapping[str, Any]) -> models.Treatment:
     changed = _update_simple("treatment", session, treatment, treatment_fields(session), data,
@@ -597,6 +639,7 @@ def update_treatment(session: Session, actor: Actor, treatment: models.Treatment
     return treatment
 
 
+@_all_or_nothing
 def delete_treatment(session: Session, actor: Actor, treatment: models.Treatment) -> None:
     if session.scalar(select(exists().where(
             models.AppointmentSeries.during_treatment_id == treatment.id))):
@@ -611,6 +654,7 @@ def delete_treatment(session: Session, actor: Actor, treatment: models.Treatment
 # Appointment series and their exceptions
 
 
+@_all_or_nothing
 def create_series(session: Session, actor: Actor,
                   data: Mapping[str, Any]) -> models.AppointmentSeries:
     series = models.AppointmentSeries(required_skills=[], preferred_windows=[], priority=50,
@@ -624,6 +668,7 @@ def create_series(session: Session, actor: Actor,
     return series
 
 
+@_all_or_nothing
 def update_series(session: Session, actor: Actor, series: models.AppointmentSeries,
                   data: Mapping[str, Any]) -> models.AppointmentSeries:
     changed = _update_simple("series", session, series, series_fields(session), data,
@@ -636,6 +681,7 @@ def update_series(session: Session, actor: Actor, series: models.AppointmentSeri
     return series
 
 
+@_all_or_nothing
 def delete_series(session: Session, actor: Actor, series: models.AppointmentSeries) -> None:
     if session.scalar(select(exists().where(models.PlanStop.series_id == series.id))):
         raise InUse("day plans include visits of this series; give it a last date or mark it "
@@ -646,6 +692,7 @@ def delete_series(session: Session, actor: Actor, series: models.AppointmentSeri
     session.flush()
 
 
+@_all_or_nothing
 def create_exception(session: Session, actor: Actor, series: models.AppointmentSeries,
                      data: Mapping[str, Any]) -> models.SeriesException:
     exception = models.SeriesException(reason="")
@@ -668,6 +715,7 @@ def create_exception(session: Session, actor: Actor, series: models.AppointmentS
     return exception
 
 
+@_all_or_nothing
 def update_exception(session: Session, actor: Actor, exception: models.SeriesException,
                      data: Mapping[str, Any]) -> models.SeriesException:
     values, problems = _parse("exception", exception_fields(session), data, creating=False)
@@ -687,6 +735,7 @@ def update_exception(session: Session, actor: Actor, exception: models.SeriesExc
     return exception
 
 
+@_all_or_nothing
 def delete_exception(session: Session, actor: Actor, exception: models.SeriesException) -> None:
     audit.record(session, actor, "delete", "exception", exception.id,
                  context=f"series {exception.series_id}")
@@ -694,6 +743,7 @@ def delete_exception(session: Session, actor: Actor, exception: models.SeriesExc
     session.flush()
 
 
+@_all_or_nothing
 def cancel_occurrence(session: Session, actor: Actor, series: models.AppointmentSeries,
                       day: date, reason: str = "") -> models.SeriesException:
     """Cancel one occurrence, replacing any earlier change to it (a move, a new length)."""
@@ -714,10 +764,9 @@ def _update_simple(kind: str, session: Session, record: Any, spec: Mapping[str, 
                    check: Callable[[], None]) -> set[str]:
     """Parse, assign and check a record whose fields are all plain attributes."""
     values, problems = _parse(kind, spec, data, creating=creating)
-    problems.raise_if_any()
     with session.no_autoflush:
         changed = _assign(record, values)
-        check()
+        _check_whole(problems, check)
     return changed
 
 

@@ -21,8 +21,18 @@ from scheduler.settings import load_settings
 def create_app(runtime: Runtime | None = None,
                test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for ``runtime`` (default: from the settings files and environment)."""
-    from web import api, assets, auth, converters, database, errors, feeds, formatting, pages
-    from web import security
+    from web import (
+        api,
+        assets,
+        auth,
+        converters,
+        database,
+        errors,
+        feeds,
+        formatting,
+        pages,
+        security,
+    )
 
     if runtime is None:
         runtime = open_runtime(load_settings())

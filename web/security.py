@@ -7,8 +7,9 @@
 - Every form is CSRF-protected (Flask-WTF); the API takes bearer tokens, never cookies, so it
   needs no CSRF token.
 - Headers: a Content-Security-Policy that allows no inline script (all JavaScript lives in
-  static files), nosniff, a Referrer-Policy that gives other sites only our origin, HSTS over HTTPS, and `no-store` on every
-  response that is not a static file, since nearly every page carries patient data.
+  static files), nosniff, a Referrer-Policy that gives other sites only our origin, HSTS
+  over HTTPS, and `no-store` on every response that is not a static file, since nearly
+  every page carries patient data.
 """
 
 from __future__ import annotations

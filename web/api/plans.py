@@ -159,6 +159,6 @@ def _instant(field: str, raw: Any) -> datetime:
     except ValueError:
         value = None
     if value is None or value.tzinfo is None:
-        raise ValidationError([FieldProblem(
-            field, "expected an ISO 8601 date-time with an offset, e.g. 2026-03-09T10:30:00-05:00")])
+        raise ValidationError([FieldProblem(field, "expected an ISO 8601 date-time with an "
+                                                   "offset, e.g. 2026-03-09T10:30:00-05:00")])
     return value

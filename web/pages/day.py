@@ -29,6 +29,12 @@ class TimelineBreak:
     end: datetime
 
 
+def _planning() -> Any:
+    from scheduler import planning  # TODO(web): import at the top once planning.py has landed
+
+    return planning
+
+
 def local_today() -> date:
     return utcnow().astimezone(runtime().settings.zone).date()
 
@@ -137,11 +143,9 @@ def _day_url(therapist: models.Therapist, day: date) -> str:
 @bp.route("/day/<day>/plan", methods=["POST"])
 def day_plan(day: str) -> Any:
     """Plan (or re-plan) the whole day: a new draft version."""
-    from scheduler.planning import plan_days
-
     therapist = chosen_therapist(request.form.get("therapist"))
     when = parse_day(day)
-    plans = plan_days(db(), runtime().settings, when, [therapist.id], now=utcnow())
+    plans = _planning().plan_days(db(), runtime().settings, when, [therapist.id], now=utcnow())
     audit.record(db(), actor(), "plan", "day_plan", plans[0].id if plans else None)
     flash("The day is planned." if plans else "No working hours on this day: nothing to plan.",
           "success" if plans else "info")
@@ -151,12 +155,10 @@ def day_plan(day: str) -> Any:
 @bp.route("/day/<day>/late", methods=["POST"])
 def day_late(day: str) -> Any:
     """Running late: keep what is done, re-plan the rest from now (and from here, if given)."""
-    from scheduler.planning import replan_from
-
     therapist = chosen_therapist(request.form.get("therapist"))
     when = parse_day(day)
     position = _position(request.form)
-    plan = replan_from(db(), runtime().settings, therapist.id, when, utcnow(), position)
+    plan = _planning().replan_from(db(), runtime().settings, therapist.id, when, utcnow(), position)
     audit.record(db(), actor(), "replan", "day_plan", plan.id)
     flash("Re-planned from now.", "success")
     return redirect(_day_url(therapist, when))
@@ -165,10 +167,8 @@ def day_late(day: str) -> Any:
 @bp.route("/plans/<id:plan_id>/publish", methods=["POST"])
 def plan_publish(plan_id: int) -> Any:
     """Publish a draft: it becomes the day's plan of record (e-mail, calendar feed)."""
-    from scheduler.planning import publish_plan
-
     plan = plan_or_404(db(), me(), plan_id)
-    publish_plan(db(), plan, utcnow())
+    _planning().publish_plan(db(), plan, utcnow())
     audit.record(db(), actor(), "publish", "day_plan", plan.id)
     flash("The plan is published.", "success")
     return redirect(_day_url(plan.therapist, plan.day))
@@ -177,14 +177,12 @@ def plan_publish(plan_id: int) -> Any:
 @bp.route("/stops/<id:stop_id>/state", methods=["POST"])
 def stop_state(stop_id: int) -> Any:
     """Mark a visit done or skipped (or back to planned)."""
-    from scheduler.planning import set_stop_state
-
     stop = stop_or_404(db(), me(), stop_id)
     try:
         state = models.StopState(request.form.get("state", ""))
     except ValueError:
         abort(400, "state must be planned, done or skipped")
-    set_stop_state(db(), stop, state)
+    _planning().set_stop_state(db(), stop, state)
     audit.record(db(), actor(), "update", "plan_stop", stop.id, ("state",))
     return redirect(_day_url(stop.plan.therapist, stop.plan.day) + f"#stop-{stop.id}")
 
