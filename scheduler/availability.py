@@ -24,9 +24,8 @@ labelled rules from model-like objects (duck typed, see the ``*Like`` protocols)
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
@@ -57,51 +56,66 @@ DAY_END = "end of the day"
 
 # ---------------------------------------------------------------------------------------------
 # The rules
+#
+# The rules and the pieces of a result are named tuples rather than frozen dataclasses: a few
+# are built for every visit, tens of thousands of visits a year, and a named tuple is built
+# three to four times faster. They are just as immutable.
 
 
-@dataclass(frozen=True)
-class Bound:
-    """Time the whole visit must lie within: one or more intervals, and their words.
-
-    ``name`` and ``verbs`` word the edges: name "shift" with verbs ("starts", "ends") says
-    "shift ends 16:30" for the time taken after it. A bound with no intervals takes the
-    whole day, worded by its ``label`` ("closed on Sundays").
-    """
-
+class _BoundFields(NamedTuple):
+    order: int  # from the kind; first, so that sorting bounds puts them in the order they apply
     label: str
     intervals: tuple[Interval, ...]
-    kind: str = OTHER
-    name: str = ""
-    verbs: tuple[str, str] = ("starts", "ends")
-    order: tuple[object, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "intervals", _merge(self.intervals, self.label))
-        # The fixed order bounds are applied in (see _KIND_ORDER), computed once.
-        object.__setattr__(self, "order", (_KIND_ORDER.get(self.kind, len(_KIND_ORDER)),
-                                           self.kind, self.label, self.intervals, self.name,
-                                           self.verbs))
+    kind: str
+    name: str
+    verbs: tuple[str, str]
 
 
-@dataclass(frozen=True)
-class Block:
-    """Time no part of the visit may touch: ``interval`` plus the buffers (seconds) around it."""
+class Bound(_BoundFields):
+    """Time the whole visit must lie within: one or more intervals, and their words.
 
+    ``Bound(label, intervals, kind="other", name="", verbs=("starts", "ends"))``; the
+    intervals are sorted and overlapping ones joined. ``name`` and ``verbs`` word the
+    edges: name "shift" with verbs ("starts", "ends") says "shift ends 16:30" for the time
+    taken after it. A bound with no intervals takes the whole day, worded by its ``label``
+    ("closed on Sundays"). ``kind`` (shift, visiting hours, preferred, during, other) sets
+    ``order``, the order bounds are applied in.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, label: str, intervals: Iterable[Sequence[int]], kind: str = OTHER,
+                name: str = "", verbs: tuple[str, str] = ("starts", "ends")) -> Bound:
+        order = _KIND_ORDER.get(kind, len(_KIND_ORDER))
+        return super().__new__(cls, order, label, _merge(intervals, label), kind, name, verbs)
+
+
+class _BlockFields(NamedTuple):
+    span: Interval  # first, so that sorting blocks orders them in time
     label: str
     interval: Interval
-    buffer_before: int = 0
-    buffer_after: int = 0
-    span: Interval = field(init=False, repr=False, compare=False)  # interval with buffers
+    buffer_before: int
+    buffer_after: int
 
-    def __post_init__(self) -> None:
-        start, end = self.interval
+
+class Block(_BlockFields):
+    """Time no part of the visit may touch.
+
+    ``Block(label, interval, buffer_before=0, buffer_after=0)``, buffers in seconds;
+    ``span`` is the interval with its buffers, all the time the block takes.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, label: str, interval: Sequence[int], buffer_before: int = 0,
+                buffer_after: int = 0) -> Block:
+        start, end = interval
         if end < start:
-            raise ValueError(f"{self.label}: ends before it starts")
-        if self.buffer_before < 0 or self.buffer_after < 0:
-            raise ValueError(f"{self.label}: buffers must not be negative")
-        object.__setattr__(self, "interval", (int(start), int(end)))
-        object.__setattr__(self, "span", (int(start) - self.buffer_before,
-                                          int(end) + self.buffer_after))
+            raise ValueError(f"{label}: ends before it starts")
+        if buffer_before < 0 or buffer_after < 0:
+            raise ValueError(f"{label}: buffers must not be negative")
+        return super().__new__(cls, (start - buffer_before, end + buffer_after), label,
+                               (start, end), buffer_before, buffer_after)
 
 
 Constraint = Bound | Block
@@ -124,10 +138,6 @@ def _merge(intervals: Iterable[Sequence[int]], label: str) -> tuple[Interval, ..
 
 # ---------------------------------------------------------------------------------------------
 # The result
-
-
-# The pieces of a result are named tuples: there are several per visit and tens of thousands
-# of visits a year, and a named tuple is built four times faster than a frozen dataclass.
 
 
 class Free(NamedTuple):
@@ -168,26 +178,42 @@ class Removal(NamedTuple):
     why: str
 
 
-@dataclass(frozen=True)
 class Availability:
     """The windows of one visit on one day, and what took the rest of the day away.
 
-    ``removed`` attributes each piece of time: the bounds in the order shift, visiting
-    hours, preferred windows, during, others, each for what it takes from the time the ones
-    before it left (so the night goes to the shift, "shift starts 07:30"); each block for
-    the time it takes from what the bounds allow (two overlapping treatments are both named
-    for the minutes they share).
+    ``windows`` are where the whole visit fits; ``free`` every free stretch, also those too
+    short for the visit. ``removed`` attributes each piece of time taken: the bounds in the
+    order shift, visiting hours, preferred windows, during, others, each for what it takes
+    from the time the ones before it left (so the night goes to the shift, "shift starts
+    07:30"); each block for the time it takes from what the bounds allow (two overlapping
+    treatments are both named for the minutes they share). ``reasons`` says in words why
+    there is no window. Times are Unix seconds; the words are only built when asked for.
     """
 
-    day: date
-    zone: ZoneInfo
-    duration: int  # seconds
-    day_start: int
-    day_end: int
-    windows: tuple[Window, ...]
-    free: tuple[Free, ...]  # every free stretch, also those too short for the visit
-    fixed_start: int | None = None
-    _taken: tuple[tuple[int, int, Constraint], ...] = field(default=(), repr=False)
+    __slots__ = ("day", "zone", "duration", "day_start", "day_end", "windows", "fixed_start",
+                 "_segments", "_taken", "_free", "_removed", "_reasons")
+
+    def __init__(self, day: date, zone: ZoneInfo, duration: int, day_start: int, day_end: int,
+                 windows: tuple[Window, ...], segments: tuple[Segment, ...],
+                 fixed_start: int | None, taken: tuple[tuple[int, int, Constraint], ...]):
+        self.day, self.zone, self.duration = day, zone, duration  # duration in seconds
+        self.day_start, self.day_end = day_start, day_end
+        self.windows, self.fixed_start = windows, fixed_start
+        self._segments, self._taken = segments, taken
+        self._free: tuple[Free, ...] | None = None
+        self._removed: tuple[Removal, ...] | None = None
+        self._reasons: tuple[str, ...] | None = None
+
+    def __repr__(self) -> str:
+        return (f"Availability(day={self.day}, duration={self.duration}, "
+                f"windows={self.windows!r})")
+
+    @property
+    def free(self) -> tuple[Free, ...]:
+        """Every free stretch of the day, also those too short for the visit."""
+        if self._free is None:
+            self._free = tuple(map(Free._make, self._segments))
+        return self._free
 
     @property
     def is_empty(self) -> bool:
@@ -204,7 +230,7 @@ class Availability:
     def fits(self, start: int | datetime) -> bool:
         """Whether the visit may start at ``start`` (whatever the fixed start)."""
         at = start if isinstance(start, int) else to_epoch(start)
-        return any(f.start <= at and at + self.duration <= f.end for f in self.free)
+        return any(a <= at and at + self.duration <= b for a, b, _, _ in self._segments)
 
     def clock(self, seconds: int) -> str:
         """"HH:MM" of an instant, "24:00" at the end of the day, with the zone's abbreviation
@@ -221,12 +247,14 @@ class Availability:
             text += f" {moment:%Z}"
         return text
 
-    @cached_property
+    @property
     def removed(self) -> tuple[Removal, ...]:
         """Every piece of the day taken away, with the rule that took it, in time order."""
-        pieces = [Removal(start, end, rule.label, self._why(rule, start, end))
-                  for start, end, rule in self._taken]
-        return tuple(sorted(pieces, key=lambda r: (r.start, r.end, r.rule)))
+        if self._removed is None:
+            pieces = [Removal(start, end, rule.label, self._why(rule, start, end))
+                      for start, end, rule in self._taken]
+            self._removed = tuple(sorted(pieces, key=lambda r: (r.start, r.end, r.rule)))
+        return self._removed
 
     def _why(self, rule: Constraint, start: int, end: int) -> str:
         if isinstance(rule, Block):
@@ -260,11 +288,14 @@ class Availability:
                 words.append(removal.why)
         return words
 
-    @cached_property
+    @property
     def reasons(self) -> tuple[str, ...]:
         """Why there is no window, in words; empty when there is one."""
-        if self.windows:
-            return ()
+        if self._reasons is None:
+            self._reasons = () if self.windows else self._explain()
+        return self._reasons
+
+    def _explain(self) -> tuple[str, ...]:
         reasons = []
         if self.fixed_start is not None:
             reasons.append(f"the fixed start {self.clock(self.fixed_start)} does not fit: "
@@ -319,11 +350,13 @@ def compute_availability(
             blocks.append(constraint)
         else:
             raise TypeError(f"a constraint must be a Bound or a Block, got {constraint!r}")
-    bounds.sort(key=_bound_order)
-    blocks.sort(key=_block_order)  # a fixed order, so that any input order gives one result
+    # A fixed order (bounds by kind, blocks by time; see the field order of each), so that any
+    # order of the input gives the same result.
+    bounds.sort()
+    blocks.sort()
 
     taken: list[tuple[int, int, Constraint]] = []
-    segments = [(day_start, day_end, DAY_START, DAY_END)]
+    segments: list[Segment] = [(day_start, day_end, DAY_START, DAY_END)]
     for bound in bounds:
         segments = _intersect(segments, bound, taken)
     bounded = segments
@@ -331,26 +364,16 @@ def compute_availability(
         _take(bounded, block, taken)
         segments = _subtract(segments, block)
 
-    free = tuple(map(Free._make, segments))
     start = _fixed_epoch(fixed_start, day, zone)
     if start is None:
-        windows = tuple(Window(a, b, a, b - duration, left, right)
-                        for a, b, left, right in segments if b - a >= duration)
+        windows = tuple([Window(a, b, a, b - duration, left, right)
+                         for a, b, left, right in segments if b - a >= duration])
     else:
-        windows = tuple(Window(a, b, start, start, left, right)
-                        for a, b, left, right in segments
-                        if a <= start and start + duration <= b)
-    return Availability(day=day, zone=zone, duration=duration, day_start=day_start,
-                        day_end=day_end, windows=windows, free=free, fixed_start=start,
-                        _taken=tuple(taken))
-
-
-def _bound_order(bound: Bound) -> tuple[object, ...]:
-    return bound.order
-
-
-def _block_order(block: Block) -> tuple[object, ...]:
-    return block.span, block.interval, block.label, block.buffer_before
+        windows = tuple([Window(a, b, start, start, left, right)
+                         for a, b, left, right in segments
+                         if a <= start and start + duration <= b])
+    return Availability(day, zone, duration, day_start, day_end, windows, tuple(segments),
+                        start, tuple(taken))
 
 
 Segment = tuple[int, int, str, str]  # start, end, label of the left edge, of the right edge
@@ -532,13 +555,15 @@ def _weekly_bound(kind: str, rows: tuple[tuple[int, time, time], ...], day: date
 
 def visiting_hours_bound(hours: Iterable[HoursLike], day: date, zone: ZoneInfo) -> Bound:
     """The facility's visiting hours on ``day``; a weekday without hours is closed."""
-    rows = tuple(sorted((h.weekday, h.open, h.close) for h in hours))
+    weekdays = (day.weekday(), (day.weekday() - 1) % 7)
+    rows = tuple([(h.weekday, h.open, h.close) for h in hours if h.weekday in weekdays])
     return _weekly_bound(VISITING_HOURS, rows, day, zone)
 
 
 def shift_bound(shifts: Iterable[ShiftLike], day: date, zone: ZoneInfo) -> Bound:
     """The therapist's shift(s) on ``day``; a weekday without a shift is a day off."""
-    rows = tuple(sorted((s.weekday, s.start, s.end) for s in shifts))
+    weekdays = (day.weekday(), (day.weekday() - 1) % 7)
+    rows = tuple([(s.weekday, s.start, s.end) for s in shifts if s.weekday in weekdays])
     return _weekly_bound(SHIFT, rows, day, zone)
 
 
@@ -568,6 +593,23 @@ def _clock_time(value: str | time) -> time:
         raise ValueError(f"preferred_windows: expected a time as HH:MM, got {value!r}") from None
 
 
+class ClientTreatmentLike(TreatmentLike, Protocol):
+    """What the builders read from a :class:`scheduler.models.Treatment`."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def policy(self) -> str: ...  # "avoid" or "during" (or the TreatmentPolicy enum)
+    @property
+    def buffer_before_minutes(self) -> int: ...
+    @property
+    def buffer_after_minutes(self) -> int: ...
+    @property
+    def facility_id(self) -> int | None: ...
+
+
 class _TreatmentValues(NamedTuple):
     """What a treatment's blocks depend on, read once from the record."""
 
@@ -583,25 +625,25 @@ class _TreatmentValues(NamedTuple):
     away: bool  # at another facility than the client's own
 
 
-def _values(treatment: TreatmentLike, home_facility_id: int | None = None) -> _TreatmentValues:
-    policy = getattr(treatment, "policy", None) or "avoid"
-    elsewhere = getattr(treatment, "facility_id", None)
+def _values(treatment: ClientTreatmentLike,
+            home_facility_id: int | None = None) -> _TreatmentValues:
+    policy = treatment.policy or "avoid"
+    elsewhere = treatment.facility_id
     return _TreatmentValues(
-        name=(getattr(treatment, "label", "") or getattr(treatment, "kind", "")
-              or "treatment").strip(),
-        rule=treatment.rule,
-        first_date=treatment.first_date,
-        last_date=getattr(treatment, "last_date", None),
-        start_time=treatment.start_time,
-        duration_minutes=treatment.duration_minutes,
-        buffer_before_minutes=getattr(treatment, "buffer_before_minutes", 0) or 0,
-        buffer_after_minutes=getattr(treatment, "buffer_after_minutes", 0) or 0,
-        policy=str(getattr(policy, "value", policy)).lower(),
-        away=home_facility_id is not None and elsewhere not in (None, home_facility_id),
+        (treatment.label or treatment.kind or "treatment").strip(),
+        treatment.rule,
+        treatment.first_date,
+        getattr(treatment, "last_date", None),
+        treatment.start_time,
+        treatment.duration_minutes,
+        treatment.buffer_before_minutes or 0,
+        treatment.buffer_after_minutes or 0,
+        str(getattr(policy, "value", policy)).lower(),
+        home_facility_id is not None and elsewhere not in (None, home_facility_id),
     )
 
 
-def treatment_label(treatment: TreatmentLike, buffers: bool = True) -> str:
+def treatment_label(treatment: ClientTreatmentLike, buffers: bool = True) -> str:
     """E.g. "dialysis Mon/Wed/Fri 06:00–10:00 + 60 min after"."""
     return _label(_values(treatment), buffers)
 
@@ -622,7 +664,7 @@ def _label(values: _TreatmentValues, buffers: bool = True) -> str:
     return label
 
 
-def treatment_blocks(treatments: Iterable[TreatmentLike], day: date, zone: ZoneInfo,
+def treatment_blocks(treatments: Iterable[ClientTreatmentLike], day: date, zone: ZoneInfo,
                      home_facility_id: int | None = None) -> list[Block]:
     """A block for each occurrence of each `avoid` treatment whose time or buffers touch
     ``day``. `during` treatments are skipped: they bound a visit only when it asks for one
@@ -630,21 +672,19 @@ def treatment_blocks(treatments: Iterable[TreatmentLike], day: date, zone: ZoneI
     blocks, since the client is away; its label says so."""
     blocks: list[Block] = []
     for treatment in treatments:
-        values = _values(treatment, home_facility_id)
-        if values.policy == "avoid":
-            blocks.extend(_blocks(values, day, zone))
+        policy = treatment.policy or "avoid"
+        if policy != "avoid" and str(getattr(policy, "value", policy)).lower() != "avoid":
+            continue
+        before = (treatment.buffer_before_minutes or 0) * 60
+        after = (treatment.buffer_after_minutes or 0) * 60
+        intervals = treatment_epoch_intervals(treatment, day, zone, before, after)
+        if intervals:  # words only for the treatments that touch the day
+            label = _label(_values(treatment, home_facility_id))
+            blocks.extend([Block(label, interval, before, after) for interval in intervals])
     return blocks
 
 
-@lru_cache(maxsize=16_384)
-def _blocks(values: _TreatmentValues, day: date, zone: ZoneInfo) -> tuple[Block, ...]:
-    before, after = values.buffer_before_minutes * 60, values.buffer_after_minutes * 60
-    intervals = treatment_epoch_intervals(values, day, zone, before, after)
-    label = _label(values)
-    return tuple(Block(label, interval, before, after) for interval in intervals)
-
-
-def during_bound(treatment: TreatmentLike, day: date, zone: ZoneInfo) -> Bound:
+def during_bound(treatment: ClientTreatmentLike, day: date, zone: ZoneInfo) -> Bound:
     """The treatment a visit must lie inside (chair-side during dialysis); on a day without
     it the bound is empty and says so."""
     return _during_bound(_values(treatment), day, zone)
@@ -667,8 +707,8 @@ def visit_constraints(
     hours: Iterable[HoursLike] | None = None,
     shifts: Iterable[ShiftLike] | None = None,
     preferred: Iterable[Sequence[str | time]] = (),
-    treatments: Iterable[TreatmentLike] = (),
-    during: TreatmentLike | None = None,
+    treatments: Iterable[ClientTreatmentLike] = (),
+    during: ClientTreatmentLike | None = None,
     home_facility_id: int | None = None,
 ) -> list[Constraint]:
     """Every rule for one visit on ``day``, labelled; ``None`` for hours or shifts leaves

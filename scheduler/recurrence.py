@@ -614,17 +614,40 @@ def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
             local_datetime(day + timedelta(days=1), time(), zone))
 
 
-@lru_cache(maxsize=65_536)
 def local_epoch(day: date, wall_time: time, zone: ZoneInfo) -> int:
-    """:func:`local_datetime` as whole Unix seconds (cached: planning asks for the same
-    handful of times on the same days over and over)."""
+    """:func:`local_datetime` as whole Unix seconds.
+
+    Planning asks this for every treatment of every visit, so on the days the clocks do not
+    change (all but two a year) it is plain arithmetic from the local midnight; on the
+    others, and where midnight itself is skipped, it asks the zone.
+    """
+    start, regular = _day_start(day, zone)
+    if regular:
+        return start + wall_time.hour * 3600 + wall_time.minute * 60 + wall_time.second
+    return _zone_epoch(day, wall_time, zone)
+
+
+@lru_cache(maxsize=4096)
+def _zone_epoch(day: date, wall_time: time, zone: ZoneInfo) -> int:
     return to_epoch(local_datetime(day, wall_time, zone))
+
+
+@lru_cache(maxsize=16_384)
+def _day_start(day: date, zone: ZoneInfo) -> tuple[int, bool]:
+    """The local midnight in Unix seconds, and whether the day is an ordinary 24 hours with
+    one UTC offset throughout (so that any wall time is midnight plus the time)."""
+    midnight = local_datetime(day, time(), zone)
+    next_midnight = local_datetime(day + timedelta(days=1), time(), zone)
+    start, end = to_epoch(midnight), to_epoch(next_midnight)
+    regular = (end - start == 86_400 and midnight.time() == time()
+               and midnight.utcoffset() == next_midnight.utcoffset())
+    return start, regular
 
 
 @lru_cache(maxsize=16_384)
 def local_day_epochs(day: date, zone: ZoneInfo) -> tuple[int, int]:
     """:func:`local_day_bounds` as whole Unix seconds."""
-    return local_epoch(day, time(), zone), local_epoch(day + timedelta(days=1), time(), zone)
+    return _day_start(day, zone)[0], _day_start(day + timedelta(days=1), zone)[0]
 
 
 def to_epoch(moment: datetime) -> int:
@@ -790,10 +813,11 @@ def exception_problems(series: SeriesLike, *, zone: ZoneInfo | None = None) -> l
 
 
 class TreatmentLike(Protocol):
-    """What is read from a :class:`scheduler.models.Treatment`.
+    """What is read from a :class:`scheduler.models.Treatment` to place it in time.
 
-    Also read when present: ``buffer_before_minutes``, ``buffer_after_minutes``, ``policy``,
-    ``kind``, ``label`` and ``last_date``.
+    ``last_date`` is read too when present (a treatment course that ends). The availability
+    builders also read ``kind``, ``label``, ``policy``, ``buffer_before_minutes``,
+    ``buffer_after_minutes`` and ``facility_id``.
     """
 
     @property
@@ -817,19 +841,32 @@ def treatment_epoch_intervals(
     past midnight counts. A length is real elapsed time, so a 4-hour treatment across the
     spring-forward gap ends 5 wall-clock hours after it starts.
     """
-    day_start, day_end = local_day_epochs(day, zone)
     length = treatment.duration_minutes * 60
-    last_date = getattr(treatment, "last_date", None)
-    # Occurrences from earlier days can reach into this one; +1 day for a start time late in a
-    # 25-hour day and for buffers.
-    days_back = (length + reach_after) // 86_400 + 1
-    days_ahead = reach_before // 86_400 + 1
+    rule, first, start_time = treatment.rule, treatment.first_date, treatment.start_time
+    # Which days' occurrences can reach into this one: the day itself, earlier days when the
+    # treatment and its buffer run past midnight, the next day when its buffer before starts
+    # before midnight. An hour of slack covers the days the clocks change.
+    clock = start_time.hour * 3600 + start_time.minute * 60 + start_time.second
+    ordinal = day.toordinal()
+    low = ordinal - (clock + length + reach_after + 3600) // 86_400
+    high = ordinal + (reach_before - clock + 3600 + 86_399) // 86_400 if reach_before else ordinal
+    first_ordinal = first.toordinal()
+    if low < first_ordinal:
+        low = first_ordinal
+    last = getattr(treatment, "last_date", None)  # models.Treatment has none
+    if last is not None and last.toordinal() < high:
+        high = last.toordinal()
+    if rule is None:
+        candidates = [first_ordinal] if low <= first_ordinal <= high else []
+    else:
+        occurs = _compiled(rule, first, zone).occurs
+        candidates = [o for o in range(low, high + 1) if occurs(o)]
+    if not candidates:
+        return []
+    day_start, day_end = local_day_epochs(day, zone)
     found = []
-    for offset in range(-days_back, days_ahead + 1):
-        other = day + timedelta(days=offset)
-        if not occurs_on(treatment.rule, treatment.first_date, other, last_date, zone=zone):
-            continue
-        start = local_epoch(other, treatment.start_time, zone)
+    for other in candidates:
+        start = local_epoch(date.fromordinal(other), start_time, zone)
         if start - reach_before < day_end and start + length + reach_after > day_start:
             found.append((start, start + length))
     return found
