@@ -72,12 +72,12 @@ def _therapist_by_token(token: str) -> models.Therapist:
 @bp.route("/day/<day>.geojson")
 @login_required
 def day_geojson(day: str) -> Any:
-    """The route of one day (the newest plan version) as a GeoJSON FeatureCollection."""
-    from web.pages.day import chosen_therapist, latest_plan, parse_day
+    """The route of one day (its plan of record) as a GeoJSON FeatureCollection."""
+    from web.pages.day import chosen_therapist, parse_day, plan_of_record
 
     when = parse_day(day)
     therapist = chosen_therapist(request.args.get("therapist"))
-    plan = latest_plan(therapist.id, when)
+    plan = plan_of_record(therapist.id, when)
     if plan is None:
         abort(404)
     route = build_route(plan, therapist, runtime().settings.zone)

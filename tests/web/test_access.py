@@ -4,7 +4,6 @@ days, and other people's record ids answer 404 exactly as ids that do not exist.
 from __future__ import annotations
 
 import pytest
-
 from web_support import PLAN_DAY, post
 
 DAY = PLAN_DAY.isoformat()
@@ -33,7 +32,7 @@ def test_others_records_are_not_found_for_a_therapist(theo_client, practice):
 def test_others_records_are_found_for_the_admin(admin_client, practice):
     for path in _others(practice):
         response = admin_client.get(path)
-        expected = 404 if path.endswith(".geojson?therapist=%d" % practice.tess_id) else 200
+        expected = 404 if path.endswith(f".geojson?therapist={practice.tess_id}") else 200
         assert response.status_code == expected, path  # Tess has no plan: no GeoJSON
 
 
@@ -49,7 +48,7 @@ def test_a_therapist_cannot_change_others_records(theo_client, practice):
     refused = [
         (f"/clients/{practice.tess_client}/edit", {"first_name": "X"}),
         (f"/series/{practice.tess_series}/occurrences/{DAY}/cancel", {}),
-        (f"/stops/999999/state", {"state": "done"}),
+        ("/stops/999999/state", {"state": "done"}),
     ]
     for path, data in refused:
         assert post(theo_client, path, data).status_code == 404, path

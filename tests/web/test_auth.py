@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from web_support import PASSWORD, PLAN_DAY, csrf_token, login, post
 
 from scheduler import models, records
 from scheduler.audit import Actor
-from web_support import PASSWORD, PLAN_DAY, csrf_token, login, post
 
 DAY = f"/day/{PLAN_DAY.isoformat()}"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from web_support import PLAN_DAY, post
 
 from scheduler import models
 from scheduler.geocoding import Place
-from web_support import PLAN_DAY, post
 
 DAY = PLAN_DAY.isoformat()
 

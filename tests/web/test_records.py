@@ -9,11 +9,11 @@ from datetime import time
 
 import pytest
 from sqlalchemy import select
+from web_support import make_practice
 
 from scheduler import models, records
 from scheduler.audit import Actor
 from scheduler.validation import ValidationError
-from web_support import make_practice
 
 ACTOR = Actor(None, "test")
 

@@ -6,12 +6,12 @@ import logging
 from dataclasses import replace
 
 import pytest
+from web_support import PLAN_DAY, login
 
 from scheduler import models
 from scheduler.demo.loader import is_demo_database
 from scheduler.settings import SettingsError
 from web import create_app
-from web_support import PLAN_DAY, login
 
 DAY = f"/day/{PLAN_DAY.isoformat()}"
 

@@ -10,19 +10,13 @@ from flask import abort, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler import audit, models
+from scheduler import audit, models, planning
 from scheduler.clock import utcnow
 from scheduler.validation import FieldProblem, Problems, ValidationError, parse_date, parse_float
 from web import access
 from web.api import actor, body, bp, is_admin, paginated, query_int, user
 from web.api import serialize as out
 from web.database import db, runtime
-
-
-def _planning() -> Any:
-    from scheduler import planning  # TODO(web): import at the top once planning.py has landed
-
-    return planning
 
 
 def _render(plan: models.DayPlan) -> dict[str, Any]:
@@ -82,7 +76,7 @@ def create_day_plans() -> Any:
     elif ids is not None:
         for therapist_id in ids:
             access.therapist_or_404(db(), user(), therapist_id)
-    plans = _planning().plan_days(db(), runtime().settings, day, ids, publish=publish is True,
+    plans = planning.plan_days(db(), runtime().settings, day, ids, publish=publish is True,
                                now=utcnow())
     for plan in plans:
         audit.record(db(), actor(), "plan", "day_plan", plan.id)
@@ -92,7 +86,7 @@ def create_day_plans() -> Any:
 @bp.post("/day-plans/<id:plan_id>/publish")
 def publish_day_plan(plan_id: int) -> Any:
     plan = access.plan_or_404(db(), user(), plan_id)
-    _planning().publish_plan(db(), plan, utcnow())
+    planning.publish_plan(db(), plan, utcnow())
     audit.record(db(), actor(), "publish", "day_plan", plan.id)
     return _render(plan)
 
@@ -114,7 +108,7 @@ def replan_day_plan(plan_id: int) -> Any:
         lon = _field(problems, lambda: _coordinate("lon", data["lon"], 180))
         position = (lat, lon)
     problems.raise_if_any()
-    new_plan = _planning().replan_from(db(), runtime().settings, plan.therapist_id, plan.day, at,
+    new_plan = planning.replan_from(db(), runtime().settings, plan.therapist_id, plan.day, at,
                                     position)
     audit.record(db(), actor(), "replan", "day_plan", new_plan.id)
     return jsonify(_render(new_plan)), 201
@@ -133,7 +127,7 @@ def update_plan_stop(stop_id: int) -> Any:
     except (ValueError, TypeError):
         problems.add("state", "must be one of planned, done, skipped")
     problems.raise_if_any()
-    _planning().set_stop_state(db(), stop, state)
+    planning.set_stop_state(db(), stop, state)
     audit.record(db(), actor(), "update", "plan_stop", stop.id, ("state",))
     return out.plan_stop(stop, runtime().settings.zone)
 

@@ -1,7 +1,9 @@
 """The day: the therapist's route on a map, the timeline, and the buttons that change the day.
 
-The page shows the newest version of the day's plan (a fresh re-plan is a draft until it is
-published, and the page says so). Every client shown is audited as read.
+The page shows the day's plan of record, as the planner defines it: the published version,
+else the latest draft. Re-planning a published day publishes the new version (the itinerary
+in use must follow the day); a draft made elsewhere after it is offered for publishing.
+Every client shown is audited as read.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from scheduler import audit, models
+from scheduler import audit, models, planning
 from scheduler.clock import utcnow
 from scheduler.precautions import FLAGS
 from web.access import found, is_admin, plan_or_404, stop_or_404
@@ -27,12 +29,6 @@ from web.routes import Route, build_route, route_geojson
 class TimelineBreak:
     start: datetime
     end: datetime
-
-
-def _planning() -> Any:
-    from scheduler import planning  # TODO(web): import at the top once planning.py has landed
-
-    return planning
 
 
 def local_today() -> date:
@@ -56,15 +52,29 @@ def chosen_therapist(raw: Any) -> models.Therapist:
     return found(db().get(models.Therapist, int(raw)))
 
 
-def latest_plan(therapist_id: int, day: date) -> models.DayPlan | None:
-    """The newest version of the day's plan, with what the page shows loaded up front."""
+def plan_of_record(therapist_id: int, day: date) -> models.DayPlan | None:
+    """The day's plan as :func:`scheduler.planning.current_plan` chooses it (the published
+    version, else the latest draft), with what the page shows loaded in the same query."""
+    plan = models.DayPlan
     return db().scalar(
-        select(models.DayPlan)
-        .where(models.DayPlan.therapist_id == therapist_id, models.DayPlan.day == day)
-        .order_by(models.DayPlan.version.desc()).limit(1)
-        .options(selectinload(models.DayPlan.stops).options(
+        select(plan)
+        .where(plan.therapist_id == therapist_id, plan.day == day,
+               plan.status != models.PlanStatus.SUPERSEDED)
+        .order_by((plan.status == models.PlanStatus.PUBLISHED).desc(), plan.version.desc())
+        .limit(1)
+        .options(selectinload(plan.stops).options(
             joinedload(models.PlanStop.client), joinedload(models.PlanStop.facility)))
     )
+
+
+def newer_draft(plan: models.DayPlan) -> models.DayPlan | None:
+    """A draft made after the published plan (e.g. through the API), waiting to be published."""
+    if plan.status != models.PlanStatus.PUBLISHED:
+        return None
+    return db().scalar(select(models.DayPlan).where(
+        models.DayPlan.therapist_id == plan.therapist_id, models.DayPlan.day == plan.day,
+        models.DayPlan.status == models.PlanStatus.DRAFT,
+        models.DayPlan.version > plan.version).order_by(models.DayPlan.version.desc()).limit(1))
 
 
 def timeline(route: Route, plan: models.DayPlan) -> list[Any]:
@@ -91,7 +101,7 @@ def left_out(plan: models.DayPlan) -> list[dict[str, Any]]:
 
 def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
     settings = runtime().settings
-    plan = latest_plan(therapist.id, day)
+    plan = plan_of_record(therapist.id, day)
     context: dict[str, Any] = {
         "therapist": therapist, "day": day, "plan": plan, "today": local_today(),
         "previous_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
@@ -106,7 +116,7 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
     route = build_route(plan, therapist, settings.zone)
     shown = left_out(plan)
     context.update(
-        route=route, timeline=timeline(route, plan), left_out=shown,
+        newer_draft=newer_draft(plan), route=route, timeline=timeline(route, plan), left_out=shown,
         geojson=route_geojson(route, day=day.isoformat(), therapist_id=therapist.id),
     )
     client_ids = [s.stop.client_id for s in route.stops]
@@ -142,10 +152,13 @@ def _day_url(therapist: models.Therapist, day: date) -> str:
 
 @bp.route("/day/<day>/plan", methods=["POST"])
 def day_plan(day: str) -> Any:
-    """Plan (or re-plan) the whole day: a new draft version."""
+    """Plan (or re-plan) the whole day: a new version, published if the day's plan was."""
     therapist = chosen_therapist(request.form.get("therapist"))
     when = parse_day(day)
-    plans = _planning().plan_days(db(), runtime().settings, when, [therapist.id], now=utcnow())
+    current = plan_of_record(therapist.id, when)
+    publish = current is not None and current.status == models.PlanStatus.PUBLISHED
+    plans = planning.plan_days(db(), runtime().settings, when, [therapist.id],
+                               publish=publish, now=utcnow())
     audit.record(db(), actor(), "plan", "day_plan", plans[0].id if plans else None)
     flash("The day is planned." if plans else "No working hours on this day: nothing to plan.",
           "success" if plans else "info")
@@ -158,7 +171,7 @@ def day_late(day: str) -> Any:
     therapist = chosen_therapist(request.form.get("therapist"))
     when = parse_day(day)
     position = _position(request.form)
-    plan = _planning().replan_from(db(), runtime().settings, therapist.id, when, utcnow(), position)
+    plan = planning.replan_from(db(), runtime().settings, therapist.id, when, utcnow(), position)
     audit.record(db(), actor(), "replan", "day_plan", plan.id)
     flash("Re-planned from now.", "success")
     return redirect(_day_url(therapist, when))
@@ -168,7 +181,7 @@ def day_late(day: str) -> Any:
 def plan_publish(plan_id: int) -> Any:
     """Publish a draft: it becomes the day's plan of record (e-mail, calendar feed)."""
     plan = plan_or_404(db(), me(), plan_id)
-    _planning().publish_plan(db(), plan, utcnow())
+    planning.publish_plan(db(), plan, utcnow())
     audit.record(db(), actor(), "publish", "day_plan", plan.id)
     flash("The plan is published.", "success")
     return redirect(_day_url(plan.therapist, plan.day))
@@ -182,7 +195,7 @@ def stop_state(stop_id: int) -> Any:
         state = models.StopState(request.form.get("state", ""))
     except ValueError:
         abort(400, "state must be planned, done or skipped")
-    _planning().set_stop_state(db(), stop, state)
+    planning.set_stop_state(db(), stop, state)
     audit.record(db(), actor(), "update", "plan_stop", stop.id, ("state",))
     return redirect(_day_url(stop.plan.therapist, stop.plan.day) + f"#stop-{stop.id}")
 
