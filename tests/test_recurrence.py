@@ -478,6 +478,17 @@ def test_local_day_bounds_are_23_24_or_25_hours(day: date, hours: int) -> None:
     assert to_epoch(end) - to_epoch(start) == hours * HOUR
 
 
+@settings(max_examples=300, deadline=None)
+@given(day=st.dates(date(2024, 1, 1), date(2030, 12, 31)),
+       clock=st.times(),
+       zone=st.sampled_from(["America/Chicago", "Europe/London", "Australia/Lord_Howe",
+                             "America/Santiago", "America/Havana", "Asia/Kolkata"]))
+def test_wall_clock_arithmetic_agrees_with_the_zone(day: date, clock: time, zone: str) -> None:
+    # Lord Howe moves by half an hour; Santiago and Havana change at midnight.
+    tz = ZoneInfo(zone)
+    assert local_epoch(day, clock, tz) == to_epoch(local_datetime(day, clock, tz))
+
+
 @dataclass(frozen=True)
 class Treatment:
     rule: str | None
