@@ -4,9 +4,9 @@ mark done, running late, publish."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from web_support import PLAN_DAY, post
 
 from scheduler import models
-from web_support import PLAN_DAY, post
 
 DAY = PLAN_DAY.isoformat()
 

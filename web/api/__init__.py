@@ -99,8 +99,18 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
 
 def paginated(query: Select[Any], render: Any) -> Any:
     """One page of ``query``'s rows as ``{"items", "page", "per_page", "total"}``."""
-    page = query_int("page", 1, 1, 1_000_000)
-    per_page = query_int("per_page", 50, 1, MAX_PER_PAGE)
+    problems: list[FieldProblem] = []
+    page, per_page = 1, 50
+    try:
+        page = query_int("page", 1, 1, 1_000_000)
+    except ValidationError as error:
+        problems.extend(error.problems)
+    try:
+        per_page = query_int("per_page", 50, 1, MAX_PER_PAGE)
+    except ValidationError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise ValidationError(problems)
     total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = db().scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": [render(row) for row in rows], "page": page, "per_page": per_page,
