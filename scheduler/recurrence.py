@@ -363,6 +363,7 @@ def first_occurrence(rule: str | None, first_date: date, *,
 
 
 _GREGORIAN_CYCLE_DAYS = 146_097  # 400 years, exactly 20,871 weeks: the calendar repeats
+_MAX_ORDINAL = date.max.toordinal()
 
 
 class _Expansion(Protocol):
@@ -472,16 +473,17 @@ class _Periodic:
 
     def _iterate(self, low: int, high: int | None) -> Iterator[int]:
         low = max(low, self.start)
+        high = _MAX_ORDINAL if high is None else min(high, _MAX_ORDINAL)  # no dates after 9999
         if self.last is not None:
-            high = self.last if high is None else min(high, self.last)
+            high = min(high, self.last)
         anchor, period, offsets = self.anchor, self.period, self.offsets
         base = anchor + (low - anchor) // period * period
-        while high is None or base <= high:
+        while base <= high:
             for offset in offsets:
                 ordinal = base + offset
                 if ordinal < low:
                     continue
-                if high is not None and ordinal > high:
+                if ordinal > high:
                     return
                 if self._accepts(ordinal):
                     yield ordinal

@@ -336,6 +336,16 @@ def test_a_rule_that_never_happens_expands_to_nothing_quickly() -> None:
     assert occurrence_dates("FREQ=DAILY;UNTIL=20251231", d("2026-01-01"), year(2026)) == []
 
 
+def test_rules_that_run_past_the_year_9999_stop_there() -> None:
+    rule = "FREQ=DAILY;INTERVAL=1000;COUNT=10000;BYMONTH=1"
+    validate_rule(rule, d("2026-01-01"))
+    got = occurrence_dates(rule, d("2026-01-01"), (d("2026-01-01"), date.max))
+    assert got[0] >= d("2026-01-01") and got[-1] <= date.max
+    assert all(day.month == 1 for day in got)
+    assert occurrence_dates("FREQ=WEEKLY;COUNT=5", d("9999-12-01"), (d("9999-01-01"), date.max)) \
+        == dates("9999-12-01", "9999-12-08", "9999-12-15", "9999-12-22", "9999-12-29")
+
+
 def test_first_occurrence() -> None:
     assert first_occurrence("FREQ=MONTHLY;BYDAY=2TU", d("2026-01-14")) == d("2026-02-10")
     assert first_occurrence("FREQ=WEEKLY;BYDAY=FR", d("2026-01-01")) == d("2026-01-02")
