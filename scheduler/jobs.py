@@ -60,7 +60,7 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler import clock, outbox
 from scheduler.itinerary import build_itinerary, itinerary_message
 from scheduler.mail import MailSender, sender_from_settings
-from scheduler.models import DayPlan, PlanStatus, Therapist
+from scheduler.models import DayPlan, OutboxMessage, PlanStatus, Therapist
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
 
@@ -268,6 +268,26 @@ def settle_therapist(context: WorkerContext, therapist_id: int,
     return send_itinerary(context, therapist_id, day, now, deadline_at=limit)
 
 
+def catch_up(context: WorkerContext, now: datetime) -> None:
+    """Settle every due itinerary that has no outbox row yet (a send time passed while no
+    worker ran, or a job fired late or not at all). One query for all therapists, so running
+    it every few minutes costs little."""
+    settings = context.runtime.settings
+    with context.runtime.session() as session:
+        therapists = session.scalars(
+            select(Therapist).options(selectinload(Therapist.shifts))
+            .where(Therapist.active.is_(True))
+        ).all()
+        due = {(t.id, day) for t in therapists if (day := due_day(t, settings, now))}
+        days = {day for _, day in due}
+        recorded = set(session.execute(
+            select(OutboxMessage.therapist_id, OutboxMessage.day)
+            .where(OutboxMessage.kind == KIND, OutboxMessage.day.in_(days))
+        ).tuples()) if days else set()
+    for therapist_id, _day in sorted(due - recorded):
+        settle_therapist(context, therapist_id, now)
+
+
 def deadline_for(runtime: Runtime, key: outbox.OutboxKey) -> datetime | None:
     with runtime.session() as session:
         therapist = session.get(Therapist, key.therapist_id)
@@ -313,11 +333,11 @@ def housekeeping_job() -> None:
     now = clock.utcnow()
     if _scheduler is not None:
         sync_itinerary_jobs(_scheduler, context.runtime, now)
+        # Another process may have added or moved jobs in the shared store; APScheduler only
+        # looks at the store when it wakes, so make it look now rather than at its next wakeup.
+        _scheduler.wakeup()
     retry_due(context, now)
-    with context.runtime.session() as session:
-        ids = session.scalars(select(Therapist.id).where(Therapist.active.is_(True))).all()
-    for therapist_id in ids:
-        settle_therapist(context, therapist_id, now)
+    catch_up(context, now)
 
 
 _scheduler: BaseScheduler | None = None

@@ -28,9 +28,9 @@ PATIENT_WORDS = ("Marguerite", "Quimby", "Thaddeus", "Oyelaran", "carcinoma", "n
 DST_DAYS = (date(2026, 3, 8), date(2026, 11, 1), date(2027, 3, 14), date(2027, 11, 7))
 
 
-def local(day: date, hour: int, minute: int = 0) -> datetime:
+def local(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
     """An aware instant at a wall-clock time in Kansas City."""
-    return datetime.combine(day, time(hour, minute), tzinfo=CHICAGO)
+    return datetime.combine(day, time(hour, minute, second), tzinfo=CHICAGO)
 
 
 def free_port() -> int:
@@ -188,13 +188,13 @@ class DrivenClock:
     """
 
     def __init__(self, start: datetime) -> None:
-        self.now = start
+        self.now = start.astimezone(UTC)  # UTC: adding a timedelta is then elapsed time
 
     def utcnow(self) -> datetime:
-        return self.now.astimezone(UTC)
+        return self.now
 
     def set(self, instant: datetime) -> None:
-        self.now = instant
+        self.now = instant.astimezone(UTC)
 
     def datetime_class(self) -> type[datetime]:
         driven = self

@@ -1,0 +1,181 @@
+"""Real worker processes on one database: exactly one e-mail each, on time, or a recorded miss.
+
+Each worker is a separate Python process (worker_harness.py) running scheduler.jobs.run_worker
+with a driven clock; they send through a real SMTP server in this test process.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from mail_fixtures import (
+    CHICAGO,
+    DST_DAYS,
+    PATIENT_WORDS,
+    SmtpServer,
+    add_plan,
+    add_practice,
+    local,
+)
+from sqlalchemy import select
+
+from scheduler import models
+from scheduler.db import make_engine, make_session_factory, session_scope
+from scheduler.runtime import Runtime
+
+pytestmark = pytest.mark.slow
+
+HARNESS = Path(__file__).with_name("worker_harness.py")
+MONDAY = date(2026, 3, 9)
+WORKER_TIMEOUT = 90
+
+
+def write_instance(folder: Path, database_url: str, smtp: SmtpServer) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "rounds.toml").write_text(
+        f"[database]\nurl = {json.dumps(database_url)}\n\n"
+        '[web]\nsecret_key = "worker-test"\n\n'
+        f'[mail]\nbackend = "smtp"\nsmtp_host = "{smtp.host}"\nsmtp_port = {smtp.port}\n'
+        'smtp_security = "none"\n'
+    )
+    return folder
+
+
+def spawn(instance: Path, start: datetime, stop: datetime,
+          go_file: Path | None = None) -> subprocess.Popen[str]:
+    config = instance / f"worker-{start:%Y%m%d%H%M}-{id(start)}.json"
+    config.write_text(json.dumps({"instance": str(instance), "start": start.isoformat(),
+                                  "stop": stop.isoformat(),
+                                  "go_file": str(go_file) if go_file else None}))
+    return subprocess.Popen([sys.executable, str(HARNESS), str(config)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+
+
+def finish(workers: list[subprocess.Popen[str]]) -> str:
+    """Wait for every worker; fail with its output if one did not exit cleanly."""
+    logs = []
+    for worker in workers:
+        try:
+            out, err = worker.communicate(timeout=WORKER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            out, err = worker.communicate()
+            pytest.fail(f"worker did not stop in {WORKER_TIMEOUT}s:\n{err[-3000:]}")
+        assert worker.returncode == 0, f"worker failed:\n{out}\n{err[-3000:]}"
+        logs.append(err)
+    text = "\n".join(logs)
+    for word in PATIENT_WORDS:
+        assert word not in text, f"patient data in the worker log: {word}"
+    return text
+
+
+def outbox_rows(database_url: str) -> list[models.OutboxMessage]:
+    engine = make_engine(database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            return list(session.scalars(select(models.OutboxMessage).order_by(
+                models.OutboxMessage.day, models.OutboxMessage.therapist_id)))
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_three_workers_send_exactly_one_email_per_therapist(
+        runtime: Runtime, smtp_server: SmtpServer, tmp_path: Path, drop_job_table: None) -> None:
+    """Runs on SQLite, then on PostgreSQL (the runtime fixture's two legs)."""
+    therapists = 6
+    with runtime.session() as session:
+        practice = add_practice(session, therapists=therapists, weekdays=(0, 1, 2, 3, 4))
+        for therapist_id in practice.therapist_ids:
+            add_plan(session, practice, therapist_id, MONDAY)
+    instance = write_instance(tmp_path / "instance", runtime.settings.database_url, smtp_server)
+    go = tmp_path / "go"
+    # All three start together ten seconds before 06:00: the stored cron jobs and the catch-up
+    # of each process race for the same rows.
+    workers = [spawn(instance, local(MONDAY, 5, 59, 50), local(MONDAY, 6, 10), go)
+               for _ in range(3)]
+    for worker in workers:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+    go.touch()
+    finish(workers)
+
+    received = Counter(message["To"] for message in smtp_server.handler.messages())
+    assert received == {f"therapist{n}@example.org": 1 for n in range(1, therapists + 1)}
+    rows = outbox_rows(runtime.settings.database_url)
+    assert [(r.therapist_id, r.state, r.attempts) for r in rows] == [
+        (n, models.OutboxState.SENT, 1) for n in range(1, therapists + 1)]
+    assert [r.sent_at for r in rows] == [local(MONDAY, 6)] * therapists  # by the cron jobs
+
+
+def _sqlite_copy(template: Path, folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, folder / "rounds.sqlite3")
+    return f"sqlite:///{folder / 'rounds.sqlite3'}"
+
+
+def _practice_database(url: str, days: list[date], weekdays: tuple[int, ...]) -> None:
+    engine = make_engine(url)
+    with session_scope(make_session_factory(engine)) as session:
+        practice = add_practice(session, therapists=2, weekdays=weekdays)
+        for day in days:
+            for therapist_id in practice.therapist_ids:
+                add_plan(session, practice, therapist_id, day)
+    engine.dispose()
+
+
+def test_one_email_a_day_at_six_local_across_the_clock_changes(
+        sqlite_template: Path, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    """Each DST day is a Sunday. A worker per day runs from 00:31 (before the clocks change at
+    02:00) to noon, past the cut-off, with its housekeeping every five minutes (at :01, :06 ...
+    so never at 06:00: a send at 06:00:00 is the cron job's)."""
+    runs = []
+    for day in DST_DAYS:
+        url = _sqlite_copy(sqlite_template, tmp_path / day.isoformat())
+        _practice_database(url, [day], weekdays=(6,))
+        instance = write_instance(tmp_path / day.isoformat(), url, smtp_server)
+        runs.append((day, url, spawn(instance, local(day, 0, 31), local(day, 12, 0))))
+    finish([worker for _, _, worker in runs])
+
+    for day, url, _ in runs:
+        rows = outbox_rows(url)
+        assert [(r.therapist_id, r.day, r.state, r.attempts) for r in rows] == [
+            (t, day, models.OutboxState.SENT, 1) for t in (1, 2)], day
+        assert [r.sent_at.astimezone(CHICAGO) for r in rows] == [local(day, 6)] * 2, day
+    # 06:00 local is 11:00 UTC on the spring days and 12:00 UTC on the autumn ones
+    assert sorted({r.sent_at.astimezone(UTC).hour for _, url, _ in runs
+                   for r in outbox_rows(url)}) == [11, 12]
+    subjects = Counter((m["To"], m["Subject"]) for m in smtp_server.handler.messages())
+    assert len(subjects) == len(DST_DAYS) * 2 and set(subjects.values()) == {1}
+
+
+def test_a_late_worker_catches_up_once_and_a_too_late_one_records_the_miss(
+        sqlite_template: Path, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    day = DST_DAYS[1]  # a Sunday when the clocks went back that night
+    late_url = _sqlite_copy(sqlite_template, tmp_path / "late")
+    too_late_url = _sqlite_copy(sqlite_template, tmp_path / "too-late")
+    for url in (late_url, too_late_url):
+        _practice_database(url, [day], weekdays=(6,))
+    late = spawn(write_instance(tmp_path / "late", late_url, smtp_server),
+                 local(day, 6, 20), local(day, 8, 0))
+    too_late = spawn(write_instance(tmp_path / "too-late", too_late_url, smtp_server),
+                     local(day, 11, 30), local(day, 13, 0))
+    log = finish([late, too_late])
+
+    sent = outbox_rows(late_url)
+    assert [(r.therapist_id, r.state, r.attempts) for r in sent] == [
+        (1, models.OutboxState.SENT, 1), (2, models.OutboxState.SENT, 1)]
+    assert {r.sent_at for r in sent} == {local(day, 6, 20)}  # at start, not at the next tick
+    missed = outbox_rows(too_late_url)
+    assert [(r.therapist_id, r.state, r.attempts, r.sent_at) for r in missed] == [
+        (1, models.OutboxState.MISSED, 0, None), (2, models.OutboxState.MISSED, 0, None)]
+    assert "missed (the worker was not running in time)" in log
+    assert len(smtp_server.handler.received) == 2
