@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -14,6 +18,8 @@ from mail_fixtures import CHICAGO, DST_DAYS, DrivenClock, add_plan, add_practice
 from sqlalchemy import select
 
 from scheduler import jobs, models
+from scheduler.db import make_engine, make_session_factory
+from scheduler.demo.loader import load_demo
 from scheduler.outbox import Outcome
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
@@ -223,3 +229,49 @@ def test_in_process_scheduler_catches_up_at_start(practice: Runtime, drop_job_ta
                                  (2, MONDAY, models.OutboxState.SENT)]
     assert len(list(practice.settings.outbox_path.glob("*.eml"))) == 2
     assert jobs._context is None  # unbound after stop
+
+
+# --- With the real planner and the demo practice ---------------------------------------------
+
+
+def test_the_job_plans_an_unplanned_day_and_leaks_nothing(settings: Settings,
+                                                          sqlite_url: str) -> None:
+    """The Kansas City demo, no plan yet for Tuesday: the 06:00 job plans and publishes the
+    day, then sends it. Nothing in the message names a patient or a diagnosis."""
+    tuesday = MONDAY + timedelta(days=1)
+    engine = make_engine(sqlite_url)
+    runtime = Runtime(replace(settings, database=replace(settings.database, url=sqlite_url)),
+                      engine, make_session_factory(engine))
+    with runtime.session() as session:
+        load_demo(session, anchor=MONDAY)
+        therapist = session.scalars(select(models.Therapist).order_by(models.Therapist.id)
+                                    ).first()
+        assert therapist is not None and tuesday.weekday() in jobs.working_weekdays(therapist)
+        send_at = jobs.send_time(therapist, settings)
+    try:
+        outcome = jobs.settle_therapist(_context(runtime),
+                                        therapist.id, local(tuesday, send_at.hour,
+                                                            send_at.minute))
+        assert outcome == Outcome.SENT
+        with runtime.session() as session:
+            plans = session.scalars(select(models.DayPlan).where(
+                models.DayPlan.therapist_id == therapist.id, models.DayPlan.day == tuesday)
+            ).all()
+            assert [p.status for p in plans] == [models.PlanStatus.PUBLISHED]
+            visited = [stop.client for stop in plans[0].stops]
+            assert visited
+            words = {w for c in visited for w in (c.first_name, c.last_name) if len(w) > 2}
+            conditions = {c.diagnosis for c in visited if c.diagnosis}
+        (path,) = runtime.settings.outbox_path.glob("*.eml")
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        readable = "\n".join([str(message["Subject"]),
+                              message.get_body(("plain",)).get_content(),
+                              message.get_body(("html",)).get_content(),
+                              *(part.get_content() for part in message.iter_attachments())])
+        for word in words:
+            assert not re.search(rf"\b{re.escape(word)}\b", readable), word
+        for condition in conditions:
+            assert condition not in readable
+        assert f"{len(visited)} visit" in str(message["Subject"])
+    finally:
+        engine.dispose()
