@@ -174,24 +174,13 @@ def _message_id_domain(settings: Settings) -> str:
     return address.rpartition("@")[2] or "rounds.localhost"
 
 
-def _latest_plan(session: Session, therapist_id: int, day: date) -> DayPlan | None:
-    """The latest published version, else the latest draft (as planning.current_plan)."""
-    plans = session.scalars(
-        select(DayPlan).where(DayPlan.therapist_id == therapist_id, DayPlan.day == day)
-        .order_by(DayPlan.version.desc())
-    ).all()
-    published = [plan for plan in plans if plan.status == PlanStatus.PUBLISHED]
-    return (published or list(plans) or [None])[0]
-
-
 def plan_for_day(session: Session, settings: Settings, therapist_id: int, day: date,
                  now: datetime) -> tuple[DayPlan | None, bool]:
     """The plan to send and whether planning failed. Plans (and publishes) the day when no
     published plan exists, so that what the therapist receives is the plan of record."""
-    try:
-        from scheduler import planning
-    except ImportError:  # scheduler.planning (issue 4) not installed: send what is stored
-        return _latest_plan(session, therapist_id, day), False
+    from scheduler import planning  # here, not at the top: it loads OR-Tools, which the CLI
+    # commands that merely import this module (for `rounds worker`) should not pay for
+
     plan = planning.current_plan(session, therapist_id, day)
     if plan is not None and plan.status == PlanStatus.PUBLISHED:
         return plan, False

@@ -275,3 +275,23 @@ def test_the_job_plans_an_unplanned_day_and_leaks_nothing(settings: Settings,
         assert f"{len(visited)} visit" in str(message["Subject"])
     finally:
         engine.dispose()
+
+
+def test_when_planning_fails_the_email_says_so_and_the_log_names_no_patient(
+        practice: Runtime, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from scheduler import planning
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no route for Marguerite Quimby")  # its text must not be logged
+
+    monkeypatch.setattr(planning, "plan_days", broken)
+    tuesday = MONDAY + timedelta(days=1)  # the fixture published Monday only
+    assert jobs.settle_therapist(_context(practice), 1, local(tuesday, 6)) == Outcome.SENT
+    (path,) = practice.settings.outbox_path.glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Action needed for Tuesday 10 March 2026: the day could not " \
+                                 "be planned"
+    assert "Could not plan today's visits" in message.get_body(("plain",)).get_content()
+    assert "planning therapist 1 on 2026-03-10 failed (RuntimeError)" in caplog.text
+    assert "Quimby" not in caplog.text
