@@ -7,9 +7,12 @@ with a driven clock; they send through a real SMTP server in this test process.
 from __future__ import annotations
 
 import json
+import queue
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,7 +27,7 @@ from mail_fixtures import (
     add_practice,
     local,
 )
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from scheduler import models
 from scheduler.db import make_engine, make_session_factory, session_scope
@@ -179,3 +182,41 @@ def test_a_late_worker_catches_up_once_and_a_too_late_one_records_the_miss(
         (1, models.OutboxState.MISSED, 0, None), (2, models.OutboxState.MISSED, 0, None)]
     assert "missed (the worker was not running in time)" in log
     assert len(smtp_server.handler.received) == 2
+
+
+def test_the_worker_command_starts_and_stops_cleanly_on_sigterm(
+        sqlite_template: Path, tmp_path: Path) -> None:
+    """`rounds worker` as the lead registers it, on the real clock: it starts, creates its job
+    table, and a SIGTERM stops it with status 0 (after the job running, if any)."""
+    url = _sqlite_copy(sqlite_template, tmp_path / "instance")
+    (tmp_path / "instance" / "rounds.toml").write_text(
+        f"[database]\nurl = {json.dumps(url)}\n\n[web]\nsecret_key = \"x\"\n")
+    program = ("from scheduler.cli import cli; from scheduler.cli_mail import worker_command; "
+               "cli.add_command(worker_command); cli(prog_name='rounds')")
+    worker = subprocess.Popen(
+        [sys.executable, "-c", program, "--instance", str(tmp_path / "instance"), "worker"],
+        stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    lines: queue.Queue[str] = queue.Queue()
+    assert worker.stderr is not None
+    stream = worker.stderr
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True)
+    reader.start()
+    seen = []
+    try:
+        while not any("Scheduler started" in line for line in seen):
+            seen.append(lines.get(timeout=WORKER_TIMEOUT))
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=WORKER_TIMEOUT) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        reader.join(timeout=10)
+        stream.close()
+    log = "".join(seen) + "".join(lines.queue)
+    assert "worker" in log and "stopping" in log and "Traceback" not in log
+    engine = make_engine(url)
+    try:
+        assert "apscheduler_jobs" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
