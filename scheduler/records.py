@@ -30,6 +30,9 @@ from scheduler.validation import WEEKDAY_CODES, FieldProblem, Problems, Validati
 
 PASSWORD_MIN = 10
 MAX_ID = 2**31 - 1  # ids beyond the integer columns' range name no record
+# Dates a practice can mean. Outside, date arithmetic (the day before, a week later) would
+# overflow Python's calendar, and nobody books visits for the year 1 or 9999.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 PASSWORD_MAX = 128
 
 Record = TypeVar("Record", bound=models.Base)
@@ -129,9 +132,17 @@ def _date(*, nullable: bool = False) -> Parser:
             return None
         if not isinstance(raw, str):
             raise validation.fail(field, f"expected a date as YYYY-MM-DD, got {_kind(raw)}")
-        return validation.parse_date(field, raw)
+        return parse_practice_date(field, raw)
 
     return parse
+
+
+def parse_practice_date(field: str, raw: Any) -> date:
+    """A date as YYYY-MM-DD between FIRST_DAY and LAST_DAY."""
+    value = validation.parse_date(field, raw)
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise validation.fail(field, f"must be between {FIRST_DAY} and {LAST_DAY}, got {value}")
+    return value
 
 
 _WORD = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")

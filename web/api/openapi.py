@@ -17,7 +17,8 @@ from web.api import MAX_PER_PAGE, bp
 from web.converters import MAX_ID
 
 HHMM = {"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "example": "09:30"}
-DATE = {"type": "string", "format": "date", "example": "2026-03-09"}
+DATE = {"type": "string", "format": "date", "example": "2026-03-09",
+        "description": "YYYY-MM-DD, from 2000-01-01 to 2099-12-31"}
 DATETIME = {"type": "string", "format": "date-time"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 WORDS = {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"}}

@@ -12,7 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from scheduler import audit, models, planning
 from scheduler.clock import utcnow
-from scheduler.validation import FieldProblem, Problems, ValidationError, parse_date, parse_float
+from scheduler.records import parse_practice_date
+from scheduler.validation import FieldProblem, Problems, ValidationError, parse_float
 from web import access
 from web.api import actor, body, bp, is_admin, paginated, query_int, user
 from web.api import serialize as out
@@ -34,7 +35,7 @@ def list_day_plans() -> Any:
     query = select(models.DayPlan).options(selectinload(models.DayPlan.stops)).order_by(
         models.DayPlan.day, models.DayPlan.therapist_id, models.DayPlan.version.desc())
     if "date" in request.args:
-        query = query.where(models.DayPlan.day == parse_date("date", request.args["date"]))
+        query = query.where(models.DayPlan.day == parse_practice_date("date", request.args["date"]))
     if "therapist_id" in request.args:
         query = query.where(models.DayPlan.therapist_id == query_int(
             "therapist_id", 0, 1, 2**31 - 1))
@@ -60,7 +61,7 @@ def create_day_plans() -> Any:
     problems = Problems()
     for name in data:
         problems.check(name in {"date", "therapist_ids", "publish"}, name, "unknown field")
-    day = _field(problems, lambda: parse_date("date", data.get("date")))
+    day = _field(problems, lambda: parse_practice_date("date", data.get("date")))
     ids = data.get("therapist_ids")
     if ids is not None and (not isinstance(ids, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in ids)):

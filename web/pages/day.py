@@ -19,6 +19,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from scheduler import audit, models, planning
 from scheduler.clock import utcnow
 from scheduler.precautions import FLAGS
+from scheduler.records import parse_practice_date
+from scheduler.validation import ValidationError
 from web.access import found, is_admin, plan_or_404, stop_or_404
 from web.database import db, runtime
 from web.pages import actor, bp, me
@@ -36,9 +38,10 @@ def local_today() -> date:
 
 
 def parse_day(raw: str) -> date:
+    """A day from the URL; anything but a date a practice can mean is not found."""
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
+        return parse_practice_date("day", raw)
+    except ValidationError:
         abort(404)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from scheduler import audit, models, records
@@ -210,10 +210,9 @@ def exception_delete(exception_id: int) -> Any:
 
 
 def f_date(raw: str) -> date:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(404)
+    from web.pages.day import parse_day
+
+    return parse_day(raw)
 
 
 def _back(default: str) -> str:
