@@ -15,9 +15,9 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from web_support import api_token, make_practice, make_runtime
 
 from web import create_app
-from web_support import api_token, make_practice, make_runtime
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
