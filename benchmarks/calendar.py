@@ -29,7 +29,7 @@ from datetime import date, time, timedelta  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 from scheduler import models  # noqa: E402
-from scheduler.calendar import PracticeSnapshot, day_calendar  # noqa: E402
+from scheduler.calendar import PracticeSnapshot, calendars_between, day_calendar  # noqa: E402
 from scheduler.recurrence import expand_series  # noqa: E402
 
 ZONE = ZoneInfo("America/Chicago")
@@ -127,13 +127,8 @@ def main() -> None:
         return sum(len(t.visits) for t in calendar.therapists)
 
     def whole_year() -> int:
-        total = 0
-        day = FIRST
-        while day <= last:
-            calendar = day_calendar(snapshot, day, ZONE)
-            total += sum(len(t.visits) for t in calendar.therapists)
-            day += timedelta(days=1)
-        return total
+        return sum(len(t.visits) for calendar in calendars_between(snapshot, FIRST, last, ZONE)
+                   for t in calendar.therapists)
 
     expand_seconds, occurrences = time_it(expand_year, args.repeat)
     day_seconds, day_visits = time_it(one_day, args.repeat)
@@ -143,7 +138,7 @@ def main() -> None:
           f"{day_seconds * 1000:.0f} ms")
     print(f"   1 + 2 = {(expand_seconds + day_seconds) * 1000:.0f} ms (target <= 1000 ms)")
     year_seconds, year_visits = time_it(whole_year, 1)
-    print(f"3. availability of every visit of the year ({year_visits} visits), day by day: "
+    print(f"3. availability of every visit of the year ({year_visits} visits): "
           f"{year_seconds:.2f} s ({year_seconds / max(year_visits, 1) * 1e6:.0f} µs a visit)")
 
 

@@ -13,9 +13,9 @@ hold each therapist's shift instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -121,29 +121,39 @@ def load_practice(session: Session, therapist_id: int | None = None) -> Practice
 
 def day_calendar(snapshot: PracticeSnapshot, day: date, zone: ZoneInfo) -> DayCalendar:
     """Every visit of ``day``: each therapist's, and the open ones."""
+    return next(iter(calendars_between(snapshot, day, day, zone)))
+
+
+def calendars_between(snapshot: PracticeSnapshot, first: date, last: date,
+                      zone: ZoneInfo) -> Iterator[DayCalendar]:
+    """The calendar of each day from ``first`` to ``last``, expanding each series once."""
+    occurrences: dict[date, list[tuple[models.AppointmentSeries, Occurrence]]] = {}
+    for series in snapshot.series:
+        for occurrence in expand_series(series, first, last, zone=zone):
+            occurrences.setdefault(occurrence.date, []).append((series, occurrence))
+    day = first
+    while day <= last:
+        yield _calendar_of(snapshot, day, occurrences.get(day, []), zone)
+        day += timedelta(days=1)
+
+
+def _calendar_of(snapshot: PracticeSnapshot, day: date,
+                 occurrences: list[tuple[models.AppointmentSeries, Occurrence]],
+                 zone: ZoneInfo) -> DayCalendar:
     by_therapist: dict[int, list[Visit]] = {t.id: [] for t in snapshot.therapists}
     shifts = {t.id: t.shifts for t in snapshot.therapists}
     open_visits: list[Visit] = []
-    for series in snapshot.series:
-        for occurrence in expand_series(series, day, day, zone=zone):
-            if series.therapist_id is None:
-                open_visits.append(_visit(series, occurrence, None, zone))
-            elif series.therapist_id in by_therapist:
-                visit = _visit(series, occurrence, shifts[series.therapist_id], zone)
-                by_therapist[series.therapist_id].append(visit)
+    for series, occurrence in occurrences:
+        if series.therapist_id is None:
+            open_visits.append(_visit(series, occurrence, None, zone))
+        elif series.therapist_id in by_therapist:
+            visit = _visit(series, occurrence, shifts[series.therapist_id], zone)
+            by_therapist[series.therapist_id].append(visit)
     days = tuple(
         TherapistDay(t, day, _shift_only(t.shifts, day, zone), tuple(by_therapist[t.id]))
         for t in snapshot.therapists
     )
     return DayCalendar(day, zone, days, tuple(open_visits))
-
-
-def visits_between(snapshot: PracticeSnapshot, first: date, last: date,
-                   zone: ZoneInfo) -> Iterable[DayCalendar]:
-    day = first
-    while day <= last:
-        yield day_calendar(snapshot, day, zone)
-        day = date.fromordinal(day.toordinal() + 1)
 
 
 def _visit(series: models.AppointmentSeries, occurrence: Occurrence,

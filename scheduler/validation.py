@@ -245,7 +245,7 @@ def check_client(client: models.Client) -> None:
 def check_treatment(treatment: models.Treatment) -> None:
     problems = Problems()
     problems.check(bool(treatment.kind and treatment.kind.strip()), "kind", "is required")
-    _check_rule(problems, "rule", treatment.rule)
+    _check_rule(problems, "rule", treatment.rule, treatment.first_date)
     problems.check(treatment.duration_minutes is not None and treatment.duration_minutes > 0,
                    "duration_minutes", f"must be positive, got {treatment.duration_minutes}")
     problems.check(treatment.duration_minutes is None or treatment.duration_minutes <= 24 * 60,
@@ -265,7 +265,7 @@ def check_series(session: Session, series: models.AppointmentSeries) -> None:
         problems.check(client.active, "client_id",
                        "the client is inactive; reactivate the client before booking visits")
     if series.rule is not None:
-        _check_rule(problems, "rule", series.rule)
+        _check_rule(problems, "rule", series.rule, series.first_date)
     problems.check(series.duration_minutes is not None and series.duration_minutes > 0,
                    "duration_minutes", f"must be positive, got {series.duration_minutes}")
     problems.check(series.priority is not None and 0 <= series.priority <= 100, "priority",
@@ -308,12 +308,13 @@ def check_exception(series: models.AppointmentSeries, exception: models.SeriesEx
     problems.raise_if_any()
 
 
-def _check_rule(problems: Problems, field: str, rule: str | None) -> None:
+def _check_rule(problems: Problems, field: str, rule: str | None,
+                first_date: date | None) -> None:
     if not rule or not rule.strip():
         problems.add(field, "is required")
         return
     try:
-        validate_rule(rule)
+        validate_rule(rule, first_date)
     except RuleError as error:
         problems.add(field, str(error))
 
