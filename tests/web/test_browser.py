@@ -105,8 +105,7 @@ def test_day_route_cancel_replan_and_print(server, browser):
     page.screenshot(path=str(ARTIFACTS / "day.png"), full_page=True)
 
     # Cancel Bessie's visit, then re-plan the day.
-    page.locator("#stop-%d form.inline:has(button.cancel-visit) button" %
-                 practice.stop_ids[1]).click()
+    page.locator(f"#stop-{practice.stop_ids[1]} button.cancel-visit").click()
     page.wait_for_selector(".flash.success")
     assert "cancelled" in page.inner_text(".flashes")
     page.click("#replan")
