@@ -37,9 +37,9 @@ clock times of ``settings.zone``.
 from __future__ import annotations
 
 import time as time_module
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,7 +48,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import models
-from scheduler.calendar import DayCalendar, TherapistDay, Visit, day_calendar, load_practice
+from scheduler.calendar import (
+    DayCalendar,
+    PracticeSnapshot,
+    TherapistDay,
+    Visit,
+    day_calendar,
+    load_practice,
+)
 from scheduler.clock import utcnow
 from scheduler.models import DayPlan, PlanStatus, PlanStop, StopState
 from scheduler.problem_builder import (
@@ -76,6 +83,7 @@ __all__ = [
     "current_plan",
     "pin_visit",
     "plan_days",
+    "plan_range",
     "publish_plan",
     "replan_from",
     "set_stop_state",
@@ -104,28 +112,79 @@ def plan_days(
     version of their day plan: a draft, or published when ``publish`` (superseding the
     published one). Returns the new plans in therapist order; empty when nobody works.
 
-    ``time_limit`` caps the optimizer's search in seconds (default: ``[planning]
-    time_limit_seconds``); ``pins`` maps a visit key (``"series_id:YYYY-MM-DD"``) to the start
-    it is pinned to, or to None to unpin it, over the pins of the current plans.
-    Raises :class:`~scheduler.validation.ValidationError` for an unknown therapist.
+    Planning a day again starts it over (pins are kept): to keep what is done, use
+    :func:`replan_from`. ``time_limit`` caps the optimizer's search for the day in seconds
+    (default: ``[planning] time_limit_seconds``); ``pins`` maps a visit key
+    (``"series_id:YYYY-MM-DD"``) to the start it is pinned to, or to None to unpin it, over
+    the pins of the current plans. Raises :class:`~scheduler.validation.ValidationError` for
+    an unknown therapist.
     """
-    now = _aware(now or utcnow(), "now")
-    calendar = day_calendar(load_practice(session), day, settings.zone)
+    options = _Options(settings, _aware(now or utcnow(), "now"), publish, time_limit,
+                       travel_model)
+    return _plan_day(session, load_practice(session), day, therapist_ids, options, pins)
+
+
+def plan_range(
+    session: Session,
+    settings: Settings,
+    first: date,
+    last: date,
+    therapist_ids: list[int] | None = None,
+    *,
+    publish: bool = False,
+    now: datetime | None = None,
+    time_limit: float | None = None,
+    travel_model: TravelModel | None = None,
+    progress: Callable[[date, list[DayPlan]], None] | None = None,
+) -> list[DayPlan]:
+    """:func:`plan_days` for each day from ``first`` to ``last``, reading the practice once.
+
+    ``progress`` is called after each day with the day and its new plans.
+    """
+    if last < first:
+        raise fail("last", "the last day is before the first")
+    options = _Options(settings, _aware(now or utcnow(), "now"), publish, time_limit,
+                       travel_model)
+    snapshot = load_practice(session)
+    plans: list[DayPlan] = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        new = _plan_day(session, snapshot, day, therapist_ids, options, None)
+        plans.extend(new)
+        if progress is not None:
+            progress(day, new)
+    return plans
+
+
+@dataclass(frozen=True)
+class _Options:
+    settings: Settings
+    now: datetime
+    publish: bool
+    time_limit: float | None
+    travel_model: TravelModel | None
+
+
+def _plan_day(session: Session, snapshot: PracticeSnapshot, day: date,
+              therapist_ids: list[int] | None, options: _Options,
+              pins: Mapping[str, datetime | None] | None) -> list[DayPlan]:
+    settings = options.settings
+    calendar = day_calendar(snapshot, day, settings.zone)
     selected = _selected_days(calendar, therapist_ids)
     if not selected:
         return []
-    currents = {t.therapist.id: current_plan(session, t.therapist.id, day)
-                for t in calendar.therapists}
+    currents = _current_plans(session, day)
     starts = {t.therapist.id: _start_of_day(t) for t in selected}
     pin_map = _pins(currents, [t.therapist.id for t in selected], pins)
     day_input = _gather(calendar, selected, starts, currents, pin_map, frozen_keys=set())
-    outcome = _optimize(day_input, settings, time_limit, travel_model)
-    plans = []
-    for therapist_day in selected:
-        plan = _save_plan(session, therapist_day, outcome, now, settings.zone)
-        if publish:
-            publish_plan(session, plan, now)
-        plans.append(plan)
+    outcome = _optimize(day_input, settings, options.time_limit, options.travel_model)
+    versions = _next_versions(session, day)
+    plans = [_save_plan(session, t, outcome, options.now, versions.get(t.therapist.id, 1))
+             for t in selected]
+    session.flush()
+    if options.publish:
+        for plan in plans:
+            publish_plan(session, plan, options.now)
     return plans
 
 
@@ -158,9 +217,8 @@ def replan_from(
         position = _check_position(position)
     calendar = day_calendar(load_practice(session), day, settings.zone)
     therapist_day = _therapist_day(calendar, therapist_id)
-    base = current_plan(session, therapist_id, day)
-    currents = {t.therapist.id: current_plan(session, t.therapist.id, day)
-                for t in calendar.therapists}
+    currents = _current_plans(session, day)
+    base = currents.get(therapist_id)
     frozen = sorted((s for s in (base.stops if base else []) if s.state in FROZEN_STATES),
                     key=lambda s: s.position)
     start = _start_now(therapist_day, base, frozen, at, position)
@@ -169,7 +227,8 @@ def replan_from(
     day_input = _gather(calendar, [therapist_day], {therapist_id: start}, currents, pin_map,
                         frozen_keys=frozen_keys)
     outcome = _optimize(day_input, settings, time_limit, travel_model)
-    plan = _save_plan(session, therapist_day, outcome, utcnow(), settings.zone,
+    version = _next_versions(session, day).get(therapist_id, 1)
+    plan = _save_plan(session, therapist_day, outcome, utcnow(), version,
                       frozen=frozen, start=start, base=base)
     plan.replanned_at = at
     should_publish = publish if publish is not None else (
@@ -182,15 +241,25 @@ def replan_from(
 
 def current_plan(session: Session, therapist_id: int, day: date) -> DayPlan | None:
     """The plan of record: the published version, else the latest draft, else None."""
-    plans = session.scalars(
-        select(DayPlan)
-        .where(DayPlan.therapist_id == therapist_id, DayPlan.day == day,
-               DayPlan.status != PlanStatus.SUPERSEDED)
-        .options(selectinload(DayPlan.stops))
-        .order_by(DayPlan.version.desc())
-    ).all()
-    published = [plan for plan in plans if plan.status == PlanStatus.PUBLISHED]
-    return (published or list(plans) or [None])[0]
+    return _current_plans(session, day, therapist_id).get(therapist_id)
+
+
+def _current_plans(session: Session, day: date,
+                   therapist_id: int | None = None) -> dict[int, DayPlan]:
+    """Each therapist's plan of record for ``day`` (one query for all of them)."""
+    query = (select(DayPlan)
+             .where(DayPlan.day == day, DayPlan.status != PlanStatus.SUPERSEDED)
+             .options(selectinload(DayPlan.stops))
+             .order_by(DayPlan.therapist_id, DayPlan.version.desc()))
+    if therapist_id is not None:
+        query = query.where(DayPlan.therapist_id == therapist_id)
+    found: dict[int, DayPlan] = {}
+    for plan in session.scalars(query):
+        held = found.get(plan.therapist_id)
+        if held is None or (plan.status == PlanStatus.PUBLISHED
+                            and held.status != PlanStatus.PUBLISHED):
+            found[plan.therapist_id] = plan
+    return found
 
 
 def publish_plan(session: Session, plan: DayPlan, now: datetime) -> DayPlan:
@@ -700,11 +769,12 @@ def _describe_visit(key: str, routes: Mapping[int, Route], day_input: _DayInput)
 # Saving
 
 
-def _next_version(session: Session, therapist_id: int, day: date) -> int:
+def _next_versions(session: Session, day: date) -> dict[int, int]:
+    """The next version number of each therapist's plan for ``day`` (1 when none yet)."""
     session.flush()
-    highest = session.scalar(select(func.max(DayPlan.version)).where(
-        DayPlan.therapist_id == therapist_id, DayPlan.day == day))
-    return (highest or 0) + 1
+    rows = session.execute(select(DayPlan.therapist_id, func.max(DayPlan.version))
+                           .where(DayPlan.day == day).group_by(DayPlan.therapist_id))
+    return {therapist_id: highest + 1 for therapist_id, highest in rows}
 
 
 def _instant(seconds: int) -> datetime:
@@ -712,14 +782,13 @@ def _instant(seconds: int) -> datetime:
 
 
 def _save_plan(session: Session, therapist_day: TherapistDay, outcome: _Outcome,
-               now: datetime, zone: ZoneInfo, *, frozen: Sequence[PlanStop] = (),
+               now: datetime, version: int, *, frozen: Sequence[PlanStop] = (),
                start: _Start | None = None, base: DayPlan | None = None) -> DayPlan:
     """A new version of the therapist's day from the optimizer's route (and what is frozen)."""
     therapist = therapist_day.therapist
     day_input = outcome.day_input
     route = outcome.routes.get(therapist.id)
-    plan = DayPlan(therapist_id=therapist.id, day=therapist_day.day,
-                   version=_next_version(session, therapist.id, therapist_day.day),
+    plan = DayPlan(therapist_id=therapist.id, day=therapist_day.day, version=version,
                    status=PlanStatus.DRAFT, created_at=now, unplaced=[],
                    solver=dict(outcome.solver))
     stops = [_copy_stop(stop) for stop in frozen]
@@ -735,7 +804,6 @@ def _save_plan(session: Session, therapist_day: TherapistDay, outcome: _Outcome,
                                 "drive_seconds": route.drive_seconds,
                                 "drive_metres": route.drive_metres}
     session.add(plan)
-    session.flush()
     return plan
 
 

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.optimizer import solve
+from scheduler.optimizer import SearchSettings, solve
 
 Interval = tuple[int, int]
 Point = tuple[float, float]  # (latitude, longitude)
@@ -414,6 +414,20 @@ MAX_VEHICLES_PER_PROBLEM = 8
 ROUTE_TIME_LIMIT = 0.5
 """Seconds for each therapist's own route solve (the exact method usually ends far sooner)."""
 
+ROUTE_SEARCH = SearchSettings(time_limit=ROUTE_TIME_LIMIT, solution_limit=20)
+"""OR-Tools' search before the exact method on a route: only a starting point (an incumbent)
+for the exact method, which then proves the best route; a short search is enough."""
+
+ASSIGN_SHARE = 0.5
+"""Part of the day's time budget given to assigning the shared visits; the rest to offers."""
+
+MAX_OFFERED = 3
+"""Visits left out elsewhere offered to one therapist's route solve (nearest first)."""
+
+MAX_ROUTE_POOL = 10
+"""Visits in one route solve with offers: the optimizer's exact method (up to 12 visits)
+grows steeply with the number of visits; at 12 it took seconds on demo days."""
+
 
 @dataclass(frozen=True)
 class DaySolution:
@@ -430,17 +444,22 @@ def solve_day(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
 
     1. *Assign*: when some task could go to more than one worker (an open visit), one
        multi-vehicle problem per group of at most :data:`MAX_VEHICLES_PER_PROBLEM` neighbouring
-       workers decides who takes what; the groups share ``time_limit`` seconds.
+       workers decides who takes what; the groups share :data:`ASSIGN_SHARE` of
+       ``time_limit``.
     2. *Each route*: every worker's route is solved again alone, over the tasks it was given
-       and the tasks still left out that it could take (highest priority first). A one-vehicle
-       problem of up to a dozen visits is solved exactly by the optimizer, so each route is the
-       best for what it was given, and proved so (``figures["proved_optimal"]``); a visit left
-       out by one worker is offered to the next who could take it.
+       and up to :data:`MAX_OFFERED` tasks still left out that it could take (highest priority
+       first, then nearest to where it starts). A one-vehicle problem of up to a dozen visits
+       is solved exactly by the optimizer, so each route is the best for what it was given,
+       and proved so (``figures["routes_proved_optimal"]``); a visit left out by one worker
+       is offered to the next who could take it. Offers stop once ``time_limit`` seconds have
+       passed since the start (each route is still solved): proving that an offered visit does
+       not fit is what costs time in the exact method.
 
     ``candidates`` maps a task key to the workers who may take it (its skills already say so;
     this tells own visits from shared ones without decoding skills).
     """
     started = time.perf_counter()
+    deadline = started + time_limit
     by_key = {task.key: task for task in tasks}
     order = {task.key: k for k, task in enumerate(tasks)}
     assigned: dict[int, list[str]] = {w.therapist_id: [] for w in workers}
@@ -453,12 +472,12 @@ def solve_day(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
             if not group_tasks:
                 continue
             routes, out, seconds = _solve_once(group, group_tasks, travel,
-                                               time_limit / len(groups))
+                                               time_limit * ASSIGN_SHARE / len(groups))
             for route in routes:
                 assigned[route.therapist_id] = [leg.task.key for leg in route.legs]
             left_out.update(out)
             figures["assign"].append({"therapists": len(group), "visits": len(group_tasks),
-                                      "seconds": seconds})
+                                      "seconds": seconds["seconds"]})
     else:
         for task in tasks:
             assigned[candidates[task.key][0]].append(task.key)
@@ -466,12 +485,13 @@ def solve_day(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
     proved = True
     for worker in workers:
         mine = assigned[worker.therapist_id]
-        offered = sorted((k for k in left_out if worker.therapist_id in candidates[k]),
-                         key=lambda k: (-by_key[k].priority, order[k]))
+        offered = (_offers(worker, mine, left_out, by_key, candidates, travel, order)
+                   if time.perf_counter() < deadline else [])
         pool = [by_key[k] for k in mine + offered]
         if not pool:
             continue
-        routes, out, seconds = _solve_once([worker], pool, travel, ROUTE_TIME_LIMIT)
+        routes, out, seconds = _solve_once([worker], pool, travel, ROUTE_TIME_LIMIT,
+                                           ROUTE_SEARCH)
         proved = proved and seconds["proved_optimal"]
         for key in [k for k in mine + offered if k not in out]:
             left_out.pop(key, None)
@@ -496,13 +516,27 @@ def solve_day(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
     return DaySolution(final, left_out, figures)
 
 
+def _offers(worker: Worker, mine: list[str], left_out: Mapping[str, Why],
+            tasks: Mapping[str, Task], candidates: Mapping[str, Sequence[int]], travel: Travel,
+            order: Mapping[str, int]) -> list[str]:
+    """The left-out tasks offered to ``worker``: highest priority, then nearest, first."""
+    room = min(MAX_OFFERED, MAX_ROUTE_POOL - len(mine))
+    if room <= 0:
+        return []
+    able = [k for k in left_out if worker.therapist_id in candidates[k] and k not in mine]
+    able.sort(key=lambda k: (-tasks[k].priority, travel.drive(worker.start, tasks[k].place)[0],
+                             order[k]))
+    return able[:room]
+
+
 def _solve_once(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
-                time_limit: float) -> tuple[list[Route], dict[str, Why], dict[str, Any]]:
+                time_limit: float, search: SearchSettings | None = None,
+                ) -> tuple[list[Route], dict[str, Why], dict[str, Any]]:
     """One optimizer run over ``workers`` and ``tasks``, on the places they use."""
     started = time.perf_counter()
     used = {t.place for t in tasks} | {w.start for w in workers} | {w.end for w in workers}
     built = build_problem(workers, tasks, travel.subset(used))
-    solution = solve(built.problem, time_limit=time_limit)
+    solution = solve(built.problem, time_limit=time_limit, settings=search)
     answer = solution.to_json()
     routes, out = read_solution(built, answer)
     tried = tuple(w.therapist_id for w in workers)
