@@ -269,10 +269,10 @@ def catch_up(context: WorkerContext, now: datetime) -> None:
         ).all()
         due = {(t.id, day) for t in therapists if (day := due_day(t, settings, now))}
         days = {day for _, day in due}
-        recorded = set(session.execute(
+        recorded = {(therapist_id, day) for therapist_id, day in session.execute(
             select(OutboxMessage.therapist_id, OutboxMessage.day)
             .where(OutboxMessage.kind == KIND, OutboxMessage.day.in_(days))
-        ).tuples()) if days else set()
+        )} if days else set()
     for therapist_id, _day in sorted(due - recorded):
         settle_therapist(context, therapist_id, now)
 

@@ -57,8 +57,9 @@ def spawn(instance: Path, start: datetime, stop: datetime,
     config.write_text(json.dumps({"instance": str(instance), "start": start.isoformat(),
                                   "stop": stop.isoformat(),
                                   "go_file": str(go_file) if go_file else None}))
-    return subprocess.Popen([sys.executable, str(HARNESS), str(config)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    return subprocess.Popen([sys.executable, "-W", "error", str(HARNESS), str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).parents[2])
 
 
 def finish(workers: list[subprocess.Popen[str]]) -> str:
@@ -74,6 +75,7 @@ def finish(workers: list[subprocess.Popen[str]]) -> str:
         assert worker.returncode == 0, f"worker failed:\n{out}\n{err[-3000:]}"
         logs.append(err)
     text = "\n".join(logs)
+    assert "Traceback" not in text, text[-3000:]  # a job that raised is logged, not fatal
     for word in PATIENT_WORDS:
         assert word not in text, f"patient data in the worker log: {word}"
     return text
