@@ -26,7 +26,7 @@ def default_settings(jobs: int, time_limit: float | None) -> SearchSettings:
     reached well before the cap for therapist days, so the answer does not depend on timing.
     """
     cap = time_limit if time_limit is not None else 2.0 + 0.2 * jobs
-    return SearchSettings(time_limit=cap, solution_limit=200 + 40 * jobs)
+    return SearchSettings(time_limit=cap, solution_limit=100 + 5 * jobs)
 
 
 def solve(
