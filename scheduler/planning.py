@@ -846,8 +846,9 @@ def _window_note(visit: Visit, leg: Leg, day_input: _DayInput) -> str:
         notes.append(f"pinned to {_clock(leg.start, day_input.zone)}")
     for window in availability.windows:
         if window.start_from <= leg.start <= window.start_until:
-            notes.append(f"free {clock(window.free_start)}–{clock(window.free_end)}: "
-                         f"after {window.opened_by}, until {window.closed_by}")
+            edges = (window.opened_by if window.opened_by == window.closed_by
+                     else f"between {window.opened_by} and {window.closed_by}")
+            notes.append(f"free {clock(window.free_start)}–{clock(window.free_end)}: {edges}")
             break
     if leg.task.key in day_input.pin_notes:
         notes.append(day_input.pin_notes[leg.task.key])

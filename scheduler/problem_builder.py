@@ -341,27 +341,46 @@ def _route(built: BuiltProblem, raw: Mapping[str, Any]) -> Route:
     here = worker.start
     legs: list[Leg] = []
     breaks: list[Taken] = []
-    leave = back = 0
+    in_gap: list[Taken] = []  # breaks since the last visit
+    leave = back = ready = 0
     for step in raw["steps"]:
         kind = step["type"]
         begins = step["arrival"] + step["waiting_time"]
         if kind == "start":
-            leave = step["arrival"]
+            leave = ready = step["arrival"]
         elif kind == "break":
-            pause = pauses[step["id"] - 1]
-            breaks.append(Taken(pause, begins, begins + step["service"]))
+            taken = Taken(pauses[step["id"] - 1], begins, begins + step["service"])
+            breaks.append(taken)
+            in_gap.append(taken)
         elif kind == "job":
             task = built.tasks[step["id"]]
             seconds, metres = travel.drive(here, task.place)
-            overhead = travel.overhead(here, task.place)
-            legs.append(Leg(task, step["arrival"] - overhead, begins + step["setup"],
-                            begins + step["setup"] + step["service"], seconds, metres, overhead))
-            here = task.place
+            arrive = _arrival(ready, _whole_minutes(seconds), in_gap)
+            start = begins + step["setup"]
+            legs.append(Leg(task, arrive, start, start + step["service"], seconds, metres,
+                            travel.overhead(here, task.place)))
+            here, ready, in_gap = task.place, start + step["service"], []
         else:
             back = step["arrival"]
     home_seconds, home_metres = travel.drive(here, worker.end)
     return Route(worker.therapist_id, leave, back, tuple(legs), tuple(breaks),
                  home_seconds, home_metres)
+
+
+def _arrival(ready: int, drive: int, breaks: Sequence[Taken]) -> int:
+    """When the therapist reaches the next building: driving from ``ready`` as soon as
+    possible, the drive interrupted by any break that starts before it would end.
+
+    (The optimizer's own arrival counts the check-in as part of the leg, so with a break in
+    the gap it is not simply the arrival minus the overhead.)
+    """
+    clock, left = ready, drive
+    for pause in breaks:
+        if pause.start >= clock + left:
+            break
+        left -= max(0, pause.start - clock)
+        clock = pause.end
+    return clock + left
 
 
 # ---------------------------------------------------------------------------------------------

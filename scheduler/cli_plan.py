@@ -1,0 +1,130 @@
+"""`rounds plan`: plan days (or re-plan one from now) and print the itineraries.
+
+    rounds plan --date 2026-12-02                       every therapist, a new draft each
+    rounds plan --date 2026-12-02 --therapist 2 --publish
+    rounds plan --date 2026-12-01 --days 7 --json       a week, as data (progress on stderr)
+    rounds plan --replan --date 2026-12-02 --therapist 2 --at 10:30 --position 39.1,-94.6
+
+Registered on the `rounds` group by :mod:`scheduler.cli` as ``plan_command``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import models
+from scheduler.cli import echo_json, parse_day, require_current_schema, runtime_from
+from scheduler.clock import utcnow
+from scheduler.plan_text import itinerary_text, plan_as_data
+from scheduler.planning import plan_range, replan_from
+from scheduler.recurrence import local_datetime
+from scheduler.settings import parse_hhmm
+
+
+@click.command("plan")
+@click.option("--date", "day_text", required=True, help="The (first) day, YYYY-MM-DD.")
+@click.option("--therapist", "therapist_id", type=int, help="Only this therapist.")
+@click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True,
+              help="Plan this many days from --date.")
+@click.option("--publish", is_flag=True, help="Publish the new plans (default: drafts).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plans as JSON.")
+@click.option("--replan", is_flag=True,
+              help="Re-plan one therapist's day from --at, keeping done and skipped visits.")
+@click.option("--at", "at_text", help="With --replan: the local time to re-plan from, HH:MM.")
+@click.option("--position", "position_text",
+              help="With --replan: where the therapist is, LAT,LON (default: the last done "
+                   "visit's building, else home).")
+@click.option("--time-limit", type=click.FloatRange(0.05, 600), default=None,
+              help="Seconds the optimizer may search per day (default: the settings').")
+@click.pass_context
+def plan_command(ctx: click.Context, day_text: str, therapist_id: int | None, days: int,
+                 publish: bool, as_json: bool, replan: bool, at_text: str | None,
+                 position_text: str | None, time_limit: float | None) -> None:
+    """Plan days into routes and print each therapist's itinerary (or re-plan one from now)."""
+    day = parse_day(day_text)
+    _check_combination(replan, therapist_id, days, at_text, position_text)
+    runtime = runtime_from(ctx)
+    require_current_schema(runtime)
+    settings = runtime.settings
+    with runtime.session() as session:
+        if replan:
+            assert therapist_id is not None and at_text is not None
+            at = _at(day, at_text, settings.zone)
+            position = _position(position_text) if position_text else None
+            plans = [replan_from(session, settings, therapist_id, day, at, position,
+                                 publish=True if publish else None, time_limit=time_limit)]
+        else:
+            plans = plan_range(session, settings, day, day + timedelta(days=days - 1),
+                               [therapist_id] if therapist_id is not None else None,
+                               publish=publish, now=utcnow(), time_limit=time_limit,
+                               progress=_progress if days > 1 else None)
+        _print(session, plans, settings.zone, as_json, days)
+
+
+def _check_combination(replan: bool, therapist_id: int | None, days: int,
+                       at_text: str | None, position_text: str | None) -> None:
+    if replan:
+        if therapist_id is None:
+            raise click.UsageError("--replan needs --therapist")
+        if at_text is None:
+            raise click.UsageError("--replan needs --at HH:MM")
+        if days != 1:
+            raise click.UsageError("--replan plans one day: leave out --days")
+    elif at_text is not None or position_text is not None:
+        raise click.UsageError("--at and --position go with --replan")
+
+
+def _at(day: date, text: str, zone: Any) -> datetime:
+    try:
+        wall = parse_hhmm(text)
+    except ValueError:
+        raise click.BadParameter(f"expected a time as HH:MM (24-hour), got {text!r}",
+                                 param_hint="--at") from None
+    return local_datetime(day, wall, zone)
+
+
+def _position(text: str) -> tuple[float, float]:
+    try:
+        lat_text, lon_text = text.split(",")
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        raise click.BadParameter(f"expected LAT,LON in decimal degrees, got {text!r}",
+                                 param_hint="--position") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise click.BadParameter("latitude must be within ±90 and longitude within ±180",
+                                 param_hint="--position")
+    return lat, lon
+
+
+def _progress(day: date, plans: list[models.DayPlan]) -> None:
+    left_out = sum(len(plan.unplaced or []) for plan in plans)
+    click.echo(f"planned {day.isoformat()}: {len(plans)} plans, "
+               f"{sum(len(plan.stops) for plan in plans)} visits, {left_out} not planned",
+               err=True)
+
+
+def _initials(session: Session, plans: list[models.DayPlan]) -> dict[int, str]:
+    """Initials of the clients of unplaced visits (stops carry their client already)."""
+    ids = {entry["client_id"] for plan in plans for entry in plan.unplaced or []}
+    if not ids:
+        return {}
+    clients = session.scalars(select(models.Client).where(models.Client.id.in_(ids)))
+    return {client.id: client.initials for client in clients}
+
+
+def _print(session: Session, plans: list[models.DayPlan], zone: Any, as_json: bool,
+           days: int) -> None:
+    initials = _initials(session, plans)
+    if as_json:
+        echo_json({"plans": [plan_as_data(plan, zone, initials) for plan in plans]})
+        return
+    if not plans:
+        click.echo("Nobody works on " + ("these days." if days > 1 else "this day.")
+                   + " Nothing to plan.")
+        return
+    click.echo("\n\n".join(itinerary_text(plan, zone, initials) for plan in plans))
