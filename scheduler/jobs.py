@@ -477,9 +477,11 @@ def prepare(runtime: Runtime, sender: MailSender | None = None) -> WorkerContext
                          worker=new_worker_id())
 
 
-def add_housekeeping(scheduler: BaseScheduler, runtime: Runtime, now: datetime) -> None:
+def add_housekeeping(scheduler: BaseScheduler, runtime: Runtime, now: datetime,
+                     every: timedelta = HOUSEKEEPING_EVERY) -> None:
+    """Housekeeping now, then every ``every``: this process's own job (memory store)."""
     scheduler.add_job(
-        HOUSEKEEPING_JOB, IntervalTrigger(seconds=HOUSEKEEPING_EVERY.total_seconds(),
+        HOUSEKEEPING_JOB, IntervalTrigger(seconds=every.total_seconds(),
                                           start_date=now, timezone=runtime.settings.zone),
         id=HOUSEKEEPING_ID, name="rounds housekeeping", jobstore="local",
         replace_existing=True, next_run_time=now,
@@ -487,11 +489,16 @@ def add_housekeeping(scheduler: BaseScheduler, runtime: Runtime, now: datetime) 
 
 
 def run_worker(runtime: Runtime, *, scheduler_class: type[BaseScheduler] = BlockingScheduler,
-               executor: BaseExecutor | None = None, sender: MailSender | None = None) -> None:
-    """`rounds worker`: run the scheduler in the foreground until SIGTERM or Ctrl+C."""
+               executor: BaseExecutor | None = None, sender: MailSender | None = None,
+               housekeeping_every: timedelta = HOUSEKEEPING_EVERY) -> None:
+    """`rounds worker`: run the scheduler in the foreground until SIGTERM or Ctrl+C.
+
+    The keyword arguments exist for tests that drive time (a scheduler class that jumps the
+    clock, a synchronous executor, a rarer housekeeping for long simulated nights).
+    """
     context = prepare(runtime, sender)
     scheduler = build_scheduler(runtime, scheduler_class, executor=executor)
-    add_housekeeping(scheduler, runtime, clock.utcnow())
+    add_housekeeping(scheduler, runtime, clock.utcnow(), housekeeping_every)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         raise SystemExit(0)

@@ -3,8 +3,9 @@
     python worker_harness.py CONFIG.json
 
 CONFIG holds ``instance`` (a folder with its rounds.toml: database, [mail]), ``start`` and
-``stop`` (ISO instants of simulated time) and optionally ``go_file``: the process then prints
-"ready" once it is set up and waits for that file, so that several workers start together.
+``stop`` (ISO instants of simulated time), optionally ``go_file`` (the process then prints
+"ready" once it is set up and waits for that file, so that several workers start together)
+and ``housekeeping_minutes`` (default 5, as in production).
 
 The worker is :func:`scheduler.jobs.run_worker`, as `rounds worker` runs it, with two changes
 that only concern time:
@@ -72,8 +73,9 @@ def main(config_path: str) -> None:
         go = Path(config["go_file"])
         while not go.exists():
             time.sleep(0.005)
+    every = timedelta(minutes=config.get("housekeeping_minutes", 5))
     jobs.run_worker(runtime, scheduler_class=jumping_scheduler(clock, stop),
-                    executor=DebugExecutor())
+                    executor=DebugExecutor(), housekeeping_every=every)
     runtime.close()
     print(f"stopped at {clock.now.isoformat()}", flush=True)
 
