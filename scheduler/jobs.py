@@ -302,7 +302,11 @@ def retry_due(context: WorkerContext, now: datetime) -> None:
 # ---------------------------------------------------------------------------------------------
 # APScheduler: the jobs and their reconciliation with the therapists
 
+# The worker bound to this process (set by run_worker / start_in_process, never at import):
+# APScheduler stores only a job's text path and arguments, so the job functions find the
+# runtime, the sender and the scheduler here.
 _context: WorkerContext | None = None
+_scheduler: BaseScheduler | None = None
 
 
 def _bound_context() -> WorkerContext:
@@ -327,9 +331,6 @@ def housekeeping_job() -> None:
         _scheduler.wakeup()
     retry_due(context, now)
     catch_up(context, now)
-
-
-_scheduler: BaseScheduler | None = None
 
 
 def job_id(therapist_id: int) -> str:
