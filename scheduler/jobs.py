@@ -33,6 +33,7 @@ import pickle
 import secrets
 import signal
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -504,7 +505,8 @@ def run_worker(runtime: Runtime, *, scheduler_class: type[BaseScheduler] = Block
     def stop(signum: int, _frame: FrameType | None) -> None:
         raise SystemExit(0)
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if in_main_thread else None
     log.info("worker %s started (zone %s)", context.worker, runtime.settings.zone.key)
     try:
         with bound(context, scheduler):
@@ -513,8 +515,9 @@ def run_worker(runtime: Runtime, *, scheduler_class: type[BaseScheduler] = Block
         log.info("worker %s stopping", context.worker)
     finally:
         if scheduler.running:
-            scheduler.shutdown(wait=True)
-        signal.signal(signal.SIGTERM, previous)
+            scheduler.shutdown(wait=True)  # lets a running send finish
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def start_in_process(runtime: Runtime) -> BackgroundScheduler:
