@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from mail_fixtures import (
     add_practice,
     local,
 )
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from scheduler import models
 from scheduler.db import make_engine, make_session_factory, session_scope
@@ -166,26 +166,48 @@ def test_one_email_a_day_at_six_local_across_the_clock_changes(
 
 def test_a_late_worker_catches_up_once_and_a_too_late_one_records_the_miss(
         sqlite_template: Path, smtp_server: SmtpServer, tmp_path: Path) -> None:
-    day = DST_DAYS[1]  # a Sunday when the clocks went back that night
-    late_url = _sqlite_copy(sqlite_template, tmp_path / "late")
-    too_late_url = _sqlite_copy(sqlite_template, tmp_path / "too-late")
-    for url in (late_url, too_late_url):
+    """A worker ran the evening before (its jobs are stored for 06:00), then was down at 06:00.
+    Restarted at 06:20 it sends once; restarted at 11:30, past the cut-off, it records the
+    miss and sends nothing."""
+    day = DST_DAYS[1]  # a Sunday; the clocks went back that night
+    evening = local(day, 0, 0) - timedelta(hours=4)
+    folders = {name: tmp_path / name for name in ("late", "too-late")}
+    urls = {name: _sqlite_copy(sqlite_template, folder) for name, folder in folders.items()}
+    instances = {}
+    for name, url in urls.items():
         _practice_database(url, [day], weekdays=(6,))
-    late = spawn(write_instance(tmp_path / "late", late_url, smtp_server),
-                 local(day, 6, 20), local(day, 8, 0))
-    too_late = spawn(write_instance(tmp_path / "too-late", too_late_url, smtp_server),
-                     local(day, 11, 30), local(day, 13, 0))
+        instances[name] = write_instance(folders[name], url, smtp_server)
+    finish([spawn(instance, evening, evening + timedelta(minutes=10))
+            for instance in instances.values()])
+    assert _stored_next_runs(urls["late"]) == [local(day, 6)] * 2
+
+    late = spawn(instances["late"], local(day, 6, 20), local(day, 8, 0))
+    too_late = spawn(instances["too-late"], local(day, 11, 30), local(day, 13, 0))
     log = finish([late, too_late])
 
-    sent = outbox_rows(late_url)
+    sent = outbox_rows(urls["late"])
     assert [(r.therapist_id, r.state, r.attempts) for r in sent] == [
         (1, models.OutboxState.SENT, 1), (2, models.OutboxState.SENT, 1)]
     assert {r.sent_at for r in sent} == {local(day, 6, 20)}  # at start, not at the next tick
-    missed = outbox_rows(too_late_url)
+    assert _stored_next_runs(urls["late"]) == [local(day + timedelta(days=7), 6)] * 2
+    missed = outbox_rows(urls["too-late"])
     assert [(r.therapist_id, r.state, r.attempts, r.sent_at) for r in missed] == [
         (1, models.OutboxState.MISSED, 0, None), (2, models.OutboxState.MISSED, 0, None)]
     assert "missed (the worker was not running in time)" in log
     assert len(smtp_server.handler.received) == 2
+
+
+def _stored_next_runs(url: str) -> list[datetime]:
+    """The next run of each stored itinerary job, read from APScheduler's table."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            stamps = connection.execute(text(
+                "SELECT next_run_time FROM apscheduler_jobs WHERE id LIKE 'itinerary:%' "
+                "ORDER BY id")).scalars().all()
+    finally:
+        engine.dispose()
+    return [datetime.fromtimestamp(stamp, CHICAGO) for stamp in stamps]
 
 
 def test_the_worker_command_starts_and_stops_cleanly_on_sigterm(
