@@ -405,7 +405,7 @@ class Why:
 
 _RIVAL = re.compile(r"(\d+) \(priority (\d+)\)")
 _MORE = re.compile(r"and (\d+) more")
-_SKILLS = re.compile(r"(skills?(?:\(s\))?) ([\d, ]+\d)")
+_SKILLS = re.compile(r"(skills?(?:\(s\))?) (\d+(?:, \d+)*)")
 
 
 def explain(built: BuiltProblem, reason: str, tried: tuple[int, ...]) -> Why:

@@ -1,0 +1,203 @@
+"""Rules every saved day plan must keep, checked from the records, not from the planner's
+own intermediate results.
+
+Treatments, visiting hours, shifts and preferred windows are recomputed here from the model
+rows with dateutil's RFC 5545 expansion and zoneinfo, independently of
+``scheduler.recurrence`` and ``scheduler.availability``: a mistake there would otherwise be
+copied into the very check meant to catch it. Each check returns a list of violations in
+words (empty when the plan keeps the rule), so a failing test shows all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+
+from scheduler import models
+from scheduler.models import DayPlan, PlanStop, TreatmentPolicy
+
+Span = tuple[datetime, datetime]  # aware, UTC
+
+
+def local(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    """A wall-clock time on ``day`` as an aware UTC instant (zoneinfo's reading: a time in the
+    spring gap is read with the offset before the gap)."""
+    return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+
+
+def treatment_spans(treatment: models.Treatment, day: date, zone: ZoneInfo,
+                    buffers: bool = True) -> list[Span]:
+    """Occurrences of ``treatment`` that touch ``day`` (one that starts the day before may reach
+    into it), as UTC spans, buffers included when ``buffers``."""
+    start = datetime.combine(treatment.first_date, treatment.start_time)
+    rule = rrulestr(treatment.rule, dtstart=start)
+    before = timedelta(minutes=treatment.buffer_before_minutes if buffers else 0)
+    after = timedelta(minutes=treatment.buffer_after_minutes if buffers else 0)
+    spans = []
+    for naive in rule.between(datetime.combine(day - timedelta(days=1), time()),
+                              datetime.combine(day + timedelta(days=1), time(23, 59)), inc=True):
+        begin = local(naive.date(), naive.time(), zone)
+        end = begin + timedelta(minutes=treatment.duration_minutes)
+        spans.append((begin - before, end + after))
+    day_start = local(day, time(), zone)
+    day_end = local(day + timedelta(days=1), time(), zone)
+    return [(a, b) for a, b in spans if a < day_end and b > day_start]
+
+
+def weekly_spans(rows: Iterable[object], day: date, zone: ZoneInfo, start: str,
+                 end: str) -> list[Span]:
+    """Shift or visiting-hours rows of ``day``'s weekday as UTC spans."""
+    return [(local(day, getattr(r, start), zone), local(day, getattr(r, end), zone))
+            for r in rows if getattr(r, "weekday") == day.weekday()]
+
+
+def inside(span: Span, spans: Sequence[Span]) -> bool:
+    return any(a <= span[0] and span[1] <= b for a, b in spans)
+
+
+def overlaps(span: Span, other: Span) -> bool:
+    return span[0] < other[1] and other[0] < span[1]
+
+
+def _visit(stop: PlanStop) -> str:
+    return f"stop {stop.position} (series {stop.series_id}) on {stop.occurrence_date}"
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def check_plan(plan: DayPlan, zone: ZoneInfo) -> list[str]:
+    """Every rule one therapist's saved plan must keep."""
+    problems: list[str] = []
+    stops = sorted(plan.stops, key=lambda s: s.position)
+    therapist = plan.therapist
+    shift = weekly_spans(therapist.shifts, plan.day, zone, "start", "end")
+    for stop in stops:
+        problems += check_stop(stop, plan.day, zone, shift)
+    problems += check_sequence(plan, stops, shift)
+    problems += check_break(plan, stops, zone, shift)
+    problems += check_limits(plan, stops)
+    for entry in plan.unplaced or []:
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or len(reason) < 15:
+            problems.append(f"unplaced series {entry.get('series_id')}: no reason in words")
+        elif "(priority" in reason or "job" in reason:
+            problems.append(f"unplaced series {entry.get('series_id')}: optimizer terms in "
+                            f"{reason!r}")
+    return problems
+
+
+def check_stop(stop: PlanStop, day: date, zone: ZoneInfo, shift: Sequence[Span]) -> list[str]:
+    """Treatments (avoid and during), visiting hours, shift, preferred windows, length."""
+    problems = []
+    span = (stop.start_at, stop.end_at)
+    series = stop.series
+    what = _visit(stop)
+    if stop.end_at - stop.start_at != timedelta(minutes=_length(series, stop)):
+        problems.append(f"{what}: lasts {stop.end_at - stop.start_at}, not the series' length")
+    for treatment in stop.client.treatments:
+        if treatment.policy == TreatmentPolicy.AVOID:
+            for block in treatment_spans(treatment, day, zone):
+                if overlaps(span, block):
+                    problems.append(f"{what}: overlaps {treatment.kind} {block[0]:%H:%M}–"
+                                    f"{block[1]:%H:%M} UTC (buffers included)")
+    if series.during_treatment is not None:
+        spans = treatment_spans(series.during_treatment, day, zone, buffers=False)
+        if not inside(span, spans):
+            problems.append(f"{what}: not inside its {series.during_treatment.kind}")
+    hours = weekly_spans(stop.facility.hours, day, zone, "open", "close")
+    if not inside(span, hours):
+        problems.append(f"{what}: outside the facility's visiting hours")
+    if not inside(span, shift):
+        problems.append(f"{what}: outside the therapist's shift")
+    if series.preferred_windows:
+        wanted = [(local(day, time.fromisoformat(a), zone), local(day, time.fromisoformat(b), zone))
+                  for a, b in series.preferred_windows]
+        if not inside(span, wanted):
+            problems.append(f"{what}: outside its preferred windows")
+    if series.therapist_id is not None and series.therapist_id != stop.plan.therapist_id:
+        problems.append(f"{what}: belongs to therapist {series.therapist_id}")
+    if not set(series.required_skills or []) <= set(stop.plan.therapist.skills or []):
+        problems.append(f"{what}: the therapist lacks {series.required_skills}")
+    return problems
+
+
+def _length(series: models.AppointmentSeries, stop: PlanStop) -> int:
+    for exception in series.exceptions:
+        if exception.original_date == stop.occurrence_date and exception.new_duration_minutes:
+            return exception.new_duration_minutes
+    return series.duration_minutes
+
+
+def check_sequence(plan: DayPlan, stops: Sequence[PlanStop], shift: Sequence[Span]) -> list[str]:
+    """Stops one after another with time to drive; leave and return inside the shift; the
+    building overhead paid once per arrival from elsewhere."""
+    problems = []
+    if stops and plan.leave_home_at is not None and plan.back_home_at is not None:
+        if not inside((plan.leave_home_at, plan.back_home_at), shift):
+            problems.append("leaving and coming home are not inside the shift")
+    previous: PlanStop | None = None
+    for stop in stops:
+        what = _visit(stop)
+        if stop.start_at < stop.arrive_at + timedelta(minutes=stop.overhead_minutes):
+            problems.append(f"{what}: starts before arriving and checking in")
+        if previous is not None:
+            if stop.arrive_at < previous.end_at:
+                problems.append(f"{what}: arrives before the previous visit ends")
+            if stop.arrive_at - previous.end_at < timedelta(minutes=stop.drive_minutes - 1):
+                problems.append(f"{what}: less time than the {stop.drive_minutes} min drive")
+            same = previous.facility_id == stop.facility_id
+            if same and (stop.overhead_minutes or stop.drive_km):
+                problems.append(f"{what}: pays a check-in or drives within one building")
+        if (previous is None or previous.facility_id != stop.facility_id) \
+                and stop.overhead_minutes != stop.facility.overhead_minutes:
+            problems.append(f"{what}: overhead {stop.overhead_minutes} min, the building's is "
+                            f"{stop.facility.overhead_minutes}")
+        previous = stop
+    return problems
+
+
+def check_break(plan: DayPlan, stops: Sequence[PlanStop], zone: ZoneInfo,
+                shift: Sequence[Span]) -> list[str]:
+    """The break is taken inside its window and the shift, touching no visit, unless the
+    day has no visits or the break fits outside the working hours (after a short shift)."""
+    therapist = plan.therapist
+    minutes = therapist.break_minutes or 0
+    if not stops or minutes == 0 or therapist.break_start is None:
+        return []
+    opens = local(plan.day, therapist.break_start, zone)
+    closes = local(plan.day, therapist.break_end, zone)
+    length = timedelta(minutes=minutes)
+    if plan.break_start_at is None:
+        work = (min(a for a, _ in shift), max(b for _, b in shift))
+        outside = max(timedelta(0), min(closes, work[0]) - opens) + \
+            max(timedelta(0), closes - max(opens, work[1]))
+        if plan.replanned_at is None and outside < length:
+            return ["no break planned although the shift covers the break window"]
+        return []
+    taken = (plan.break_start_at, plan.break_end_at)
+    problems = []
+    if taken[1] - taken[0] != length:
+        problems.append(f"the break lasts {taken[1] - taken[0]}, not {minutes} min")
+    if taken[0] < opens or taken[1] > closes:
+        problems.append("the break is outside its window")
+    if not inside(taken, shift):
+        problems.append("the break is outside the shift")
+    for stop in stops:
+        if overlaps(taken, (stop.start_at, stop.end_at)):
+            problems.append(f"the break overlaps {_visit(stop)}")
+    return problems
+
+
+def check_limits(plan: DayPlan, stops: Sequence[PlanStop]) -> list[str]:
+    therapist = plan.therapist
+    problems = []
+    if therapist.max_visits_per_day is not None and len(stops) > therapist.max_visits_per_day:
+        problems.append(f"{len(stops)} visits, more than the limit")
+    minutes = sum((s.end_at - s.start_at).total_seconds() / 60 for s in stops)
+    if therapist.max_hands_on_minutes is not None and minutes > therapist.max_hands_on_minutes:
+        problems.append(f"{minutes:.0f} hands-on minutes, more than the limit")
+    return problems
