@@ -139,13 +139,14 @@ def demo(ctx: click.Context, reset: bool, anchor: str | None, if_needed: bool) -
 
 def register_optional_commands(group: click.Group) -> None:
     """Commands that live in their own modules (kept out of this file to keep it short)."""
-    import importlib
+    from scheduler.cli_mail import send_itineraries_command, worker_command
+    from scheduler.cli_plan import plan_command
+    from scheduler.cli_solve import solve_command
 
-    for module, name, command in [("scheduler.cli_solve", "solve_command", "solve")]:
-        try:  # TODO(lead): plain imports once every module has landed
-            group.add_command(getattr(importlib.import_module(module), name), command)
-        except ModuleNotFoundError:
-            pass
+    group.add_command(solve_command, "solve")
+    group.add_command(plan_command, "plan")
+    group.add_command(worker_command, "worker")
+    group.add_command(send_itineraries_command, "send-itineraries")
 
 
 # --- rounds visits ---------------------------------------------------------------------------

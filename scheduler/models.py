@@ -24,6 +24,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     Enum,
@@ -31,11 +32,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     Time,
     TypeDecorator,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -445,6 +449,34 @@ class GeocodeResult(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     display_name: Mapped[str] = mapped_column(String(255), default="")
     looked_up_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 digest is kept (see scheduler.tokens)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))  # what the owner calls it: "laptop script"
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    therapist: Mapped[Therapist] = relationship()
+
+
+# APScheduler's job store table (scheduler.jobs keeps the morning e-mail jobs in it), declared
+# here so that Alembic owns the whole schema; the columns are those APScheduler 3 creates.
+apscheduler_jobs = Table(
+    "apscheduler_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
 
 
 class PracticeMeta(Base):

@@ -5,7 +5,7 @@ enough (a slow password hash protects guessable secrets, which these are not), a
 indexed query. A token acts with its therapist's role and stops working when it is revoked,
 when it expires, or when its therapist is deactivated.
 
-The table (``api_tokens``) is added by the migration that follows the initial schema.
+The table is :class:`scheduler.models.ApiToken`.
 """
 
 from __future__ import annotations
@@ -14,27 +14,12 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from scheduler.models import Base, Therapist
+from scheduler.models import ApiToken, Therapist
 
 TOKEN_PREFIX = "rnd_"
-
-
-class ApiToken(Base):
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(80))  # what the owner calls it: "laptop script"
-    digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-
-    therapist: Mapped[Therapist] = relationship()
 
 
 def digest_of(token: str) -> str:

@@ -15,15 +15,33 @@ from scheduler.cli import cli, register_optional_commands, runtime_from
 @click.option("--port", default=None, type=int, help="Port (default from settings).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the web app (development server; see the README for production)."""
+    """Serve the web app, and on the embedded default the morning e-mails too.
+
+    A single process for one therapist's laptop; a practice runs the app under gunicorn and
+    the e-mails in `rounds worker` (see the README).
+    """
+    from scheduler import jobs
+    from scheduler.mail import MailConfigError
     from web import create_app
 
     runtime = runtime_from(ctx)
     app = create_app(runtime=runtime)
     host = host or runtime.settings.web.host
     port = port or runtime.settings.web.port
+    background = None
+    if jobs.runs_in_serve(runtime.settings):
+        try:
+            background = jobs.start_in_process(runtime)
+        except (jobs.JobReferenceError, MailConfigError) as error:
+            raise click.ClickException(str(error)) from None
+        click.echo("Morning itineraries: sent by this process "
+                   f"(the outbox is {runtime.settings.outbox_path})")
     click.echo(f"Rounds is at http://{host}:{port}/  (Ctrl+C stops it)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    finally:
+        if background is not None:
+            jobs.stop_in_process(background)
 
 
 def main() -> None:
