@@ -355,7 +355,7 @@ def _route(built: BuiltProblem, raw: Mapping[str, Any]) -> Route:
         elif kind == "job":
             task = built.tasks[step["id"]]
             seconds, metres = travel.drive(here, task.place)
-            arrive = _arrival(ready, _whole_minutes(seconds), in_gap)
+            arrive = arrival_time(ready, _whole_minutes(seconds), in_gap)
             start = begins + step["setup"]
             legs.append(Leg(task, arrive, start, start + step["service"], seconds, metres,
                             travel.overhead(here, task.place)))
@@ -367,7 +367,7 @@ def _route(built: BuiltProblem, raw: Mapping[str, Any]) -> Route:
                  home_seconds, home_metres)
 
 
-def _arrival(ready: int, drive: int, breaks: Sequence[Taken]) -> int:
+def arrival_time(ready: int, drive: int, breaks: Sequence[Taken]) -> int:
     """When the therapist reaches the next building: driving from ``ready`` as soon as
     possible, the drive interrupted by any break that starts before it would end.
 

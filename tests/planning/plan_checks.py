@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 
 from scheduler import models
-from scheduler.models import DayPlan, PlanStop, TreatmentPolicy
+from scheduler.models import DayPlan, PlanStop, StopState, TreatmentPolicy
 
 Span = tuple[datetime, datetime]  # aware, UTC
 
@@ -51,7 +51,7 @@ def weekly_spans(rows: Iterable[object], day: date, zone: ZoneInfo, start: str,
                  end: str) -> list[Span]:
     """Shift or visiting-hours rows of ``day``'s weekday as UTC spans."""
     return [(local(day, getattr(r, start), zone), local(day, getattr(r, end), zone))
-            for r in rows if getattr(r, "weekday") == day.weekday()]
+            for r in rows if r.weekday == day.weekday()]
 
 
 def inside(span: Span, spans: Sequence[Span]) -> bool:
@@ -72,10 +72,13 @@ def _visit(stop: PlanStop) -> str:
 def check_plan(plan: DayPlan, zone: ZoneInfo) -> list[str]:
     """Every rule one therapist's saved plan must keep."""
     problems: list[str] = []
-    stops = sorted(plan.stops, key=lambda s: s.position)
+    # A skipped visit keeps its planned times as a record but takes no time: others may be
+    # planned over it. Its own rules (treatments, hours) still held when it was planned.
+    stops = sorted((s for s in plan.stops if s.state != StopState.SKIPPED),
+                   key=lambda s: s.position)
     therapist = plan.therapist
     shift = weekly_spans(therapist.shifts, plan.day, zone, "start", "end")
-    for stop in stops:
+    for stop in plan.stops:
         problems += check_stop(stop, plan.day, zone, shift)
     problems += check_sequence(plan, stops, shift)
     problems += check_break(plan, stops, zone, shift)

@@ -15,8 +15,14 @@ from datetime import timedelta
 
 import pytest
 from conftest import DEMO_ANCHOR, TIME_LIMIT
-from plan_checks import check_break, check_limits, check_plan, check_sequence, check_stop
-from plan_checks import weekly_spans
+from plan_checks import (
+    check_break,
+    check_limits,
+    check_plan,
+    check_sequence,
+    check_stop,
+    weekly_spans,
+)
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 

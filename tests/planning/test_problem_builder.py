@@ -9,11 +9,11 @@ from scheduler.optimizer import parse_problem
 from scheduler.problem_builder import (
     Pause,
     Place,
-    Task,
     Taken,
+    Task,
     Travel,
     Worker,
-    _arrival,
+    arrival_time,
     build_problem,
     explain,
     read_solution,
@@ -92,9 +92,9 @@ def test_arrival_waits_for_a_break_that_cuts_into_the_drive() -> None:
     # 20 after, so the building is reached at 12:00. A lunch after the drive changes nothing.
     ready = DAY + 11 * H
     lunch = Taken(Pause("lunch", ((0, 0),), 1800), ready + 600, ready + 2400)
-    assert _arrival(ready, 1800, [lunch]) == ready + 2400 + 1200
+    assert arrival_time(ready, 1800, [lunch]) == ready + 2400 + 1200
     late = Taken(Pause("lunch", ((0, 0),), 1800), ready + 1800, ready + 3600)
-    assert _arrival(ready, 1800, [late]) == ready + 1800
+    assert arrival_time(ready, 1800, [late]) == ready + 1800
 
 
 def test_two_visits_in_one_building_pay_one_check_in() -> None:

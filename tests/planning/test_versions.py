@@ -1,0 +1,87 @@
+"""Versions, drafts and publishing, saved and read back on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import factories as make
+from conftest import TIME_LIMIT
+from sqlalchemy import select
+
+from scheduler import models
+from scheduler.models import PlanStatus, StopState
+from scheduler.planning import current_plan, plan_days, publish_plan, set_stop_state
+
+DAY = make.MONDAY
+NOW = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
+
+
+def small_practice(session) -> models.Therapist:
+    therapist = make.therapist(session, max_visits_per_day=6)
+    oak = make.facility(session, "Oak", make.NORTH, overhead=10)
+    maple = make.facility(session, "Maple", make.MIDTOWN, overhead=5)
+    make.series(session, make.client(session, oak, "Bea"), therapist, minutes=45)
+    make.series(session, make.client(session, oak, "Cal"), therapist, minutes=30,
+                windows=[["13:00", "15:00"]])
+    make.series(session, make.client(session, maple, "Dee"), therapist, minutes=60)
+    person = make.client(session, maple, "Eli")
+    make.treatment(session, person, time(8), 440)  # 08:00-15:20: free 15:20-16:00 only
+    make.series(session, person, therapist, minutes=60)
+    return therapist
+
+
+def test_planning_again_adds_a_version_and_publishing_supersedes(session, module_settings):
+    therapist = small_practice(session)
+    first = plan_days(session, module_settings, DAY, now=NOW, time_limit=TIME_LIMIT)[0]
+    second = plan_days(session, module_settings, DAY, now=NOW, time_limit=TIME_LIMIT)[0]
+    assert (first.version, second.version) == (1, 2)
+    assert first.status == second.status == PlanStatus.DRAFT
+    assert current_plan(session, therapist.id, DAY) is second
+
+    publish_plan(session, first, NOW)
+    assert current_plan(session, therapist.id, DAY) is first  # published beats a newer draft
+    publish_plan(session, second, NOW)
+    assert (first.status, second.status) == (PlanStatus.SUPERSEDED, PlanStatus.PUBLISHED)
+    assert second.published_at == NOW
+
+    third = plan_days(session, module_settings, DAY, publish=True, now=NOW,
+                      time_limit=TIME_LIMIT)[0]
+    assert (third.version, third.status, second.status) == (3, PlanStatus.PUBLISHED,
+                                                            PlanStatus.SUPERSEDED)
+    versions = session.scalars(select(models.DayPlan.version)
+                               .where(models.DayPlan.therapist_id == therapist.id)).all()
+    assert sorted(versions) == [1, 2, 3]  # earlier versions are kept
+
+
+def test_a_saved_plan_reads_back_the_same(session, module_settings):
+    therapist = small_practice(session)
+    plan = plan_days(session, module_settings, DAY, now=NOW, time_limit=TIME_LIMIT)[0]
+    set_stop_state(session, plan.stops[0], StopState.DONE)
+    session.commit()
+    expected = {
+        "stops": [(s.position, s.series_id, s.start_at, s.end_at, s.arrive_at, s.drive_km,
+                   s.overhead_minutes, s.state, s.window_note)
+                  for s in sorted(plan.stops, key=lambda s: s.position)],
+        "times": (plan.leave_home_at, plan.back_home_at, plan.break_start_at,
+                  plan.break_end_at, plan.created_at),
+        "unplaced": plan.unplaced, "solver": plan.solver,
+    }
+    plan_id = plan.id
+    session.expunge_all()
+
+    again = session.get(models.DayPlan, plan_id)
+    assert again.therapist_id == therapist.id
+    assert [(s.position, s.series_id, s.start_at, s.end_at, s.arrive_at, s.drive_km,
+             s.overhead_minutes, s.state, s.window_note)
+            for s in sorted(again.stops, key=lambda s: s.position)] == expected["stops"]
+    assert (again.leave_home_at, again.back_home_at, again.break_start_at,
+            again.break_end_at, again.created_at) == expected["times"]
+    assert all(t.tzinfo is not None for t in expected["times"])
+    assert again.unplaced == expected["unplaced"] and again.solver == expected["solver"]
+    # Eli is free 15:20-16:00 only and the visit lasts 60 minutes
+    assert len(again.unplaced) == 1
+    assert "shorter than the 60-minute visit" in again.unplaced[0]["reason"]
+    assert again.stops[0].state == StopState.DONE
+    # clean up what the commit kept (the fixture empties PostgreSQL; SQLite is a fresh file)
+    session.delete(again)
+    session.commit()
