@@ -292,19 +292,21 @@ def pin_visit(
     settings: Settings,
     therapist_id: int,
     day: date,
-    visit_key: str,
+    key: str,
     start: datetime | None,
     *,
     now: datetime | None = None,
     time_limit: float | None = None,
     travel_model: TravelModel | None = None,
 ) -> DayPlan:
-    """Pin a visit (``"series_id:YYYY-MM-DD"``) of the therapist's day to ``start``, or unpin it
-    (``start`` None), and plan that day again as a new draft version that honours the pin."""
+    """Pin a visit (``key``, see :func:`visit_key`) of the therapist's day to ``start``, or
+    unpin it (``start`` None), and plan that day again as a new draft version that honours the
+    pin. A pin that cannot be kept (the time is not allowed) is dropped, and the stop's
+    window note says so."""
     if start is not None:
         start = _aware(start, "start")
     plans = plan_days(session, settings, day, [therapist_id], now=now, time_limit=time_limit,
-                      travel_model=travel_model, pins={visit_key: start})
+                      travel_model=travel_model, pins={key: start})
     if not plans:
         raise fail("day", f"therapist {therapist_id} does not work on {day.isoformat()}")
     return plans[0]

@@ -11,7 +11,7 @@ from plan_checks import check_plan
 from sqlalchemy.orm import Session
 
 from scheduler import models
-from scheduler.planning import plan_days, visit_key
+from scheduler.planning import pin_visit, plan_days, visit_key
 from scheduler.settings import Settings
 
 DAY = make.MONDAY
@@ -125,6 +125,17 @@ def test_a_pin_holds_the_visit_at_its_time_through_later_plans(sqlite_session,
     unpinned = plan_one(sqlite_session, module_settings, pins={key: None})
     assert [s.pinned for s in unpinned.stops] == [False]
     assert unpinned.stops[0].start_at < at(14, 10)  # the earliest start, once free to move
+
+
+def test_pin_visit_plans_a_new_version_with_the_pin(sqlite_session, module_settings):
+    therapist = make.therapist(sqlite_session)
+    person = make.client(sqlite_session, make.facility(sqlite_session, "Oak", make.NORTH))
+    item = make.series(sqlite_session, person, therapist)
+    first = plan_one(sqlite_session, module_settings)
+    pinned = pin_visit(sqlite_session, module_settings, therapist.id, DAY,
+                       visit_key(item.id, DAY), at(10, 15), time_limit=TIME_LIMIT)
+    assert pinned.version == first.version + 1
+    assert [(s.start_at, s.pinned) for s in pinned.stops] == [(at(10, 15), True)]
 
 
 def test_a_pin_that_is_no_longer_allowed_is_planned_freely_and_says_so(sqlite_session,
