@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from scheduler.clock import utcnow
@@ -67,10 +68,17 @@ def record(
 def record_reads(
     session: Session, actor: Actor, entity: str, entity_ids: Iterable[int], *, context: str = ""
 ) -> None:
-    """One ``read`` row per record shown together (a day plan shows several clients)."""
+    """One ``read`` row per record shown together (a day plan shows several clients).
+
+    Written with one multi-row INSERT rather than as ORM objects: pages that show many
+    records are the busiest, and this keeps their write short.
+    """
     at = utcnow()
-    for entity_id in sorted(set(entity_ids)):
-        record(session, actor, "read", entity, entity_id, context=context, at=at)
+    rows = [{"at": at, "actor_id": actor.therapist_id, "actor_label": actor.label[:120],
+             "action": "read", "entity": entity, "entity_id": entity_id,
+             "detail": _clip(context)} for entity_id in sorted(set(entity_ids))]
+    if rows:
+        session.execute(insert(AuditEvent), rows)
 
 
 def _clip(text: str) -> str:

@@ -30,6 +30,7 @@ def create_app(runtime: Runtime | None = None,
         errors,
         feeds,
         formatting,
+        health,
         pages,
         security,
     )
@@ -53,6 +54,7 @@ def create_app(runtime: Runtime | None = None,
     formatting.init_app(app, runtime.settings)
     assets.init_app(app)
 
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")

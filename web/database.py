@@ -34,6 +34,19 @@ def db() -> Session:
     return g.db_session
 
 
+def end_transaction() -> None:
+    """Commit now, before rendering: what follows only reads objects already loaded.
+
+    On SQLite every transaction holds the database's write lock from its first statement
+    (scheduler.db begins them IMMEDIATE), so a page that renders inside its transaction makes
+    every other request wait for its template. Busy pages call this once their data (and
+    audit rows) are in hand.
+    """
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.commit()
+
+
 def _finish(response: Response) -> Response:
     session: Session | None = g.get("db_session")
     if session is not None:

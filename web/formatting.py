@@ -6,6 +6,7 @@ Times are stored as aware UTC datetimes and always shown in the practice's zone.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
@@ -16,8 +17,9 @@ from scheduler.validation import WEEKDAY_CODES
 WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
+@lru_cache(maxsize=1)
 def flag_catalogue() -> dict[str, str]:
-    """Precaution flag code -> label, from :mod:`scheduler.precautions`."""
+    """Precaution flag code -> label, from :mod:`scheduler.precautions` (fixed at import)."""
     from scheduler.precautions import FLAGS
 
     labels: dict[str, str] = {}

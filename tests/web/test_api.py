@@ -11,7 +11,8 @@ from web_support import PLAN_DAY, api_token
 
 from scheduler import models
 from scheduler.clock import utcnow
-from scheduler.tokens import ApiToken, revoke_token
+from scheduler.models import ApiToken
+from scheduler.tokens import revoke_token
 from web.api.openapi import document
 
 API = "/api/v1"

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import inspect
 
 from scheduler import models
 from scheduler.clock import utcnow
@@ -26,23 +25,16 @@ from scheduler.db import make_engine, make_session_factory
 from scheduler.passwords import hash_password
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
-from scheduler.tokens import ApiToken, issue_token
+from scheduler.tokens import issue_token
 from web import create_app
 
 PASSWORD = "correct horse battery"
 PLAN_DAY = date(2026, 3, 9)  # a Monday, the day after the clocks change in Chicago
 
 
-def ensure_token_table(engine: Any) -> None:
-    """The api_tokens table, until the migration that adds it has landed (see the report)."""
-    if not inspect(engine).has_table(ApiToken.__tablename__):
-        ApiToken.__table__.create(engine)
-
-
 def make_runtime(settings: Settings, url: str) -> Runtime:
     settings = replace(settings, database=replace(settings.database, url=url))
     engine = make_engine(url)
-    ensure_token_table(engine)
     return Runtime(settings=settings, engine=engine, sessions=make_session_factory(engine))
 
 

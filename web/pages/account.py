@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from scheduler import audit
 from scheduler.clock import utcnow
-from scheduler.tokens import ApiToken, issue_token, revoke_token
+from scheduler.models import ApiToken
+from scheduler.tokens import issue_token, revoke_token
 from web.access import found
 from web.database import db
 from web.pages import actor, bp, me

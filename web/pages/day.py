@@ -22,7 +22,7 @@ from scheduler.precautions import FLAGS
 from scheduler.records import parse_practice_date
 from scheduler.validation import ValidationError
 from web.access import found, is_admin, plan_or_404, stop_or_404
-from web.database import db, runtime
+from web.database import db, end_transaction, runtime
 from web.pages import actor, bp, me
 from web.routes import Route, build_route, route_geojson
 
@@ -138,14 +138,18 @@ def home() -> Any:
 def day(day: str) -> Any:
     """One day's route, timeline and actions."""
     therapist = chosen_therapist(request.args.get("therapist"))
-    return render_template("pages/day.html", **day_context(therapist, parse_day(day)))
+    context = day_context(therapist, parse_day(day))
+    end_transaction()
+    return render_template("pages/day.html", **context)
 
 
 @bp.route("/day/<day>/print")
 def day_print(day: str) -> Any:
     """The day on one printed page."""
     therapist = chosen_therapist(request.args.get("therapist"))
-    return render_template("pages/day_print.html", **day_context(therapist, parse_day(day)))
+    context = day_context(therapist, parse_day(day))
+    end_transaction()
+    return render_template("pages/day_print.html", **context)
 
 
 def _day_url(therapist: models.Therapist, day: date) -> str:
