@@ -59,3 +59,66 @@ def insert_left_out(
             _, v, position = best
             routes.setdefault(v, []).insert(position, p)
     return routes
+
+
+def swap_in_left_out(
+    problem: Problem,
+    routes: dict[int, list[int]],
+    candidates: Sequence[Sequence[int]],
+    passes: int = 3,
+) -> dict[int, list[int]]:
+    """Trade a served job for a left-out one of higher priority, where the day allows.
+
+    OR-Tools is good at ordering but weak at choosing *which* jobs to serve when the day is
+    full (a knapsack hidden in a routing problem). Each move takes one job off a route and
+    puts a strictly higher-priority left-out job in its best position; the best move per
+    left-out job is applied, most valuable jobs first, and freed room is refilled by
+    :func:`insert_left_out`. Every move strictly improves VROOM's objective, so it ends.
+    """
+    for _ in range(passes):
+        served = {p for jobs in routes.values() for p in jobs}
+        left_out = sorted(
+            (p for p in range(len(problem.jobs)) if p not in served and candidates[p]),
+            key=lambda p: (-problem.jobs[p].priority, p),
+        )
+        moved = False
+        for p in left_out:
+            move = _best_swap(problem, routes, p, candidates[p])
+            if move is not None:
+                v, new_route = move
+                routes[v] = new_route
+                moved = True
+        served = {p for jobs in routes.values() for p in jobs}
+        routes = insert_left_out(
+            problem, routes, [p for p in left_out if p not in served], candidates
+        )
+        if not moved:
+            break
+    return routes
+
+
+def _best_swap(
+    problem: Problem, routes: dict[int, list[int]], p: int, vehicles: Sequence[int]
+) -> tuple[int, list[int]] | None:
+    """The best (priority gained, travel saved) swap of job ``p`` into a route, if any."""
+    gain_priority = problem.jobs[p].priority
+    best: tuple[tuple[int, int], int, list[int]] | None = None
+    for v in vehicles:
+        route = routes.get(v, [])
+        base = time_route(problem, v, route)
+        if base is None:
+            continue
+        for k, q in enumerate(route):
+            gain = gain_priority - problem.jobs[q].priority
+            if gain <= 0 or (best is not None and gain < best[0][0]):
+                continue
+            rest = route[:k] + route[k + 1 :]
+            for position in range(len(rest) + 1):
+                trial = rest[:position] + [p] + rest[position:]
+                timed = time_route(problem, v, trial)
+                if timed is None:
+                    continue
+                score = (gain, base.travel - timed.travel)
+                if best is None or score > best[0]:
+                    best = (score, v, trial)
+    return None if best is None else (best[1], best[2])

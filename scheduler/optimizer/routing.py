@@ -24,8 +24,9 @@ checked against :data:`.integers.MAX_VALUE`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -58,12 +59,19 @@ class SearchSettings:
     then does the same work on any machine, which makes the answer reproducible.
     ``time_limit`` is the wall-clock cap on top of it; when the cap is what stops the search,
     the answer depends on the machine's speed (the one source of non-determinism left).
+
+    ``operators``: ``"full"`` is OR-Tools' default set, including its insertion-based LNS
+    moves that help choose which jobs to serve on a full day; ``"lean"`` drops those (and the
+    moves that only unassign jobs), several times faster per move when every job fits, as in
+    Solomon's instances; ``"auto"`` builds a first solution and picks ``lean`` when it serves
+    every job that can be served, ``full`` otherwise.
     """
 
     time_limit: float = 10.0
     solution_limit: int | None = None
-    first_solution: str = "parallel_cheapest_insertion"
+    first_solution: str = "local_cheapest_insertion"
     metaheuristic: str = "guided_local_search"
+    operators: str = "auto"
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -74,6 +82,8 @@ class SearchSettings:
             raise ValueError(f"first_solution: one of {sorted(STRATEGIES)}")
         if self.metaheuristic not in METAHEURISTICS:
             raise ValueError(f"metaheuristic: one of {sorted(METAHEURISTICS)}")
+        if self.operators not in ("auto", "full", "lean"):
+            raise ValueError("operators: one of auto, full, lean")
 
 
 def objective_weights(problem: Problem) -> tuple[int, int]:
@@ -101,11 +111,55 @@ class _Node:
     same_place_only: bool = False  # the "already here" twin of a job
 
 
+LNS_OPERATORS = (
+    "use_global_cheapest_insertion_path_lns",
+    "use_local_cheapest_insertion_path_lns",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed",
+    "use_global_cheapest_insertion_visit_types_lns",
+    "use_local_cheapest_insertion_visit_types_lns",
+    "use_relocate_expensive_chain",
+    "use_shortest_path_swap_active",
+    "use_shortest_path_two_opt",
+    "use_swap_active_chain",
+    "use_make_chain_inactive",
+    "use_make_inactive",
+)
+PAIR_OPERATORS = (  # pickup-and-delivery moves: no pairs in this model
+    "use_relocate_pair", "use_light_relocate_pair", "use_exchange_pair",
+    "use_exchange_subtrip", "use_relocate_subtrip",
+)  # fmt: skip
+OFF = 2  # OptionalBoolean.BOOL_FALSE
+
+
+def search_routes(
+    problem: Problem, candidates: Sequence[Sequence[int]], settings: SearchSettings
+) -> list[list[int]] | None:
+    """Routes (job positions per vehicle) from OR-Tools, choosing the operator set if asked."""
+    if settings.operators != "auto":
+        lean = settings.operators == "lean"
+        return RoutingModelBuilder(problem, candidates, lean).search(settings)
+    started = time.perf_counter()
+    first = RoutingModelBuilder(problem, candidates, lean=False)
+    routes = first.search(replace(settings, solution_limit=1, metaheuristic="greedy_descent"))
+    if routes is None:
+        return None
+    lean = sum(len(route) for route in routes) == len(first.job_nodes)
+    remaining = settings.time_limit - (time.perf_counter() - started)
+    if remaining < 0.05:
+        return routes
+    second = RoutingModelBuilder(problem, candidates, lean)
+    return second.search(replace(settings, time_limit=remaining), initial=routes) or routes
+
+
 class RoutingModelBuilder:
     """Builds the OR-Tools model of a problem, then searches and reads routes back."""
 
-    def __init__(self, problem: Problem, candidates: Sequence[Sequence[int]]) -> None:
-        """``candidates[p]``: positions of the vehicles that could serve job ``p`` alone."""
+    def __init__(
+        self, problem: Problem, candidates: Sequence[Sequence[int]], lean: bool = False
+    ) -> None:
+        """``candidates[p]``: vehicles that could serve job ``p`` alone; ``lean``: see
+        :class:`SearchSettings` ``operators``."""
+        self.lean = lean
         self.problem = problem
         self.candidates = candidates
         self.origin = _origin(problem)
@@ -287,6 +341,9 @@ class RoutingModelBuilder:
         params.time_limit.FromMilliseconds(max(1, int(settings.time_limit * 1000)))
         if settings.solution_limit is not None:
             params.solution_limit = settings.solution_limit
+        operators = params.local_search_operators
+        for name in PAIR_OPERATORS + (LNS_OPERATORS if self.lean else ()):
+            setattr(operators, name, OFF)
         assignment = None
         if initial is not None:
             self.routing.CloseModelWithParameters(params)
@@ -300,9 +357,20 @@ class RoutingModelBuilder:
         return self._read_routes(assignment)
 
     def _initial_indices(self, initial: Sequence[Sequence[int]]) -> list[list[int]]:
+        """Routing indices of given routes, using the no-setup twin after a same-place stop."""
         routes = []
-        for jobs in initial:
-            routes.append([self._index(self.job_nodes[p][0]) for p in jobs if p in self.job_nodes])
+        for v, jobs in enumerate(initial):
+            place = self.problem.vehicles[v].start_index
+            indices = []
+            for p in jobs:
+                nodes = self.job_nodes.get(p)
+                if nodes is None:
+                    continue
+                here = self.problem.jobs[p].location_index
+                twin = len(nodes) > 1 and place == here
+                indices.append(self._index(nodes[1] if twin else nodes[0]))
+                place = here
+            routes.append(indices)
         return routes
 
     def _read_routes(self, assignment: pywrapcp.Assignment) -> list[list[int]]:

@@ -12,8 +12,8 @@ from .exact import MAX_EXACT_JOBS, solve_exact
 from .json_io import parse_problem
 from .problem import Problem
 from .reasons import candidate_vehicles, why_impossible, why_left_out
-from .repair import insert_left_out, make_feasible
-from .routing import RoutingModelBuilder, SearchSettings
+from .repair import insert_left_out, make_feasible, swap_in_left_out
+from .routing import SearchSettings, search_routes
 from .schedule import TimedRoute, time_route
 from .solution import Solution, Unassigned
 from .travel_model import TravelModel
@@ -104,7 +104,9 @@ def _optimise(problem: Problem, settings: SearchSettings) -> tuple[tuple[TimedRo
     exact = len(problem.vehicles) == 1 and len(possible) <= MAX_EXACT_JOBS
     if exact:
         # A quick local optimum is all the exact method needs to prune with.
-        settings = replace(settings, metaheuristic="greedy_descent", solution_limit=None)
+        settings = replace(
+            settings, metaheuristic="greedy_descent", solution_limit=None, operators="full"
+        )
     found = _search(problem, settings, candidates, possible) if possible else {}
     proved = False
     if exact:
@@ -122,14 +124,14 @@ def _search(
     problem: Problem, settings: SearchSettings, candidates: list[list[int]], possible: list[int]
 ) -> dict[int, list[int]]:
     """OR-Tools' routes, each made feasible by our rules, then left-out jobs inserted."""
-    builder = RoutingModelBuilder(problem, candidates)
     found: dict[int, list[int]] = {}
-    for v, jobs in enumerate(builder.search(settings) or []):
+    for v, jobs in enumerate(search_routes(problem, candidates, settings) or []):
         timed = make_feasible(problem, v, jobs)
         if timed is not None:
             found[v] = list(timed.jobs)
     served = {p for jobs in found.values() for p in jobs}
-    return insert_left_out(problem, found, [p for p in possible if p not in served], candidates)
+    found = insert_left_out(problem, found, [p for p in possible if p not in served], candidates)
+    return swap_in_left_out(problem, found, candidates)
 
 
 def _objective(problem: Problem, route: TimedRoute | None) -> tuple[int, int, int]:
