@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.optimizer import SearchSettings, solve
+from scheduler.optimizer import solve
 
 Interval = tuple[int, int]
 Point = tuple[float, float]  # (latitude, longitude)
@@ -430,12 +430,10 @@ def explain(built: BuiltProblem, reason: str, tried: tuple[int, ...]) -> Why:
 MAX_VEHICLES_PER_PROBLEM = 8
 """Therapists in one multi-vehicle problem; a larger day is split into groups of neighbours."""
 
-ROUTE_TIME_LIMIT = 0.5
-"""Seconds for each therapist's own route solve (the exact method usually ends far sooner)."""
-
-ROUTE_SEARCH = SearchSettings(time_limit=ROUTE_TIME_LIMIT, solution_limit=20)
-"""OR-Tools' search before the exact method on a route: only a starting point (an incumbent)
-for the exact method, which then proves the best route; a short search is enough."""
+ROUTE_TIME_LIMIT = 0.2
+"""Seconds of OR-Tools search in each therapist's own route solve: the optimizer only needs a
+quick starting point there before its exact method (which this does not bound) proves the
+best route."""
 
 ASSIGN_SHARE = 0.5
 """Part of the day's time budget given to assigning the shared visits; the rest to offers."""
@@ -509,8 +507,7 @@ def solve_day(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
         pool = [by_key[k] for k in mine + offered]
         if not pool:
             continue
-        routes, out, seconds = _solve_once([worker], pool, travel, ROUTE_TIME_LIMIT,
-                                           ROUTE_SEARCH)
+        routes, out, seconds = _solve_once([worker], pool, travel, ROUTE_TIME_LIMIT)
         proved = proved and seconds["proved_optimal"]
         for key in [k for k in mine + offered if k not in out]:
             left_out.pop(key, None)
@@ -549,13 +546,12 @@ def _offers(worker: Worker, mine: list[str], left_out: Mapping[str, Why],
 
 
 def _solve_once(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
-                time_limit: float, search: SearchSettings | None = None,
-                ) -> tuple[list[Route], dict[str, Why], dict[str, Any]]:
+                time_limit: float) -> tuple[list[Route], dict[str, Why], dict[str, Any]]:
     """One optimizer run over ``workers`` and ``tasks``, on the places they use."""
     started = time.perf_counter()
     used = {t.place for t in tasks} | {w.start for w in workers} | {w.end for w in workers}
     built = build_problem(workers, tasks, travel.subset(used))
-    solution = solve(built.problem, time_limit=time_limit, settings=search)
+    solution = solve(built.problem, time_limit=time_limit)
     answer = solution.to_json()
     routes, out = read_solution(built, answer)
     tried = tuple(w.therapist_id for w in workers)
