@@ -93,12 +93,29 @@ def timeline(route: Route, plan: models.DayPlan) -> list[Any]:
     return items
 
 
+@dataclass(frozen=True)
+class LeftOutClient:
+    id: int
+    first_name: str
+    last_name: str
+
+    @property
+    def initials(self) -> str:
+        return f"{self.first_name[:1]}{self.last_name[:1]}".upper()
+
+
 def left_out(plan: models.DayPlan) -> list[dict[str, Any]]:
-    """The visits the plan could not place, with their clients and the reasons."""
+    """The visits the plan could not place, with their clients' names and the reasons.
+
+    Only the names are read (a busy day can leave out dozens of visits; whole client rows
+    would cost more than the rest of the page).
+    """
     entries = list(plan.unplaced or [])
     ids = {e.get("client_id") for e in entries if isinstance(e.get("client_id"), int)}
-    clients = {c.id: c for c in db().scalars(select(models.Client).where(
-        models.Client.id.in_(ids)))} if ids else {}
+    client = models.Client
+    clients = {row.id: LeftOutClient(row.id, row.first_name, row.last_name) for row in db().execute(
+        select(client.id, client.first_name, client.last_name).where(client.id.in_(ids)))
+    } if ids else {}
     return [dict(entry, client=clients.get(entry.get("client_id"))) for entry in entries]
 
 
