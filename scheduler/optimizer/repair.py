@@ -9,6 +9,7 @@ priority first: no job that fits as things stand is ever reported as "the day is
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from .problem import Problem
@@ -66,6 +67,7 @@ def swap_in_left_out(
     routes: dict[int, list[int]],
     candidates: Sequence[Sequence[int]],
     passes: int = 3,
+    deadline: float | None = None,
 ) -> dict[int, list[int]]:
     """Trade a served job for a left-out one of higher priority, where the day allows.
 
@@ -83,6 +85,8 @@ def swap_in_left_out(
         )
         moved = False
         for p in left_out:
+            if deadline is not None and time.perf_counter() > deadline:
+                return routes
             move = _best_swap(problem, routes, p, candidates[p])
             if move is not None:
                 v, new_route = move

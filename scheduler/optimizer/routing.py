@@ -132,23 +132,33 @@ OFF = 2  # OptionalBoolean.BOOL_FALSE
 
 
 def search_routes(
-    problem: Problem, candidates: Sequence[Sequence[int]], settings: SearchSettings
+    problem: Problem,
+    candidates: Sequence[Sequence[int]],
+    settings: SearchSettings,
+    initial: Sequence[Sequence[int]] | None = None,
 ) -> list[list[int]] | None:
-    """Routes (job positions per vehicle) from OR-Tools, choosing the operator set if asked."""
+    """Routes (job positions per vehicle) from OR-Tools, choosing the operator set if asked.
+
+    ``initial`` (job positions per vehicle, feasible) replaces OR-Tools' first solution.
+    """
     if settings.operators != "auto":
         lean = settings.operators == "lean"
-        return RoutingModelBuilder(problem, candidates, lean).search(settings)
+        return RoutingModelBuilder(problem, candidates, lean).search(settings, initial)
     started = time.perf_counter()
-    first = RoutingModelBuilder(problem, candidates, lean=False)
-    routes = first.search(replace(settings, solution_limit=1, metaheuristic="greedy_descent"))
+    routes: Sequence[Sequence[int]] | None = initial
+    if routes is None:
+        first = RoutingModelBuilder(problem, candidates, lean=False)
+        routes = first.search(replace(settings, solution_limit=1, metaheuristic="greedy_descent"))
     if routes is None:
         return None
-    lean = sum(len(route) for route in routes) == len(first.job_nodes)
+    possible = sum(1 for c in candidates if c)
+    lean = sum(len(route) for route in routes) == possible
     remaining = settings.time_limit - (time.perf_counter() - started)
     if remaining < 0.05:
-        return routes
+        return [list(route) for route in routes]
     second = RoutingModelBuilder(problem, candidates, lean)
-    return second.search(replace(settings, time_limit=remaining), initial=routes) or routes
+    found = second.search(replace(settings, time_limit=remaining), initial=routes)
+    return found if found is not None else [list(route) for route in routes]
 
 
 class RoutingModelBuilder:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from .errors import ProblemError
+from .beam import reselect_routes
 from .exact import MAX_EXACT_JOBS, solve_exact
 from .json_io import parse_problem
 from .problem import Problem
@@ -19,6 +20,11 @@ from .solution import Solution, Unassigned
 from .travel_model import TravelModel
 
 
+OR_TOOLS_SHARE = 0.7
+"""Share of the time left after our construction that OR-Tools gets; the rest is for the
+swap moves and route re-selection that follow (they stop at the deadline)."""
+
+
 def default_settings(jobs: int, time_limit: float | None) -> SearchSettings:
     """Search effort by problem size: a deterministic budget under a wall-clock cap.
 
@@ -27,6 +33,12 @@ def default_settings(jobs: int, time_limit: float | None) -> SearchSettings:
     """
     cap = time_limit if time_limit is not None else 2.0 + 0.2 * jobs
     return SearchSettings(time_limit=cap, solution_limit=100 + 5 * jobs)
+
+
+def one_vehicle_settings(jobs: int, time_limit: float | None) -> SearchSettings:
+    """A single therapist's long day: a short OR-Tools run, most of the time for re-selection."""
+    cap = time_limit if time_limit is not None else 2.0
+    return SearchSettings(time_limit=cap, solution_limit=50 + 2 * jobs)
 
 
 def solve(
@@ -69,7 +81,9 @@ def solve(
     except ProblemError as error:
         return Solution.failure(str(error))
     loaded = time.perf_counter()
-    if settings is None:
+    if settings is None and len(typed.vehicles) == 1:
+        settings = one_vehicle_settings(len(typed.jobs), time_limit)
+    elif settings is None:
         settings = default_settings(len(typed.jobs), time_limit)
     elif time_limit is not None:
         settings = replace(settings, time_limit=time_limit)
@@ -123,15 +137,29 @@ def _optimise(problem: Problem, settings: SearchSettings) -> tuple[tuple[TimedRo
 def _search(
     problem: Problem, settings: SearchSettings, candidates: list[list[int]], possible: list[int]
 ) -> dict[int, list[int]]:
-    """OR-Tools' routes, each made feasible by our rules, then left-out jobs inserted."""
+    """OR-Tools' routes, each made feasible by our rules, then left-out jobs inserted.
+
+    When priorities differ, the search starts from a priority-first insertion of our own:
+    OR-Tools' constructions ignore priorities until the local search, which is slow to undo
+    a first choice of the wrong jobs on a full day. The time limit covers the whole.
+    """
+    deadline = time.perf_counter() + settings.time_limit
+    initial = None
+    if len({problem.jobs[p].priority for p in possible}) > 1:
+        built = insert_left_out(problem, {}, possible, candidates)
+        initial = [built.get(v, []) for v in range(len(problem.vehicles))]
+    share = OR_TOOLS_SHARE if initial is not None else 0.95  # equal priorities: less to choose
+    remaining = max(0.05, (deadline - time.perf_counter()) * share)
     found: dict[int, list[int]] = {}
-    for v, jobs in enumerate(search_routes(problem, candidates, settings) or []):
+    proposed = search_routes(problem, candidates, replace(settings, time_limit=remaining), initial)
+    for v, jobs in enumerate(proposed or initial or []):
         timed = make_feasible(problem, v, jobs)
         if timed is not None:
             found[v] = list(timed.jobs)
     served = {p for jobs in found.values() for p in jobs}
     found = insert_left_out(problem, found, [p for p in possible if p not in served], candidates)
-    return swap_in_left_out(problem, found, candidates)
+    found = swap_in_left_out(problem, found, candidates, deadline=deadline)
+    return reselect_routes(problem, found, candidates, deadline)
 
 
 def _objective(problem: Problem, route: TimedRoute | None) -> tuple[int, int, int]:
