@@ -71,8 +71,13 @@ def practice_day(seed: int, therapists: int, visits: int, lunch: bool = True) ->
             "max_tasks": 14,
         }
         if lunch:
-            vehicle["breaks"] = [{"id": 1, "service": 1800,
-                                  "time_windows": [[DAY + 11 * HOUR + 1800, DAY + 13 * HOUR]]}]
+            vehicle["breaks"] = [
+                {
+                    "id": 1,
+                    "service": 1800,
+                    "time_windows": [[DAY + 11 * HOUR + 1800, DAY + 13 * HOUR]],
+                }
+            ]
         vehicles.append(vehicle)
     jobs = []
     for k in range(visits):
@@ -91,8 +96,11 @@ def practice_day(seed: int, therapists: int, visits: int, lunch: bool = True) ->
         if rng.random() < 0.3:
             job["skills"] = [rng.choice([ONCOLOGY, LYMPHEDEMA, PEDIATRIC])]
         jobs.append(job)
-    return {"vehicles": vehicles, "jobs": jobs,
-            "matrices": {"car": {"durations": durations, "distances": distances}}}
+    return {
+        "vehicles": vehicles,
+        "jobs": jobs,
+        "matrices": {"car": {"durations": durations, "distances": distances}},
+    }
 
 
 def run_ours(problem: dict[str, Any], time_limit: float | None = None):
@@ -120,9 +128,13 @@ def run_vroom(problem: dict[str, Any], time_limit: float):
     frame = solution.routes
     served = frame[frame["type"] == "job"]
     priorities = {job["id"]: job.get("priority", 0) for job in problem["jobs"]}
-    value = (int(sum(priorities[int(i)] for i in served["id"])), len(served),
-             int(solution.summary.duration) if hasattr(solution.summary, "duration")
-             else int(frame.groupby("vehicle_id")["duration"].max().sum()))
+    value = (
+        int(sum(priorities[int(i)] for i in served["id"])),
+        len(served),
+        int(solution.summary.duration)
+        if hasattr(solution.summary, "duration")
+        else int(frame.groupby("vehicle_id")["duration"].max().sum()),
+    )
     return value, elapsed
 
 
@@ -133,8 +145,11 @@ def one_therapist(days: int) -> None:
         _, elapsed, was_proved = run_ours(problem)
         times.append(elapsed)
         proved += was_proved
-    print(f"1 therapist, 8-12 visits, {days} days: median {statistics.median(times) * 1000:.0f} "
-          f"ms, worst {max(times) * 1000:.0f} ms, proved optimal {proved}/{days}", flush=True)
+    print(
+        f"1 therapist, 8-12 visits, {days} days: median {statistics.median(times) * 1000:.0f} "
+        f"ms, worst {max(times) * 1000:.0f} ms, proved optimal {proved}/{days}",
+        flush=True,
+    )
 
 
 def twenty_five(days: int) -> None:
@@ -145,8 +160,11 @@ def twenty_five(days: int) -> None:
         theirs = run_vroom(problem, 2.0)
         rows.append((elapsed, ours, theirs))
     times = [r[0] for r in rows]
-    print(f"1 therapist, 25 visits, {days} days: median {statistics.median(times):.2f} s, "
-          f"worst {max(times):.2f} s", flush=True)
+    print(
+        f"1 therapist, 25 visits, {days} days: median {statistics.median(times):.2f} s, "
+        f"worst {max(times):.2f} s",
+        flush=True,
+    )
     _compare(rows)
 
 
@@ -157,9 +175,12 @@ def practice(limit: float, seeds: int) -> None:
         ours, elapsed, _ = run_ours(problem, time_limit=limit)
         theirs = run_vroom(problem, limit)
         rows.append((elapsed, ours, theirs))
-        vroom_text = (f"VROOM {theirs[0]} in {theirs[1]:.1f} s" if theirs else "VROOM n/a")
-        print(f"practice day seed {200 + seed}: ours (priority, served, travel) = {ours} "
-              f"in {elapsed:.1f} s; {vroom_text}", flush=True)
+        vroom_text = f"VROOM {theirs[0]} in {theirs[1]:.1f} s" if theirs else "VROOM n/a"
+        print(
+            f"practice day seed {200 + seed}: ours (priority, served, travel) = {ours} "
+            f"in {elapsed:.1f} s; {vroom_text}",
+            flush=True,
+        )
     _compare(rows)
 
 
@@ -174,8 +195,11 @@ def _compare(rows) -> None:
         better += mine > other
         equal += mine == other
         worse += mine < other
-    print(f"  vs VROOM (priority, then served, then travel): better {better}, equal {equal}, "
-          f"worse {worse}", flush=True)
+    print(
+        f"  vs VROOM (priority, then served, then travel): better {better}, equal {equal}, "
+        f"worse {worse}",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -181,15 +181,25 @@ def run_pyvrp(problem: dict[str, Any], inst: Instance, time_limit: float):
     model = Model()
     durations = problem["matrices"]["car"]["durations"]
     locations = [model.add_location(x, y) for x, y in inst.coords]
-    depot = model.add_depot(locations[0], tw_early=inst.ready[0] * SCALE,
-                            tw_late=inst.due[0] * SCALE)
-    model.add_vehicle_type(num_available=inst.vehicles, capacity=inst.capacity,
-                           start_depot=depot, end_depot=depot,
-                           tw_early=inst.ready[0] * SCALE, tw_late=inst.due[0] * SCALE)
+    depot = model.add_depot(
+        locations[0], tw_early=inst.ready[0] * SCALE, tw_late=inst.due[0] * SCALE
+    )
+    model.add_vehicle_type(
+        num_available=inst.vehicles,
+        capacity=inst.capacity,
+        start_depot=depot,
+        end_depot=depot,
+        tw_early=inst.ready[0] * SCALE,
+        tw_late=inst.due[0] * SCALE,
+    )
     for i in range(1, len(locations)):
-        model.add_client(locations[i], delivery=inst.demand[i],
-                         service_duration=inst.service[i] * SCALE,
-                         tw_early=inst.ready[i] * SCALE, tw_late=inst.due[i] * SCALE)
+        model.add_client(
+            locations[i],
+            delivery=inst.demand[i],
+            service_duration=inst.service[i] * SCALE,
+            tw_early=inst.ready[i] * SCALE,
+            tw_late=inst.due[i] * SCALE,
+        )
     for i, a in enumerate(locations):
         for j, b in enumerate(locations):
             model.add_edge(a, b, distance=durations[i][j], duration=durations[i][j])
@@ -197,8 +207,9 @@ def run_pyvrp(problem: dict[str, Any], inst: Instance, time_limit: float):
     result = model.solve(stop=MaxRuntime(time_limit), seed=0, display=False)
     elapsed = time.perf_counter() - started
     # Client activities are numbered among clients from 0; Solomon numbers customers from 1.
-    routes = [[a.idx + 1 for a in route.schedule() if a.is_client()]
-              for route in result.best.routes()]
+    routes = [
+        [a.idx + 1 for a in route.schedule() if a.is_client()] for route in result.best.routes()
+    ]
     return routes, elapsed
 
 
@@ -216,8 +227,11 @@ def read_references(folder: Path) -> dict[str, dict[str, Any]]:
         reference = float(
             row["dist_only_distance_double" if exact_double else "dist_only_distance_dimacs"]
         )
-        refs[name] = {"reference": reference, "bks_vehicles": int(row["vehicles"]),
-                      "lower_bound_only": not exact_double}
+        refs[name] = {
+            "reference": reference,
+            "bks_vehicles": int(row["vehicles"]),
+            "lower_bound_only": not exact_double,
+        }
     return refs
 
 
@@ -232,9 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     refs = read_references(args.folder)
     names = sorted(refs) if not args.instances else args.instances.split(",")
-    header = (f"{'inst':6} {'veh':>3} {'distance':>9} {'gap%':>6} {'s':>5} | "
-              f"{'vroom':>9} {'gap%':>6} {'s':>5} | {'pyvrp':>9} {'gap%':>6} {'s':>5} | "
-              f"{'ref':>8} {'bksV':>4}")
+    header = (
+        f"{'inst':6} {'veh':>3} {'distance':>9} {'gap%':>6} {'s':>5} | "
+        f"{'vroom':>9} {'gap%':>6} {'s':>5} | {'pyvrp':>9} {'gap%':>6} {'s':>5} | "
+        f"{'ref':>8} {'bksV':>4}"
+    )
     print(header, flush=True)
     rows = []
     for name in names:
@@ -244,32 +260,49 @@ def main(argv: list[str] | None = None) -> int:
         row: dict[str, Any] = {"instance": name, "reference": ref}
         routes, seconds, _ = run_ours(problem, args.time_limit)
         ok, length = check_double(inst, routes)
-        row.update(vehicles=len(routes), distance=length, feasible=ok,
-                   gap=100 * (length - ref) / ref if ok else math.nan, seconds=seconds)
-        for label, runner in (("vroom", None if args.no_vroom else run_vroom),
-                              ("pyvrp", None if args.no_pyvrp else run_pyvrp)):
+        row.update(
+            vehicles=len(routes),
+            distance=length,
+            feasible=ok,
+            gap=100 * (length - ref) / ref if ok else math.nan,
+            seconds=seconds,
+        )
+        for label, runner in (
+            ("vroom", None if args.no_vroom else run_vroom),
+            ("pyvrp", None if args.no_pyvrp else run_pyvrp),
+        ):
             outcome = None
             if runner is run_vroom:
                 outcome = run_vroom(problem, args.time_limit)
             elif runner is run_pyvrp:
                 outcome = run_pyvrp(problem, inst, args.time_limit)
             if outcome is None:
-                row.update({f"{label}_distance": math.nan, f"{label}_gap": math.nan,
-                            f"{label}_seconds": math.nan})
+                row.update(
+                    {
+                        f"{label}_distance": math.nan,
+                        f"{label}_gap": math.nan,
+                        f"{label}_seconds": math.nan,
+                    }
+                )
                 continue
             other_ok, other_length = check_double(inst, outcome[0])
-            row.update({
-                f"{label}_distance": other_length if other_ok else math.nan,
-                f"{label}_gap": 100 * (other_length - ref) / ref if other_ok else math.nan,
-                f"{label}_seconds": outcome[1],
-            })
+            row.update(
+                {
+                    f"{label}_distance": other_length if other_ok else math.nan,
+                    f"{label}_gap": 100 * (other_length - ref) / ref if other_ok else math.nan,
+                    f"{label}_seconds": outcome[1],
+                }
+            )
         rows.append(row)
-        print(f"{name:6} {row['vehicles']:>3} {row['distance']:>9.2f} {row['gap']:>6.2f} "
-              f"{row['seconds']:>5.1f} | {row['vroom_distance']:>9.2f} {row['vroom_gap']:>6.2f} "
-              f"{row['vroom_seconds']:>5.1f} | {row['pyvrp_distance']:>9.2f} "
-              f"{row['pyvrp_gap']:>6.2f} {row['pyvrp_seconds']:>5.1f} | {ref:>8.2f}"
-              f"{'*' if refs[name]['lower_bound_only'] else ' '}{refs[name]['bks_vehicles']:>4}"
-              + ("" if ok else "  INFEASIBLE"), flush=True)
+        print(
+            f"{name:6} {row['vehicles']:>3} {row['distance']:>9.2f} {row['gap']:>6.2f} "
+            f"{row['seconds']:>5.1f} | {row['vroom_distance']:>9.2f} {row['vroom_gap']:>6.2f} "
+            f"{row['vroom_seconds']:>5.1f} | {row['pyvrp_distance']:>9.2f} "
+            f"{row['pyvrp_gap']:>6.2f} {row['pyvrp_seconds']:>5.1f} | {ref:>8.2f}"
+            f"{'*' if refs[name]['lower_bound_only'] else ' '}{refs[name]['bks_vehicles']:>4}"
+            + ("" if ok else "  INFEASIBLE"),
+            flush=True,
+        )
     _print_means(rows)
     if args.csv:
         with open(args.csv, "w", newline="") as handle:
@@ -285,9 +318,11 @@ def _print_means(rows: list[dict[str, Any]]) -> None:
         return f"{statistics.mean(values):.2f} ({len(values)})" if values else "n/a"
 
     feasible = sum(row["feasible"] for row in rows)
-    print(f"\nfeasible: {feasible}/{len(rows)}; mean gap %: ours {mean('gap')}, "
-          f"vroom {mean('vroom_gap')}, pyvrp {mean('pyvrp_gap')}; "
-          f"mean seconds: ours {mean('seconds')}")
+    print(
+        f"\nfeasible: {feasible}/{len(rows)}; mean gap %: ours {mean('gap')}, "
+        f"vroom {mean('vroom_gap')}, pyvrp {mean('pyvrp_gap')}; "
+        f"mean seconds: ours {mean('seconds')}"
+    )
 
 
 def _is_int(text: str) -> bool:

@@ -20,16 +20,21 @@ from scheduler.optimizer.solution import INPUT_ERROR, Solution
 @click.command("solve")
 @click.argument("problem_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Write the solution JSON here instead of standard output.",
 )
 @click.option(
-    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
     help="Wall-clock cap of the search in seconds (default grows with the problem's size).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed, for reproducibility.")
-def solve_command(problem_file: Path, output: Path | None, time_limit: float | None,
-                  seed: int) -> None:
+def solve_command(
+    problem_file: Path, output: Path | None, time_limit: float | None, seed: int
+) -> None:
     """Solve PROBLEM_FILE (VROOM's JSON) and print the solution JSON."""
     solution = _solve_file(problem_file, time_limit, seed)
     text = json.dumps(solution, indent=2) + "\n"

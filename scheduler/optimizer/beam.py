@@ -64,15 +64,21 @@ def best_route(
                     continue
                 travel = problem.travel(here, places[u])
                 for until in range(partial.taken, len(breaks) + 1):
-                    passed = through_gap(partial.ready, travel, breaks[partial.taken:until])
+                    passed = through_gap(partial.ready, travel, breaks[partial.taken : until])
                     if passed is None:
                         break
                     start = earliest_in(passed[0], job.time_windows)
                     if start is None:
                         continue
                     done = start + setup_paid(here, job) + job.service
-                    grown = _Partial(done, partial.travel + travel, partial.priority + job.priority,
-                                     (*partial.jobs, u), partial.mask | 1 << u, until)
+                    grown = _Partial(
+                        done,
+                        partial.travel + travel,
+                        partial.priority + job.priority,
+                        (*partial.jobs, u),
+                        partial.mask | 1 << u,
+                        until,
+                    )
                     buckets.setdefault((u, until), []).append(grown)
         layer = []
         for bucket in buckets.values():
@@ -108,7 +114,7 @@ def _select(bucket: list[_Partial], width: int) -> list[_Partial]:
 def _close(problem, vehicle_pos, partial, places, day_end) -> Objective | None:
     vehicle = problem.vehicles[vehicle_pos]
     back = problem.travel(places[partial.jobs[-1]], vehicle.end_index)
-    passed = through_gap(partial.ready, back, vehicle.breaks[partial.taken:])
+    passed = through_gap(partial.ready, back, vehicle.breaks[partial.taken :])
     if passed is None or passed[0] > day_end:
         return None
     travel = partial.travel + back
@@ -149,7 +155,8 @@ def reselect_routes(
                 timed = time_route(problem, v, current) if current else None
                 value = (
                     (sum(problem.jobs[p].priority for p in current), len(current), -timed.travel)
-                    if timed is not None else (0, 0, 0)
+                    if timed is not None
+                    else (0, 0, 0)
                 )
                 served = {p for jobs in routes.values() for p in jobs}
                 extra = sorted(

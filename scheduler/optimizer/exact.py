@@ -13,8 +13,9 @@ could still reach cannot beat the incumbent. The travel still to come is bounded
 :func:`_completion_bounds`: the shortest path from the label's last job through exactly the
 jobs it must still serve to the end, time windows ignored (a Held-Karp table computed once
 with numpy); when the label may choose among the jobs left, the weaker bound "each job still
-to serve must be entered by its cheapest arc" is used. When the enumeration finishes, the result is *proved* optimal; a label budget
-keeps pathological inputs bounded (then ``proved`` is false).
+to serve must be entered by its cheapest arc" is used. When the enumeration finishes, the
+result is *proved* optimal; a label budget keeps pathological inputs bounded (then ``proved``
+is false).
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ class _LabelSearch:
     def run(self) -> None:
         vehicle, n = self.vehicle, len(self.jobs)
         breaks = vehicle.breaks
-        layer: dict[tuple[int, int, int], list[tuple[int, int]]] = {(0, -1, 0): [(self.day_start, 0)]}
+        Key = tuple[int, int, int]
+        layer: dict[Key, list[tuple[int, int]]] = {(0, -1, 0): [(self.day_start, 0)]}
         self._close(0, -1, 0, self.day_start, 0)
         created = 0
         paths: dict[tuple[int, int, int, int, int], tuple[int, ...]] = {
@@ -153,9 +155,11 @@ class _LabelSearch:
                             start = earliest_in(passed[0], self.job[u].time_windows)
                             if start is None:
                                 continue
-                            done = start + setup_paid(previous_place, self.job[u]) + self.job[
-                                u
-                            ].service
+                            done = (
+                                start
+                                + setup_paid(previous_place, self.job[u])
+                                + self.job[u].service
+                            )
                             key = (mask | 1 << u, u, until)
                             if _insert(following.setdefault(key, []), done, cost + travel):
                                 created += 1
@@ -165,9 +169,7 @@ class _LabelSearch:
                     self.exhausted = True
                     return
             layer = following
-            paths = {
-                k: v for k, v in new_paths.items() if (k[3], k[4]) in layer.get(k[:3], ())
-            }
+            paths = {k: v for k, v in new_paths.items() if (k[3], k[4]) in layer.get(k[:3], ())}
             if not layer:
                 return
 

@@ -70,8 +70,8 @@ def parse_problem(data: Any, travel_model: TravelModel | None = None) -> Problem
         for path, index in places.indices:
             if index >= len(durations_t):
                 raise ProblemError(
-                    path, f"index {index} is outside the {len(durations_t)}x"
-                    f"{len(durations_t)} matrix"
+                    path,
+                    f"index {index} is outside the {len(durations_t)}x{len(durations_t)} matrix",
                 )
     return Problem(
         jobs=jobs,
@@ -98,9 +98,7 @@ class _Places:
         if self.with_matrices:
             if index_key not in raw:
                 if coords is not None:
-                    raise ProblemError(
-                        f"{path}.{index_key}", "required when matrices are given"
-                    )
+                    raise ProblemError(f"{path}.{index_key}", "required when matrices are given")
                 return None, None
             index = _integer(raw[index_key], f"{path}.{index_key}", minimum=0)
             self.indices.append((f"{path}.{index_key}", index))
@@ -296,9 +294,7 @@ def _windows(raw: Any, path: str) -> tuple[TimeWindow, ...]:
     windows.sort()
     for (first, _), (second, k) in zip(windows, windows[1:], strict=False):
         if second[0] <= first[1]:
-            raise ProblemError(
-                f"{path}[{k}]", f"overlaps another window ({first} and {second})"
-            )
+            raise ProblemError(f"{path}[{k}]", f"overlaps another window ({first} and {second})")
     return tuple(window for window, _ in windows)
 
 

@@ -97,9 +97,7 @@ class Problem:
     job_position: dict[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "job_position", {job.id: k for k, job in enumerate(self.jobs)}
-        )
+        object.__setattr__(self, "job_position", {job.id: k for k, job in enumerate(self.jobs)})
 
     def travel(self, origin: int | None, destination: int | None) -> int:
         """Travel seconds between two location indices; ``None`` (an open end) costs nothing."""

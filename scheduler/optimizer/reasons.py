@@ -119,9 +119,8 @@ def why_left_out(
     more = f" and {len(rivals) - MAX_NAMED} more" if len(rivals) > MAX_NAMED else ""
     if not any(v in used for v in candidates):
         return "the day is full: the therapists who could do it have no room left"
-    return (
-        "the day is full: it cannot be added without dropping visits worth as much or more"
-        + (f"; it lost to {named}{more}" if named else "")
+    return "the day is full: it cannot be added without dropping visits worth as much or more" + (
+        f"; it lost to {named}{more}" if named else ""
     )
 
 

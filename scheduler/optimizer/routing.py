@@ -238,8 +238,9 @@ class RoutingModelBuilder:
         self.time = self.routing.GetDimensionOrDie("time")
         for p, nodes in self.job_nodes.items():
             for node in nodes:
-                self._restrict_to_windows(self.time.CumulVar(self._index(node)),
-                                          self.problem.jobs[p].time_windows)
+                self._restrict_to_windows(
+                    self.time.CumulVar(self._index(node)), self.problem.jobs[p].time_windows
+                )
         for v, vehicle in enumerate(self.problem.vehicles):
             start, end = self._shifted_window(vehicle_window(vehicle))
             self.time.CumulVar(self.routing.Start(v)).SetRange(start, end)
@@ -304,14 +305,13 @@ class RoutingModelBuilder:
         size = max((len(job.delivery) for job in problem.jobs), default=0)
         for dim in range(size):
             demand = [
-                problem.jobs[n.job].delivery[dim] if n.job >= 0 and problem.jobs[n.job].delivery
+                problem.jobs[n.job].delivery[dim]
+                if n.job >= 0 and problem.jobs[n.job].delivery
                 else 0
                 for n in self.nodes
             ]
             total = sum(demand) or 1
-            caps = [
-                v.capacity[dim] if v.capacity is not None else total for v in problem.vehicles
-            ]
+            caps = [v.capacity[dim] if v.capacity is not None else total for v in problem.vehicles]
             callback = self.routing.RegisterUnaryTransitVector(demand)
             self.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, f"load{dim}")
 
@@ -332,8 +332,9 @@ class RoutingModelBuilder:
             return
         callback = self.routing.RegisterTransitMatrix(self.travel)
         cap = min(MAX_VALUE, sum(max(row) for row in self.travel) + 1)
-        limit = [min(cap, v.max_travel_time) if v.max_travel_time is not None else cap
-                 for v in vehicles]
+        limit = [
+            min(cap, v.max_travel_time) if v.max_travel_time is not None else cap for v in vehicles
+        ]
         self.routing.AddDimensionWithVehicleCapacity(callback, 0, limit, True, "travel")
 
     # ---------------------------------------------------------------- search

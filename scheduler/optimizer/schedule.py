@@ -49,7 +49,7 @@ def window_end_at(time: int, windows: Sequence[TimeWindow]) -> int:
 
 
 def through_gap(ready: int, travel: int, breaks: Sequence[Break]) -> tuple[int, list[int]] | None:
-    """Drive ``travel`` seconds from ``ready`` while taking ``breaks`` in order, as early as possible.
+    """Drive ``travel`` seconds from ``ready``, taking ``breaks`` in order as early as possible.
 
     Returns the arrival time at the next stop and the start of each break, or ``None`` when a
     break has no window left. The drive can be split around a break, so the arrival is
@@ -141,7 +141,9 @@ class TimedRoute:
         return sum(step.travel for step in self.steps)
 
 
-def time_route(problem: Problem, vehicle_pos: int, job_positions: Sequence[int]) -> TimedRoute | None:
+def time_route(
+    problem: Problem, vehicle_pos: int, job_positions: Sequence[int]
+) -> TimedRoute | None:
     """The earliest feasible schedule of this order of jobs, or ``None`` if there is none.
 
     Checks every rule: skills, capacity, ``max_tasks``, ``max_travel_time``, windows, breaks and
@@ -238,8 +240,16 @@ def _build_steps(
             assert start is not None
             setup = setup_paid(places[gap], job)
             steps.append(
-                StepTime("job", job_positions[gap], arrival, start - arrival, setup, job.service,
-                         remaining, leg_distance - used)
+                StepTime(
+                    "job",
+                    job_positions[gap],
+                    arrival,
+                    start - arrival,
+                    setup,
+                    job.service,
+                    remaining,
+                    leg_distance - used,
+                )
             )
             clock = start + setup + job.service
         else:
@@ -248,7 +258,11 @@ def _build_steps(
 
 
 def _lay_breaks(
-    vehicle: Vehicle, gap_breaks: list[int], clock: int, travel: int, distance: int,
+    vehicle: Vehicle,
+    gap_breaks: list[int],
+    clock: int,
+    travel: int,
+    distance: int,
     steps: list[StepTime],
 ) -> tuple[int, int, int]:
     """Append the break steps of one gap; return (time after the breaks, drive left, metres done).
@@ -268,7 +282,17 @@ def _lay_breaks(
         remaining -= drive
         metres = distance if drive == travel and drive else 0  # the leg is done before it
         used += metres
-        steps.append(StepTime("break", position, clock + drive, start - clock - drive, 0,
-                              pause.service, drive, metres))
+        steps.append(
+            StepTime(
+                "break",
+                position,
+                clock + drive,
+                start - clock - drive,
+                0,
+                pause.service,
+                drive,
+                metres,
+            )
+        )
         clock = start + pause.service
     return clock, remaining, used

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .errors import ProblemError
 from .beam import reselect_routes
+from .errors import ProblemError
 from .exact import MAX_EXACT_JOBS, solve_exact
 from .json_io import parse_problem
 from .problem import Problem
@@ -18,7 +18,6 @@ from .routing import SearchSettings, search_routes
 from .schedule import TimedRoute, time_route
 from .solution import Solution, Unassigned
 from .travel_model import TravelModel
-
 
 OR_TOOLS_SHARE = 0.7
 """Share of the time left after our construction that OR-Tools gets; the rest is for the
@@ -168,9 +167,7 @@ def _objective(problem: Problem, route: TimedRoute | None) -> tuple[int, int, in
     return sum(problem.jobs[p].priority for p in route.jobs), len(route.jobs), -route.travel
 
 
-def _reason(
-    problem: Problem, p: int, routes: tuple[TimedRoute, ...], candidates: list[int]
-) -> str:
+def _reason(problem: Problem, p: int, routes: tuple[TimedRoute, ...], candidates: list[int]) -> str:
     if not candidates:
         return why_impossible(problem, p)
     return why_left_out(problem, p, routes, candidates)

@@ -35,8 +35,15 @@ def check_solution(problem: dict[str, Any], solution: dict[str, Any]) -> tuple[i
     jobs = {job["id"]: job for job in problem.get("jobs", [])}
     vehicles = {vehicle["id"]: vehicle for vehicle in problem["vehicles"]}
     seen: set[int] = set()
-    totals = {"cost": 0, "setup": 0, "service": 0, "duration": 0, "waiting_time": 0,
-              "priority": 0, "distance": 0}
+    totals = {
+        "cost": 0,
+        "setup": 0,
+        "service": 0,
+        "duration": 0,
+        "waiting_time": 0,
+        "priority": 0,
+        "distance": 0,
+    }
     used_vehicles = set()
     for route in solution["routes"]:
         vehicle = vehicles.get(route["vehicle"])
@@ -98,8 +105,9 @@ def _check_route(vehicle, route, jobs, durations, distances, seen) -> dict[str, 
             drive = step["duration"] - prev["duration"]
             if drive < 0:
                 _fail(f"vehicle {vid}: cumulated travel decreases at step {k}")
-            expected = (prev["arrival"] + prev["waiting_time"] + prev["setup"] + prev["service"]
-                        + drive)
+            expected = (
+                prev["arrival"] + prev["waiting_time"] + prev["setup"] + prev["service"] + drive
+            )
             if step["arrival"] != expected:
                 _fail(f"vehicle {vid}: step {k} arrival {step['arrival']} != {expected}")
             leg_drive += drive
@@ -114,8 +122,7 @@ def _check_route(vehicle, route, jobs, durations, distances, seen) -> dict[str, 
             _check_in_windows(start, pause.get("time_windows"), f"break {step['id']}")
             taken_breaks.append(step["id"])
         elif kind in ("job", "end"):
-            here = (jobs[step["id"]]["location_index"] if kind == "job"
-                    else vehicle.get("end_index"))
+            here = jobs[step["id"]]["location_index"] if kind == "job" else vehicle.get("end_index")
             leg = 0 if place is None or here is None else durations[place][here]
             if leg_drive != leg:
                 _fail(f"vehicle {vid}: drive to step {k} is {leg_drive}, matrix says {leg}")

@@ -21,8 +21,9 @@ def random_day(seed: int, jobs: int, vehicles: int = 1, tight: bool = False) -> 
     rng = random.Random(seed)
     facilities = max(2, jobs - rng.randrange(0, max(1, jobs // 2)))
     points = [(rng.uniform(0, 30), rng.uniform(0, 30)) for _ in range(facilities + 2)]
-    durations = [[round(math.dist(a, b) * 60) + (0 if a == b else 120) for b in points]
-                 for a in points]
+    durations = [
+        [round(math.dist(a, b) * 60) + (0 if a == b else 120) for b in points] for a in points
+    ]
     distances = [[round(math.dist(a, b) * 900) for b in points] for a in points]
     shift = (6 if tight else 9) * HOUR
     problem: dict[str, Any] = {

@@ -21,8 +21,9 @@ SEEDS = range(120)
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_checker_agrees_on_random_days(seed):
-    problem = random_day(5000 + seed, jobs=4 + seed % 14, vehicles=1 + seed % 3,
-                         tight=seed % 4 == 0)
+    problem = random_day(
+        5000 + seed, jobs=4 + seed % 14, vehicles=1 + seed % 3, tight=seed % 4 == 0
+    )
     answer = solve(problem, settings=QUICK).to_json()
     check_solution(problem, answer)
     served = {s["id"] for r in answer["routes"] for s in r["steps"] if s["type"] == "job"}
@@ -38,13 +39,16 @@ def solved():
 @pytest.mark.parametrize(
     ("damage", "words"),
     [
-        (lambda a: a["routes"][0]["steps"][1].update(arrival=a["routes"][0]["steps"][1]["arrival"] + 1),
-         "arrival"),
+        (lambda a: a["routes"][0]["steps"][1].update(arrival=1), "arrival"),
         (lambda a: a["routes"][0]["steps"][1].update(waiting_time=-1), "negative"),
         (lambda a: a["routes"][0].update(cost=a["routes"][0]["cost"] + 1), "cost"),
         (lambda a: a["summary"].update(duration=0), "summary duration"),
-        (lambda a: a["unassigned"].append({"id": a["routes"][0]["steps"][1]["id"],
-                                           "reason": "x"}), "both served and unassigned"),
+        (
+            lambda a: a["unassigned"].append(
+                {"id": a["routes"][0]["steps"][1]["id"], "reason": "x"}
+            ),
+            "both served and unassigned",
+        ),
         (lambda a: a["routes"][0]["steps"].pop(1), "arrival|drive|neither served"),
     ],
 )

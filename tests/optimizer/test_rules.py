@@ -47,8 +47,15 @@ def test_setup_paid_once_per_building():
 def test_window_bounds_the_start_not_the_end():
     # Window [T0+600, T0+600]: arriving at T0+600, the visit must start exactly then; the
     # 600 s setup and 3600 s service run past the window's end, which is allowed.
-    jobs = [{"id": 1, "location_index": 1, "setup": 600, "service": 3600,
-             "time_windows": [[T0 + 600, T0 + 600]]}]
+    jobs = [
+        {
+            "id": 1,
+            "location_index": 1,
+            "setup": 600,
+            "service": 3600,
+            "time_windows": [[T0 + 600, T0 + 600]],
+        }
+    ]
     answer = solve(day(jobs)).to_json()
     (visit,) = steps_of(answer, "job")
     assert visit["arrival"] + visit["waiting_time"] == T0 + 600
@@ -66,8 +73,9 @@ def test_window_closed_before_arrival_is_impossible_alone():
 
 def test_second_window_is_used_when_the_first_is_missed():
     # Windows [T0, T0+300] (missed) and [T0+3600, T0+4000]: start at T0+3600 after waiting.
-    jobs = [{"id": 1, "location_index": 1,
-             "time_windows": [[T0, T0 + 300], [T0 + 3600, T0 + 4000]]}]
+    jobs = [
+        {"id": 1, "location_index": 1, "time_windows": [[T0, T0 + 300], [T0 + 3600, T0 + 4000]]}
+    ]
     answer = solve(day(jobs)).to_json()
     (visit,) = steps_of(answer, "job")
     assert visit["arrival"] + visit["waiting_time"] == T0 + 3600
@@ -116,7 +124,8 @@ def test_break_inside_its_window_and_not_during_a_visit():
     pause = steps_of(answer, "break")[0]
     visit = steps_of(answer, "job")[0]
     assert T0 + 7200 <= pause["arrival"] + pause["waiting_time"] <= T0 + 10800
-    assert visit["arrival"] + visit["waiting_time"] >= pause["arrival"] + pause["waiting_time"] + 1800
+    lunch_end = pause["arrival"] + pause["waiting_time"] + 1800
+    assert visit["arrival"] + visit["waiting_time"] >= lunch_end
 
 
 def test_break_that_cannot_fit_makes_the_vehicle_unusable():
@@ -150,8 +159,10 @@ def test_impossible_alone_reasons(vehicle, job, words):
     [({"max_tasks": 1}, 1), ({"max_tasks": 2}, 2), ({"capacity": [3]}, 1), ({"capacity": [4]}, 2)],
 )
 def test_limits_penalised_and_unpenalised(limit, served):
-    jobs = [{"id": 1, "location_index": 1, "delivery": [2]},
-            {"id": 2, "location_index": 3, "delivery": [2]}]
+    jobs = [
+        {"id": 1, "location_index": 1, "delivery": [2]},
+        {"id": 2, "location_index": 3, "delivery": [2]},
+    ]
     if "max_tasks" in limit:
         for job in jobs:
             job.pop("delivery")
@@ -161,18 +172,30 @@ def test_limits_penalised_and_unpenalised(limit, served):
 
 def test_epoch_and_relative_times_give_the_same_routes():
     jobs = [
-        {"id": k, "location_index": 1 + k % 3, "service": 1800, "priority": k * 10,
-         "time_windows": [[T0 + 1800 * k, T0 + 1800 * k + 3600]]}
+        {
+            "id": k,
+            "location_index": 1 + k % 3,
+            "service": 1800,
+            "priority": k * 10,
+            "time_windows": [[T0 + 1800 * k, T0 + 1800 * k + 3600]],
+        }
         for k in range(6)
     ]
     lunch = {"id": 1, "time_windows": [[T0 + 3 * 3600, T0 + 4 * 3600]], "service": 1800}
     epoch = solve(day(jobs, breaks=[lunch])).to_json()
-    shifted_jobs = [{**j, "time_windows": [[a - T0, b - T0] for a, b in j["time_windows"]]}
-                    for j in jobs]
-    relative = solve(day(shifted_jobs, time_window=[0, 8 * 3600],
-                         breaks=[{**lunch, "time_windows": [[3 * 3600, 4 * 3600]]}])).to_json()
-    assert [s["arrival"] - T0 for s in steps_of(epoch)] == [s["arrival"] for s in
-                                                            steps_of(relative)]
+    shifted_jobs = [
+        {**j, "time_windows": [[a - T0, b - T0] for a, b in j["time_windows"]]} for j in jobs
+    ]
+    relative = solve(
+        day(
+            shifted_jobs,
+            time_window=[0, 8 * 3600],
+            breaks=[{**lunch, "time_windows": [[3 * 3600, 4 * 3600]]}],
+        )
+    ).to_json()
+    assert [s["arrival"] - T0 for s in steps_of(epoch)] == [
+        s["arrival"] for s in steps_of(relative)
+    ]
     assert epoch["summary"]["cost"] == relative["summary"]["cost"]
 
 
@@ -180,8 +203,10 @@ def test_coordinates_only_fill_the_matrices():
     # Two Kansas City facilities and a home; no matrices: the geodesic model fills them in.
     problem = {
         "vehicles": [{"id": 1, "start": [-94.5786, 39.0997], "end": [-94.5786, 39.0997]}],
-        "jobs": [{"id": 1, "location": [-94.6000, 39.0500], "service": 1800},
-                 {"id": 2, "location": [-94.5500, 39.1200], "service": 1800}],
+        "jobs": [
+            {"id": 1, "location": [-94.6000, 39.0500], "service": 1800},
+            {"id": 2, "location": [-94.5500, 39.1200], "service": 1800},
+        ],
     }
     answer = solve(problem).to_json()
     assert answer["code"] == 0
