@@ -57,6 +57,8 @@ def best_route(
         if deadline is not None and time.perf_counter() > deadline:
             break
         for partial in layer:
+            if deadline is not None and time.perf_counter() > deadline:
+                break
             last = partial.jobs[-1] if partial.jobs else None
             here = vehicle.start_index if last is None else places[last]
             for u, job in enumerate(jobs):

@@ -19,7 +19,7 @@ from .schedule import TimedRoute, time_route
 from .solution import Solution, Unassigned
 from .travel_model import TravelModel
 
-OR_TOOLS_SHARE = 0.7
+OR_TOOLS_SHARE = 0.5
 """Share of the time left after our construction that OR-Tools gets; the rest is for the
 swap moves and route re-selection that follow (they stop at the deadline)."""
 
@@ -36,7 +36,7 @@ def default_settings(jobs: int, time_limit: float | None) -> SearchSettings:
 
 def one_vehicle_settings(jobs: int, time_limit: float | None) -> SearchSettings:
     """A single therapist's long day: a short OR-Tools run, most of the time for re-selection."""
-    cap = time_limit if time_limit is not None else 2.0
+    cap = time_limit if time_limit is not None else 1.8
     return SearchSettings(time_limit=cap, solution_limit=50 + 2 * jobs)
 
 
