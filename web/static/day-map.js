@@ -18,7 +18,9 @@ document.addEventListener("DOMContentLoaded", function () {
     }).addTo(map);
   }
 
-  var bounds = [];
+  // Stops in one building share a place: one marker carries all their numbers ("1·6").
+  var places = [];
+  var byKey = {};
   data.features.forEach(function (feature) {
     var geometry = feature.geometry;
     var props = feature.properties || {};
@@ -28,19 +30,32 @@ document.addEventListener("DOMContentLoaded", function () {
       return;
     }
     var at = [geometry.coordinates[1], geometry.coordinates[0]];
-    bounds.push(at);
-    var label = props.kind === "home" ? "⌂" : String(props.number);
+    var key = props.kind + ":" + at[0].toFixed(5) + "," + at[1].toFixed(5);
+    if (!byKey[key]) {
+      byKey[key] = { at: at, kind: props.kind, state: props.state, stops: [] };
+      places.push(byKey[key]);
+    }
+    byKey[key].stops.push(props);
+  });
+
+  var bounds = [];
+  places.forEach(function (place) {
+    bounds.push(place.at);
+    var home = place.kind === "home";
+    var numbers = place.stops.map(function (p) { return String(p.number); });
+    var label = home ? "⌂" : numbers.join("·");
     var icon = L.divIcon({
-      className: "stop-marker " + (props.kind === "home" ? "home" : "state-" + props.state),
+      className: "stop-marker " + (home ? "home" : "state-" + place.state),
       html: "<span>" + label + "</span>",
-      iconSize: [28, 28],
-      iconAnchor: [14, 14]
+      iconSize: [Math.max(28, 12 + 9 * label.length), 28],
+      iconAnchor: [Math.max(14, 6 + 4.5 * label.length), 14]
     });
-    var marker = L.marker(at, { icon: icon, keyboard: true,
-      title: props.kind === "home" ? "Home base" : "Stop " + props.number });
-    if (props.kind === "stop") {
+    var title = home ? "Home base"
+      : (numbers.length > 1 ? "Stops " + numbers.join(" and ") : "Stop " + numbers[0]);
+    var marker = L.marker(place.at, { icon: icon, keyboard: true, title: title });
+    if (!home) {
       marker.on("click", function () {
-        var card = document.getElementById("stop-" + props.stop_id);
+        var card = document.getElementById("stop-" + place.stops[0].stop_id);
         if (card) { card.scrollIntoView({ behavior: "smooth", block: "center" }); }
       });
     }
