@@ -125,7 +125,7 @@ def _close(problem, vehicle_pos, partial, places, day_end) -> Objective | None:
     return partial.priority, len(partial.jobs), -travel
 
 
-WIDTHS = (6, 12, 24, 48)
+WIDTHS = (6, 12, 24)
 """Beam widths tried in turn: each sweep over the vehicles uses the next width once a sweep
 at the current width changes nothing. The same input gives the same sequence of sweeps; only
 the deadline can cut it short."""
