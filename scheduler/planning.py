@@ -36,8 +36,10 @@ clock times of ``settings.zone``.
 
 from __future__ import annotations
 
-import time as time_module
-from collections.abc import Callable, Mapping, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -59,6 +61,7 @@ from scheduler.calendar import (
 from scheduler.clock import utcnow
 from scheduler.models import DayPlan, PlanStatus, PlanStop, StopState
 from scheduler.problem_builder import (
+    DaySolution,
     Leg,
     Pause,
     Place,
@@ -136,9 +139,13 @@ def plan_range(
     time_limit: float | None = None,
     travel_model: TravelModel | None = None,
     progress: Callable[[date, list[DayPlan]], None] | None = None,
+    processes: int | None = None,
 ) -> list[DayPlan]:
     """:func:`plan_days` for each day from ``first`` to ``last``, reading the practice once.
 
+    Days do not depend on each other, so their optimizations run in ``processes`` worker
+    processes at once (default: one per CPU core, at most one per day); the database work
+    stays in this process and the plans are the same as planning the days one by one.
     ``progress`` is called after each day with the day and its new plans.
     """
     if last < first:
@@ -146,10 +153,14 @@ def plan_range(
     options = _Options(settings, _aware(now or utcnow(), "now"), publish, time_limit,
                        travel_model)
     snapshot = load_practice(session)
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    prepared = [_prepare_day(session, snapshot, day, therapist_ids, options, None)
+                for day in days]
+    answers = _solve_all([p.problem for p in prepared if p.problem is not None], processes)
     plans: list[DayPlan] = []
-    for offset in range((last - first).days + 1):
-        day = first + timedelta(days=offset)
-        new = _plan_day(session, snapshot, day, therapist_ids, options, None)
+    for day, day_prepared in zip(days, prepared, strict=True):
+        answer = next(answers) if day_prepared.problem is not None else None
+        new = _finish_day(session, day_prepared, answer, options)
         plans.extend(new)
         if progress is not None:
             progress(day, new)
@@ -168,24 +179,70 @@ class _Options:
 def _plan_day(session: Session, snapshot: PracticeSnapshot, day: date,
               therapist_ids: list[int] | None, options: _Options,
               pins: Mapping[str, datetime | None] | None) -> list[DayPlan]:
+    prepared = _prepare_day(session, snapshot, day, therapist_ids, options, pins)
+    answer = solve_day(*prepared.problem) if prepared.problem is not None else None
+    return _finish_day(session, prepared, answer, options)
+
+
+@dataclass
+class _PreparedDay:
+    """A day read from the database and turned into the optimizer's terms, not yet solved."""
+
+    day: date
+    selected: list[TherapistDay]
+    day_input: _DayInput | None = None
+    # solve_day's arguments (pure values, so another process can solve them), or None when
+    # there is nothing to solve.
+    problem: tuple[Any, ...] | None = None
+    solver: dict[str, Any] = field(default_factory=dict)
+
+
+def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
+                 therapist_ids: list[int] | None, options: _Options,
+                 pins: Mapping[str, datetime | None] | None) -> _PreparedDay:
     settings = options.settings
     calendar = day_calendar(snapshot, day, settings.zone)
     selected = _selected_days(calendar, therapist_ids)
     if not selected:
-        return []
+        return _PreparedDay(day, selected)
     currents = _current_plans(session, day)
     starts = {t.therapist.id: _start_of_day(t) for t in selected}
     pin_map = _pins(currents, [t.therapist.id for t in selected], pins)
     day_input = _gather(calendar, selected, starts, currents, pin_map, frozen_keys=set())
-    outcome = _optimize(day_input, settings, options.time_limit, options.travel_model)
-    versions = _next_versions(session, day)
+    prepared = _PreparedDay(day, selected, day_input)
+    prepared.solver, prepared.problem = _problem(day_input, settings, options.time_limit,
+                                                 options.travel_model)
+    return prepared
+
+
+def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | None,
+                options: _Options) -> list[DayPlan]:
+    if not prepared.selected:
+        return []
+    outcome = _outcome(prepared.day_input, prepared.solver, answer)
+    versions = _next_versions(session, prepared.day)
     plans = [_save_plan(session, t, outcome, options.now, versions.get(t.therapist.id, 1))
-             for t in selected]
+             for t in prepared.selected]
     session.flush()
     if options.publish:
         for plan in plans:
             publish_plan(session, plan, options.now)
     return plans
+
+
+def _solve_all(problems: list[tuple[Any, ...]], processes: int | None) -> Iterator[DaySolution]:
+    """solve_day on each problem, in order; in worker processes when there are several."""
+    workers = min(processes or os.cpu_count() or 1, len(problems))
+    if workers <= 1:
+        return (solve_day(*problem) for problem in problems)
+    # fork: the workers need only the pure problem values, and start in milliseconds.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return iter(list(pool.map(_solve_packed, problems)))
+
+
+def _solve_packed(problem: tuple[Any, ...]) -> DaySolution:
+    return solve_day(*problem)
 
 
 def replan_from(
@@ -610,19 +667,32 @@ class _Outcome:
 
 def _optimize(day_input: _DayInput, settings: Settings, time_limit: float | None,
               travel_model: TravelModel | None) -> _Outcome:
+    solver, problem = _problem(day_input, settings, time_limit, travel_model)
+    return _outcome(day_input, solver, solve_day(*problem) if problem is not None else None)
+
+
+def _problem(day_input: _DayInput, settings: Settings, time_limit: float | None,
+             travel_model: TravelModel | None) -> tuple[dict[str, Any], tuple[Any, ...] | None]:
+    """The solver's figures so far, and solve_day's arguments (None: nothing to solve)."""
     limit = settings.planning.time_limit_seconds if time_limit is None else time_limit
     solver: dict[str, Any] = {"engine": "scheduler.optimizer", "time_limit_seconds": limit,
                               "therapists": len(day_input.workers),
                               "visits": len(day_input.tasks)}
     if not day_input.tasks or not day_input.workers:
         solver.update(seconds=0.0, proved_optimal=True, objective=None, note="nothing to solve")
-        return _Outcome(day_input, {}, {}, solver)
-    started = time_module.perf_counter()
+        return solver, None
     model = travel_model if travel_model is not None else _travel_model(settings)
     travel, source = _travel(day_input, model, settings.zone)
-    answer = solve_day(day_input.workers, day_input.tasks, travel, day_input.candidates, limit)
-    solver.update(answer.figures, travel_source=source,
-                  seconds=round(time_module.perf_counter() - started, 3))
+    solver["travel_source"] = source
+    return solver, (day_input.workers, day_input.tasks, travel, day_input.candidates, limit)
+
+
+def _outcome(day_input: _DayInput, solver: dict[str, Any],
+             answer: DaySolution | None) -> _Outcome:
+    if answer is None:
+        return _Outcome(day_input, {}, {}, solver)
+    # seconds: the optimizer's own time (travel matrices come from a cache, or in milliseconds)
+    solver = dict(solver, **answer.figures)
     tasks = {task.key: task for task in day_input.tasks}
     reasons = {key: _left_out_reason(why, tasks[key], answer.routes, day_input)
                for key, why in answer.left_out.items()}

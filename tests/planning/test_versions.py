@@ -85,3 +85,23 @@ def test_a_saved_plan_reads_back_the_same(session, module_settings):
     # clean up what the commit kept (the fixture empties PostgreSQL; SQLite is a fresh file)
     session.delete(again)
     session.commit()
+
+
+def test_planning_days_in_worker_processes_gives_the_plans_of_planning_them_one_by_one(
+        session, module_settings):
+    from datetime import timedelta
+
+    from scheduler.planning import plan_range
+
+    small_practice(session)
+    last = DAY + timedelta(days=2)
+
+    def routes(processes: int) -> list[tuple]:
+        plans = plan_range(session, module_settings, DAY, last, now=NOW, time_limit=TIME_LIMIT,
+                           processes=processes)
+        return [(p.day, p.therapist_id, [(s.series_id, s.start_at) for s in p.stops],
+                 sorted(u["series_id"] for u in p.unplaced)) for p in plans]
+
+    one_by_one = routes(1)
+    assert len(one_by_one) == 3 and all(stops for _, _, stops, _ in one_by_one)
+    assert routes(2) == one_by_one
