@@ -6,6 +6,11 @@ writer waits for another instead of failing, foreign keys enforced, and every tr
 started with BEGIN IMMEDIATE so that two writers queue at the start rather than one of them
 failing with "database is locked" when it first writes (SQLite cannot upgrade a read lock while
 another writer holds the file). PostgreSQL needs none of this.
+
+Work that only reads (a web page shown on GET) may instead run on :func:`read_only`'s engine,
+whose transactions begin DEFERRED: they take no lock at all in WAL mode, so readers never queue
+behind writers or each other. Such a transaction must not write; what a read leaves behind
+(an audit row) goes in a short transaction of its own.
 """
 
 from __future__ import annotations
@@ -40,10 +45,19 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, echo: bool = Fa
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+        reading = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
     return engine
+
+
+_READ_ONLY = "rounds_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (and pool) for transactions that only read: DEFERRED on SQLite."""
+    return engine.execution_options(**{_READ_ONLY: True})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.db import make_engine, make_session_factory, session_scope
+from scheduler.db import make_engine, make_session_factory, read_only, session_scope
 from scheduler.settings import Settings
 
 
@@ -22,6 +22,12 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    # Sessions for work that only reads (see scheduler.db.read_only); never write with them.
+    read_sessions: sessionmaker[Session] | None = None
+
+    def __post_init__(self) -> None:
+        if self.read_sessions is None:
+            self.read_sessions = make_session_factory(read_only(self.engine))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

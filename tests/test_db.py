@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
 from scheduler import models
@@ -94,4 +94,26 @@ def test_session_scope_rolls_back_everything_on_error(sqlite_url: str) -> None:
         raise RuntimeError("boom")
     with session_scope(factory) as session:
         assert session.get(models.PracticeMeta, "k") is None
+    engine.dispose()
+
+
+def test_read_only_transactions_take_no_lock_on_sqlite(sqlite_url: str) -> None:
+    """A page being read (DEFERRED) neither waits for nor blocks a writer (IMMEDIATE)."""
+    from scheduler.db import read_only
+
+    engine = make_engine(sqlite_url, sqlite_busy_timeout_ms=100)
+    writer = make_session_factory(engine)
+    reader = make_session_factory(read_only(engine))
+    with session_scope(writer) as session:
+        session.add(models.PracticeMeta(key="k", value="1"))
+    with reader() as reading, writer() as writing:
+        assert reading.get(models.PracticeMeta, "k").value == "1"  # read transaction open
+        writing.get(models.PracticeMeta, "k").value = "2"
+        writing.commit()  # would time out if the reader held the write lock
+        reading.rollback()
+        assert reading.get(models.PracticeMeta, "k").value == "2"
+    with writer() as first, writer() as second:
+        first.get(models.PracticeMeta, "k")  # IMMEDIATE: holds the write lock from here
+        with pytest.raises(OperationalError, match="locked"):
+            second.get(models.PracticeMeta, "k")
     engine.dispose()

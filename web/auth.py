@@ -43,7 +43,7 @@ from werkzeug.wrappers import Response
 from scheduler import audit, models, records
 from scheduler.passwords import hash_password, needs_rehash, verify_password
 from scheduler.validation import ValidationError
-from web.database import db, runtime
+from web.database import audit_db, db, runtime
 from web.throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)
@@ -152,7 +152,7 @@ def login() -> Any:
     ok = verify_password(therapist.password_hash if therapist else None, password)
     if not ok or therapist is None or not therapist.active:
         _throttle().failed(email, address)
-        audit.record(db(), audit.Actor(None, "login"), "login_failed", "therapist",
+        audit.record(audit_db(), audit.Actor(None, "login"), "login_failed", "therapist",
                      therapist.id if therapist else None)
         db().commit()
         return render_template("auth/login.html", email=email, error=BAD_LOGIN), 401
@@ -160,7 +160,7 @@ def login() -> Any:
     if therapist.password_hash and needs_rehash(therapist.password_hash):
         therapist.password_hash = hash_password(password)
     start_session(therapist)
-    audit.record(db(), audit.Actor(therapist.id, "web"), "login", "therapist", therapist.id)
+    audit.record(audit_db(), audit.Actor(therapist.id, "web"), "login", "therapist", therapist.id)
     return redirect(_safe_next(request.args.get("next")))
 
 
@@ -170,7 +170,7 @@ def logout() -> Response:
     """Sign out: every session of this account ends, copies of the cookie included."""
     therapist = current_user.therapist
     records.end_sessions(therapist)
-    audit.record(db(), current_user.actor, "logout", "therapist", therapist.id)
+    audit.record(audit_db(), current_user.actor, "logout", "therapist", therapist.id)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

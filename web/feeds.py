@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from scheduler import audit, models
 from scheduler.clock import utcnow
 from scheduler.itinerary import plan_events_ics
-from web.database import db, runtime
+from web.database import audit_db, db, runtime
 from web.routes import build_route, route_geojson
 
 bp = Blueprint("feeds", __name__)
@@ -50,7 +50,7 @@ def calendar(token: str) -> Response:
     body = plan_events_ics(newest.values(), settings, detail="minimal",
                            name=f"{settings.practice.name}: {therapist.name}")
     client_ids = [stop.client_id for plan in newest.values() for stop in plan.stops]
-    audit.record_reads(db(), audit.Actor(therapist.id, "calendar-feed"), "client", client_ids,
+    audit.record_reads(audit_db(), audit.Actor(therapist.id, "calendar-feed"), "client", client_ids,
                        context="calendar feed")
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="rounds.ics"'
@@ -81,7 +81,7 @@ def day_geojson(day: str) -> Any:
     if plan is None:
         abort(404)
     route = build_route(plan, therapist, runtime().settings.zone)
-    audit.record_reads(db(), current_user.actor, "client", [s.client_id for s in plan.stops],
+    audit.record_reads(audit_db(), current_user.actor, "client", [s.client_id for s in plan.stops],
                        context=f"day_plan {plan.id} geojson")
     response = jsonify(route_geojson(route, day=when.isoformat(), therapist_id=therapist.id))
     response.mimetype = "application/geo+json"

@@ -16,15 +16,16 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from werkzeug.exceptions import Unauthorized
 
 from scheduler import audit, models
 from scheduler.clock import utcnow
+from scheduler.models import ApiToken
 from scheduler.records import InUse
 from scheduler.tokens import find_token
 from scheduler.validation import FieldProblem, ValidationError
-from web.database import db
+from web.database import audit_db, db
 from web.security import csrf
 
 bp = Blueprint("api", __name__)
@@ -49,7 +50,9 @@ def _authenticate() -> None:
     if token is None:
         raise Unauthorized("The API token is unknown, revoked or expired.")
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        token.last_used_at = now
+        # Through audit_db: on GET this request's own session only reads.
+        audit_db().execute(update(ApiToken).where(ApiToken.id == token.id)
+                           .values(last_used_at=now))
     g.api_user_therapist = token.therapist
     g.api_actor = audit.Actor(token.therapist.id, "api")
 

@@ -17,7 +17,7 @@ from scheduler.validation import FieldProblem, Problems, ValidationError, parse_
 from web import access
 from web.api import actor, body, bp, is_admin, paginated, query_int, user
 from web.api import serialize as out
-from web.database import db, runtime
+from web.database import audit_db, db, runtime
 
 
 def _render(plan: models.DayPlan) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def _render(plan: models.DayPlan) -> dict[str, Any]:
 
 def _audit_plan_reads(plans: list[models.DayPlan]) -> None:
     for plan in plans:
-        audit.record_reads(db(), actor(), "client", [s.client_id for s in plan.stops],
+        audit.record_reads(audit_db(), actor(), "client", [s.client_id for s in plan.stops],
                            context=f"day_plan {plan.id}")
 
 
@@ -80,7 +80,7 @@ def create_day_plans() -> Any:
     plans = planning.plan_days(db(), runtime().settings, day, ids, publish=publish is True,
                                now=utcnow())
     for plan in plans:
-        audit.record(db(), actor(), "plan", "day_plan", plan.id)
+        audit.record(audit_db(), actor(), "plan", "day_plan", plan.id)
     return jsonify(items=[_render(plan) for plan in plans]), 201
 
 
@@ -88,7 +88,7 @@ def create_day_plans() -> Any:
 def publish_day_plan(plan_id: int) -> Any:
     plan = access.plan_or_404(db(), user(), plan_id)
     planning.publish_plan(db(), plan, utcnow())
-    audit.record(db(), actor(), "publish", "day_plan", plan.id)
+    audit.record(audit_db(), actor(), "publish", "day_plan", plan.id)
     return _render(plan)
 
 
@@ -111,7 +111,7 @@ def replan_day_plan(plan_id: int) -> Any:
     problems.raise_if_any()
     new_plan = planning.replan_from(db(), runtime().settings, plan.therapist_id, plan.day, at,
                                     position)
-    audit.record(db(), actor(), "replan", "day_plan", new_plan.id)
+    audit.record(audit_db(), actor(), "replan", "day_plan", new_plan.id)
     return jsonify(_render(new_plan)), 201
 
 
@@ -129,7 +129,7 @@ def update_plan_stop(stop_id: int) -> Any:
         problems.add("state", "must be one of planned, done, skipped")
     problems.raise_if_any()
     planning.set_stop_state(db(), stop, state)
-    audit.record(db(), actor(), "update", "plan_stop", stop.id, ("state",))
+    audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))
     return out.plan_stop(stop, runtime().settings.zone)
 
 

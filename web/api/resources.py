@@ -13,7 +13,7 @@ from scheduler import audit, models, records
 from web import access
 from web.api import actor, body, bp, forbid_unless_admin, is_admin, paginated, user
 from web.api import serialize as out
-from web.database import db
+from web.database import audit_db, db
 
 
 def created(payload: dict[str, Any]) -> Any:
@@ -25,11 +25,11 @@ def no_content() -> Response:
 
 
 def _read(entity: str, entity_id: int) -> None:
-    audit.record(db(), actor(), "read", entity, entity_id)
+    audit.record(audit_db(), actor(), "read", entity, entity_id)
 
 
 def _listed(entity: str, page: dict[str, Any]) -> dict[str, Any]:
-    audit.record(db(), actor(), "list", entity, None,
+    audit.record(audit_db(), actor(), "list", entity, None,
                  context=f"{len(page['items'])} shown")
     return page
 

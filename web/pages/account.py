@@ -13,7 +13,7 @@ from scheduler.clock import utcnow
 from scheduler.models import ApiToken
 from scheduler.tokens import issue_token, revoke_token
 from web.access import found
-from web.database import db
+from web.database import audit_db, db
 from web.pages import actor, bp, me
 
 NEW_TOKEN_KEY = "new_api_token"
@@ -43,7 +43,7 @@ def calendar_feed() -> Any:
         therapist.calendar_token = secrets.token_urlsafe(32)
         flash("A new calendar feed address is ready; any old address no longer works.",
               "success")
-    audit.record(db(), actor(), "update", "therapist", therapist.id, ("calendar_token",))
+    audit.record(audit_db(), actor(), "update", "therapist", therapist.id, ("calendar_token",))
     return redirect(url_for("pages.account"))
 
 
@@ -52,7 +52,7 @@ def token_new() -> Any:
     """Issue an API token; its secret is shown once, on the next page only."""
     name = request.form.get("name", "").strip() or "API token"
     row, secret = issue_token(db(), me(), name, utcnow())
-    audit.record(db(), actor(), "create", "api_token", row.id)
+    audit.record(audit_db(), actor(), "create", "api_token", row.id)
     session[NEW_TOKEN_KEY] = secret
     return redirect(url_for("pages.account"))
 
@@ -63,6 +63,6 @@ def token_revoke(token_id: int) -> Any:
     row = found(db().scalar(select(ApiToken).where(ApiToken.id == token_id,
                                                    ApiToken.therapist_id == me().id)))
     revoke_token(row, utcnow())
-    audit.record(db(), actor(), "delete", "api_token", row.id)
+    audit.record(audit_db(), actor(), "delete", "api_token", row.id)
     flash("The token is revoked.", "success")
     return redirect(url_for("pages.account"))

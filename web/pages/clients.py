@@ -12,7 +12,7 @@ from scheduler.precautions import FLAGS
 from scheduler.recurrence import describe_rule
 from web.access import client_or_404, clients_query, series_query, treatment_or_404
 from web.auth import admin_required
-from web.database import db
+from web.database import audit_db, db
 from web.pages import actor, attempt, bp, me, options
 from web.pages import forms as f
 from web.pages.forms import FormState
@@ -69,7 +69,7 @@ def clients() -> str:
     if not show_inactive:
         query = query.where(models.Client.active.is_(True))
     rows = db().scalars(query).all()
-    audit.record(db(), actor(), "list", "client", None, context=f"{len(rows)} shown")
+    audit.record(audit_db(), actor(), "list", "client", None, context=f"{len(rows)} shown")
     return render_template("records/clients.html", clients=rows, show_inactive=show_inactive)
 
 
@@ -77,7 +77,7 @@ def clients() -> str:
 def client(client_id: int) -> str:
     """One client: precautions, treatments, series."""
     record = client_or_404(db(), me(), client_id)
-    audit.record(db(), actor(), "read", "client", record.id)
+    audit.record(audit_db(), actor(), "read", "client", record.id)
     series = db().scalars(series_query(me()).where(
         models.AppointmentSeries.client_id == record.id)).all()
     return render_template("records/client.html", client=record, series=series,
@@ -103,7 +103,7 @@ def client_edit(client_id: int) -> Any:
     """Change a client's record (admin, or the client's own therapist)."""
     record = client_or_404(db(), me(), client_id)
     if request.method == "GET":
-        audit.record(db(), actor(), "read", "client", record.id, context="edit form")
+        audit.record(audit_db(), actor(), "read", "client", record.id, context="edit form")
         return _client_form(FormState(_client_values(record), labels=CLIENT_LABELS), record)
     _, error = attempt(lambda: records.update_client(db(), actor(), record,
                                                      _client_data(request.form)))
@@ -196,7 +196,7 @@ def treatment_edit(treatment_id: int) -> Any:
     treatment = treatment_or_404(db(), me(), treatment_id)
     client = treatment.client
     if request.method == "GET":
-        audit.record(db(), actor(), "read", "treatment", treatment.id, context="edit form")
+        audit.record(audit_db(), actor(), "read", "treatment", treatment.id, context="edit form")
         form = FormState(_treatment_values(treatment), labels=TREATMENT_LABELS)
         return _treatment_form(form, client, treatment)
     _, error = attempt(lambda: records.update_treatment(db(), actor(), treatment,

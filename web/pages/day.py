@@ -22,7 +22,7 @@ from scheduler.precautions import FLAGS
 from scheduler.records import parse_practice_date
 from scheduler.validation import ValidationError
 from web.access import found, is_admin, plan_or_404, stop_or_404
-from web.database import db, end_transaction, runtime
+from web.database import audit_db, db, end_transaction, runtime
 from web.pages import actor, bp, me
 from web.routes import Route, build_route, route_geojson
 
@@ -141,7 +141,7 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
     )
     client_ids = [s.stop.client_id for s in route.stops]
     client_ids += [e["client"].id for e in shown if e["client"] is not None]
-    audit.record_reads(db(), actor(), "client", client_ids, context=f"day_plan {plan.id}")
+    audit.record_reads(audit_db(), actor(), "client", client_ids, context=f"day_plan {plan.id}")
     return context
 
 
@@ -183,7 +183,7 @@ def day_plan(day: str) -> Any:
     publish = current is not None and current.status == models.PlanStatus.PUBLISHED
     plans = planning.plan_days(db(), runtime().settings, when, [therapist.id],
                                publish=publish, now=utcnow())
-    audit.record(db(), actor(), "plan", "day_plan", plans[0].id if plans else None)
+    audit.record(audit_db(), actor(), "plan", "day_plan", plans[0].id if plans else None)
     flash("The day is planned." if plans else "No working hours on this day: nothing to plan.",
           "success" if plans else "info")
     return redirect(_day_url(therapist, when))
@@ -196,7 +196,7 @@ def day_late(day: str) -> Any:
     when = parse_day(day)
     position = _position(request.form)
     plan = planning.replan_from(db(), runtime().settings, therapist.id, when, utcnow(), position)
-    audit.record(db(), actor(), "replan", "day_plan", plan.id)
+    audit.record(audit_db(), actor(), "replan", "day_plan", plan.id)
     flash("Re-planned from now.", "success")
     return redirect(_day_url(therapist, when))
 
@@ -206,7 +206,7 @@ def plan_publish(plan_id: int) -> Any:
     """Publish a draft: it becomes the day's plan of record (e-mail, calendar feed)."""
     plan = plan_or_404(db(), me(), plan_id)
     planning.publish_plan(db(), plan, utcnow())
-    audit.record(db(), actor(), "publish", "day_plan", plan.id)
+    audit.record(audit_db(), actor(), "publish", "day_plan", plan.id)
     flash("The plan is published.", "success")
     return redirect(_day_url(plan.therapist, plan.day))
 
@@ -220,7 +220,7 @@ def stop_state(stop_id: int) -> Any:
     except ValueError:
         abort(400, "state must be planned, done or skipped")
     planning.set_stop_state(db(), stop, state)
-    audit.record(db(), actor(), "update", "plan_stop", stop.id, ("state",))
+    audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))
     return redirect(_day_url(stop.plan.therapist, stop.plan.day) + f"#stop-{stop.id}")
 
 

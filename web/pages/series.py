@@ -13,7 +13,7 @@ from scheduler.clock import utcnow
 from scheduler.recurrence import describe_rule, occurrence_dates
 from web.access import clients_query, exception_or_404, series_or_404, series_query
 from web.auth import admin_required
-from web.database import db, runtime
+from web.database import audit_db, db, runtime
 from web.pages import actor, attempt, bp, me, options
 from web.pages import forms as f
 from web.pages.forms import FormState
@@ -80,7 +80,7 @@ def _form(form: FormState, series: models.AppointmentSeries | None, status: int 
 def series_list() -> str:
     """The visit series this user may see."""
     rows = db().scalars(series_query(me()).order_by(models.AppointmentSeries.id)).all()
-    audit.record(db(), actor(), "list", "series", None, context=f"{len(rows)} shown")
+    audit.record(audit_db(), actor(), "list", "series", None, context=f"{len(rows)} shown")
     return render_template("records/series_list.html", series=rows, describe_rule=describe_rule)
 
 
@@ -88,7 +88,7 @@ def series_list() -> str:
 def series_detail(series_id: int) -> str:
     """One series with its coming occurrences, each of which can be cancelled or moved."""
     series = series_or_404(db(), me(), series_id)
-    audit.record(db(), actor(), "read", "series", series.id)
+    audit.record(audit_db(), actor(), "read", "series", series.id)
     zone = runtime().settings.zone
     start = max(utcnow().astimezone(zone).date() - timedelta(days=7), series.first_date)
     if request.args.get("from"):
