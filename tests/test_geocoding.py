@@ -10,18 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
+from http_stub import Reply, serve_http
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,13 +67,6 @@ NOWHERE = "1 Nowhere Lane, Atlantis"
 
 
 @dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b"[]"
-    delay: float = 0.0
-
-
-@dataclass
 class Request:
     query: dict[str, list[str]]
     user_agent: str
@@ -101,43 +94,21 @@ class FakeNominatim:
 
 @pytest.fixture
 def nominatim() -> Iterator[FakeNominatim]:
-    stop = threading.Event()
     fake = FakeNominatim(answers={ST_LUKES: Reply(200, json.dumps(ST_LUKES_ANSWER).encode())})
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-            fake.requests.append(
-                Request(
-                    query=urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query),
-                    user_agent=self.headers.get("User-Agent", ""),
-                    at=time.monotonic(),
-                )
+    def answer(handler: BaseHTTPRequestHandler) -> Reply:
+        fake.requests.append(
+            Request(
+                query=urllib.parse.parse_qs(urllib.parse.urlsplit(handler.path).query),
+                user_agent=handler.headers.get("User-Agent", ""),
+                at=time.monotonic(),
             )
-            reply = fake.reply_for(self.path)
-            if reply.delay and stop.wait(reply.delay):
-                return
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-            except OSError:
-                pass  # the client gave up (the timeout test)
+        )
+        return fake.reply_for(handler.path)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    fake.port = server.server_address[1]
-    yield fake
-    stop.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serve_http(answer) as port:
+        fake.port = port
+        yield fake
 
 
 def geocoding_settings(tmp_path: Path, port: int, **changes: Any) -> Settings:

@@ -9,20 +9,20 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as clock_time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from geopy.distance import geodesic
+from http_stub import Reply, serve_http
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -290,13 +290,6 @@ def test_a_naive_departure_is_refused() -> None:
 
 
 @dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    delay: float = 0.0
-
-
-@dataclass
 class StubServer:
     """An HTTP server in a thread; ``respond`` decides each answer, ``requests`` records."""
 
@@ -307,37 +300,15 @@ class StubServer:
 
 @pytest.fixture
 def osrm() -> Iterator[StubServer]:
-    stop = threading.Event()
     stub = StubServer(url="", respond=lambda path: Reply(500))
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-            stub.requests.append(self.path)
-            reply = stub.respond(self.path)
-            if reply.delay and stop.wait(reply.delay):
-                return
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-            except OSError:
-                pass  # the client gave up (the timeout test)
+    def answer(handler: BaseHTTPRequestHandler) -> Reply:
+        stub.requests.append(handler.path)
+        return stub.respond(handler.path)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    stub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield stub
-    stop.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serve_http(answer) as port:
+        stub.url = f"http://127.0.0.1:{port}"
+        yield stub
 
 
 def osrm_table(durations: list[list[Any]], distances: list[list[Any]]) -> bytes:
