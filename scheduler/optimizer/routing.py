@@ -128,7 +128,9 @@ PAIR_OPERATORS = (  # pickup-and-delivery moves: no pairs in this model
     "use_relocate_pair", "use_light_relocate_pair", "use_exchange_pair",
     "use_exchange_subtrip", "use_relocate_subtrip",
 )  # fmt: skip
-OFF = 2  # OptionalBoolean.BOOL_FALSE
+OFF, ON = 2, 3  # OptionalBoolean.BOOL_FALSE, BOOL_TRUE
+LEAN_GLS_LAMBDA = 0.2
+"""Guided local search penalty factor in lean mode (OR-Tools' default is 0.1)."""
 
 
 def search_routes(
@@ -355,6 +357,12 @@ class RoutingModelBuilder:
         operators = params.local_search_operators
         for name in PAIR_OPERATORS + (LNS_OPERATORS if self.lean else ()):
             setattr(operators, name, OFF)
+        if self.lean:
+            # Tried on the Solomon instances where plain GLS did worst (benchmarks/solomon.py):
+            # inter-route chain swaps, and stronger penalties to leave local optima.
+            operators.use_cross_exchange = ON
+            operators.use_relocate_neighbors = ON
+            params.guided_local_search_lambda_coefficient = LEAN_GLS_LAMBDA
         assignment = None
         if initial is not None:
             self.routing.CloseModelWithParameters(params)
