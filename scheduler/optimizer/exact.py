@@ -27,6 +27,7 @@ import numpy as np
 
 from .problem import Problem
 from .schedule import (
+    NO_END,
     earliest_in,
     fits_statically,
     setup_paid,
@@ -139,7 +140,7 @@ class _LabelSearch:
             for (mask, last, taken), labels in layer.items():
                 for ready, cost in labels:
                     path = paths[(mask, last, taken, ready, cost)]
-                    if self._hopeless(mask, last, ready, cost):
+                    if self._hopeless(mask, last, ready, cost, taken):
                         continue
                     for u in range(n):
                         if mask >> u & 1 or not self._fits(mask, u, cost, last):
@@ -211,10 +212,10 @@ class _LabelSearch:
             return cost + travel <= vehicle.max_travel_time
         return True
 
-    def _hopeless(self, mask: int, last: int, ready: int | None, cost: int) -> bool:
+    def _hopeless(self, mask: int, last: int, ready: int | None, cost: int, taken: int = 0) -> bool:
         """True when no completion of this label can beat the best route known.
 
-        ``ready`` ``None`` skips the reachability filter (used to test a label before it is
+        ``ready`` ``None`` skips the time-based bounds (used to test a label before it is
         built, when only its travel is known).
         """
         served = mask.bit_count()
@@ -233,8 +234,12 @@ class _LabelSearch:
         if self.vehicle.max_tasks is not None:
             room = min(room, self.vehicle.max_tasks - served)
         priorities = sorted((self.job[u].priority for u in reach), reverse=True)
+        gain = sum(priorities[:room])
+        if ready is not None and self.day_end < NO_END:
+            fitting, most = self._time_bounds(reach, ready, taken)
+            room, gain = min(room, fitting), min(gain, most)
         done_priority = sum(self.job[u].priority for u in range(len(self.jobs)) if mask >> u & 1)
-        best_priority = done_priority + sum(priorities[:room])
+        best_priority = done_priority + gain
         best_count = served + room
         target = self.best[:2]
         if (best_priority, best_count) != target:
@@ -246,6 +251,34 @@ class _LabelSearch:
             entering = sorted(self.min_in[u] for u in reach)[:room]
             lower_bound = cost + sum(entering) + self.min_in_end
         return -lower_bound <= self.best[2]
+
+    def _time_bounds(self, reach: list[int], ready: int, taken: int) -> tuple[int, int]:
+        """How many of ``reach`` fit in the time left, and at most how much priority.
+
+        Each job served still needs its service and at least its cheapest way in; the breaks
+        left and the cheapest way to the end need time too. A knapsack on time: the count is
+        the most of the shortest jobs that fit, the priority a fractional knapsack bound.
+        """
+        left = (
+            self.day_end
+            - ready
+            - self.min_in_end
+            - sum(b.service for b in self.vehicle.breaks[taken:])
+        )
+        weights = [(self.job[u].service + self.min_in[u], self.job[u].priority) for u in reach]
+        fitting, used = 0, 0
+        for weight, _ in sorted(weights):
+            if used + weight > left:
+                break
+            used, fitting = used + weight, fitting + 1
+        most, room = 0.0, float(left)
+        for weight, priority in sorted(weights, key=lambda w: -w[1] / w[0] if w[0] else -1e18):
+            if weight <= room:
+                most, room = most + priority, room - weight
+            else:
+                most += priority * max(room, 0.0) / weight
+                break
+        return fitting, int(most + 1e-9)
 
 
 def _completion_bounds(

@@ -9,7 +9,7 @@ from typing import Any
 
 from .beam import reselect_routes
 from .errors import ProblemError
-from .exact import MAX_EXACT_JOBS, solve_exact
+from .exact import MAX_EXACT_JOBS, greedy_route, solve_exact
 from .json_io import parse_problem
 from .problem import Problem
 from .reasons import candidate_vehicles, why_impossible, why_left_out
@@ -120,12 +120,16 @@ def _optimise(problem: Problem, settings: SearchSettings) -> tuple[tuple[TimedRo
         settings = replace(
             settings, metaheuristic="greedy_descent", solution_limit=None, operators="full"
         )
-    found = _search(problem, settings, candidates, possible) if possible else {}
+    found = _search(problem, settings, candidates, possible, polish=not exact) if possible else {}
     proved = False
     if exact:
         incumbent = found.get(0, [])
         timed = time_route(problem, 0, incumbent) if incumbent else None
-        result = solve_exact(problem, 0, possible, (tuple(incumbent), _objective(problem, timed)))
+        start = (tuple(incumbent), _objective(problem, timed))
+        greedy = greedy_route(problem, 0, possible)  # sometimes the better bound to prune with
+        if greedy[1] > start[1]:
+            start = greedy
+        result = solve_exact(problem, 0, possible, start)
         found = {0: list(result.jobs)}
         proved = result.proved
     routes = [time_route(problem, v, found[v]) for v in sorted(found) if found[v]]
@@ -134,13 +138,18 @@ def _optimise(problem: Problem, settings: SearchSettings) -> tuple[tuple[TimedRo
 
 
 def _search(
-    problem: Problem, settings: SearchSettings, candidates: list[list[int]], possible: list[int]
+    problem: Problem,
+    settings: SearchSettings,
+    candidates: list[list[int]],
+    possible: list[int],
+    polish: bool = True,
 ) -> dict[int, list[int]]:
     """OR-Tools' routes, each made feasible by our rules, then left-out jobs inserted.
 
     When priorities differ, the search starts from a priority-first insertion of our own:
     OR-Tools' constructions ignore priorities until the local search, which is slow to undo
-    a first choice of the wrong jobs on a full day. The time limit covers the whole.
+    a first choice of the wrong jobs on a full day. The time limit covers the whole. Without
+    ``polish`` the swaps and beam re-selection are skipped.
     """
     deadline = time.perf_counter() + settings.time_limit
     initial = None
@@ -157,6 +166,8 @@ def _search(
             found[v] = list(timed.jobs)
     served = {p for jobs in found.values() for p in jobs}
     found = insert_left_out(problem, found, [p for p in possible if p not in served], candidates)
+    if not polish:  # the exact method follows: it needs a start, not a polished one
+        return found
     found = swap_in_left_out(problem, found, candidates, deadline=deadline)
     return reselect_routes(problem, found, candidates, deadline)
 
