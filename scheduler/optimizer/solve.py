@@ -27,8 +27,9 @@ swap moves and route re-selection that follow (they stop at the deadline)."""
 def default_settings(jobs: int, time_limit: float | None) -> SearchSettings:
     """Search effort by problem size: a deterministic budget under a wall-clock cap.
 
-    ``solution_limit`` grows with the number of jobs; on this project's 2-core machine it is
-    reached well before the cap for therapist days, so the answer does not depend on timing.
+    ``solution_limit`` grows with the number of jobs; on small days it is reached before the
+    cap, so the answer does not depend on timing; large days (a practice's 150 visits) run to
+    the cap.
     """
     cap = time_limit if time_limit is not None else 2.0 + 0.2 * jobs
     return SearchSettings(time_limit=cap, solution_limit=100 + 5 * jobs)
@@ -55,12 +56,14 @@ def solve(
     problem
         VROOM-style problem dict (see ``docs/optimizer.md``) or a typed :class:`Problem`.
     time_limit
-        Wall-clock cap in seconds for the OR-Tools search (default: grows with size, 2 s +
-        0.2 s per job). The search normally stops earlier on a deterministic solution count;
-        see :class:`~.routing.SearchSettings`.
+        Wall-clock cap in seconds for the search: OR-Tools, then the swaps and the beam
+        re-selection (default 1.8 s for one vehicle, else 2 s + 0.2 s per job). Small days
+        stop earlier on deterministic work limits; see :class:`~.routing.SearchSettings`. The
+        exact method (one vehicle, at most 12 jobs) runs to its proof after the search; its
+        label budget, not the clock, bounds it.
     seed
-        Reserved for randomised steps; the current pipeline is deterministic, so the same
-        input gives the same output whatever the seed. Recorded for reproducibility.
+        Accepted so callers can pin it; nothing random is drawn today, so the same input
+        gives the same output whatever the seed.
     settings
         Full control of the OR-Tools search (overrides the size-based defaults; ``time_limit``
         still overrides its cap when given).
