@@ -56,15 +56,17 @@ def audit_db() -> Session:
 
 
 def end_transaction() -> None:
-    """Commit now, before rendering: what follows only reads objects already loaded.
+    """Commit what the request has written so far, before rendering.
 
-    On SQLite every transaction holds the database's write lock from its first statement
-    (scheduler.db begins them IMMEDIATE), so a page that renders inside its transaction makes
-    every other request wait for its template. Busy pages call this once their data (and
-    audit rows) are in hand.
+    A page's reads take no lock (see above), but its audit rows are a write: on SQLite that
+    holds the database's write lock until commit, so a busy page commits them once its data
+    is in hand rather than keeping every other writer waiting for its template.
     """
+    audit: Session | None = g.get("audit_session")
+    if audit is not None:
+        audit.commit()
     session: Session | None = g.get("db_session")
-    if session is not None:
+    if session is not None and not g.get("db_reading"):
         session.commit()
 
 

@@ -154,19 +154,20 @@ def home() -> Any:
 @bp.route("/day/<day>")
 def day(day: str) -> Any:
     """One day's route, timeline and actions."""
-    therapist = chosen_therapist(request.args.get("therapist"))
-    context = day_context(therapist, parse_day(day))
-    end_transaction()
-    return render_template("pages/day.html", **context)
+    return _render_day(day, "pages/day.html")
 
 
 @bp.route("/day/<day>/print")
 def day_print(day: str) -> Any:
     """The day on one printed page."""
+    return _render_day(day, "pages/day_print.html")
+
+
+def _render_day(day: str, template: str) -> Any:
     therapist = chosen_therapist(request.args.get("therapist"))
     context = day_context(therapist, parse_day(day))
-    end_transaction()
-    return render_template("pages/day_print.html", **context)
+    end_transaction()  # the audit rows are written; rendering holds no lock
+    return render_template(template, **context)
 
 
 def _day_url(therapist: models.Therapist, day: date) -> str:
