@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -220,7 +220,7 @@ def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | 
     if not prepared.selected:
         return []
     outcome = _outcome(prepared.day_input, prepared.solver, answer)
-    versions = _next_versions(session, prepared.day)
+    versions = _next_versions(session, prepared.day, [t.therapist.id for t in prepared.selected])
     plans = [_save_plan(session, t, outcome, options.now, versions.get(t.therapist.id, 1))
              for t in prepared.selected]
     session.flush()
@@ -284,7 +284,7 @@ def replan_from(
     day_input = _gather(calendar, [therapist_day], {therapist_id: start}, currents, pin_map,
                         frozen_keys=frozen_keys)
     outcome = _optimize(day_input, settings, time_limit, travel_model)
-    version = _next_versions(session, day).get(therapist_id, 1)
+    version = _next_versions(session, day, [therapist_id]).get(therapist_id, 1)
     plan = _save_plan(session, therapist_day, outcome, utcnow(), version,
                       frozen=frozen, start=start, base=base)
     plan.replanned_at = at
@@ -322,7 +322,7 @@ def _current_plans(session: Session, day: date,
 def publish_plan(session: Session, plan: DayPlan, now: datetime) -> DayPlan:
     """Make ``plan`` the day's plan of record; the previously published version is superseded."""
     now = _aware(now, "now")
-    session.flush()
+    _lock_therapists(session, [plan.therapist_id])  # one published plan a day, even when raced
     earlier = session.scalars(
         select(DayPlan).where(DayPlan.therapist_id == plan.therapist_id, DayPlan.day == plan.day,
                               DayPlan.status == PlanStatus.PUBLISHED, DayPlan.id != plan.id)
@@ -841,12 +841,27 @@ def _describe_visit(key: str, routes: Mapping[int, Route], day_input: _DayInput)
 # Saving
 
 
-def _next_versions(session: Session, day: date) -> dict[int, int]:
-    """The next version number of each therapist's plan for ``day`` (1 when none yet)."""
-    session.flush()
+def _next_versions(session: Session, day: date, therapist_ids: Iterable[int]) -> dict[int, int]:
+    """The next version number of each therapist's plan for ``day`` (1 when none yet).
+
+    The therapists' rows are locked first, so that two plannings of one day at once (two
+    browser tabs, the morning job and a re-plan) number their versions one after the other
+    instead of both taking the same number and failing on the unique constraint.
+    """
+    _lock_therapists(session, therapist_ids)
     rows = session.execute(select(DayPlan.therapist_id, func.max(DayPlan.version))
                            .where(DayPlan.day == day).group_by(DayPlan.therapist_id))
     return {therapist_id: highest + 1 for therapist_id, highest in rows}
+
+
+def _lock_therapists(session: Session, therapist_ids: Iterable[int]) -> None:
+    """Hold the therapists' rows until commit (PostgreSQL's row locks, in id order so two
+    callers cannot deadlock); SQLite's BEGIN IMMEDIATE already serialises every writer."""
+    session.flush()
+    ids = sorted(set(therapist_ids))
+    if ids:
+        session.execute(select(models.Therapist.id).where(models.Therapist.id.in_(ids))
+                        .order_by(models.Therapist.id).with_for_update()).all()
 
 
 def _instant(seconds: int) -> datetime:

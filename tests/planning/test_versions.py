@@ -105,3 +105,58 @@ def test_planning_days_in_worker_processes_gives_the_plans_of_planning_them_one_
     one_by_one = routes(1)
     assert len(one_by_one) == 3 and all(stops for _, _, stops, _ in one_by_one)
     assert routes(2) == one_by_one
+
+
+def test_two_plannings_of_one_day_at_once_take_consecutive_versions(engine, module_settings,
+                                                                      monkeypatch):
+    """Two requests planning the same day together (two tabs, the morning job and a re-plan):
+    both are saved, one after the other, and the last to publish is the one published."""
+    import threading
+
+    from scheduler import planning
+    from scheduler.db import make_session_factory
+
+    sessions = make_session_factory(engine)
+    with sessions() as setup:
+        therapist_id = small_practice(setup).id
+        setup.commit()
+    # Both solve before either saves: each waits (a little) for the other at the barrier.
+    # On SQLite the second cannot even start reading until the first commits, so the wait
+    # times out there; on PostgreSQL both really are between solving and saving at once.
+    barrier = threading.Barrier(2)
+    solve_day = planning.solve_day
+
+    def solve_then_meet(*args, **kwargs):
+        answer = solve_day(*args, **kwargs)
+        try:
+            barrier.wait(timeout=3)
+        except threading.BrokenBarrierError:
+            pass
+        return answer
+
+    monkeypatch.setattr(planning, "solve_day", solve_then_meet)
+    saved: list[tuple[int, PlanStatus]] = []
+    errors: list[BaseException] = []
+
+    def plan_and_publish() -> None:
+        try:
+            with sessions() as session:
+                plan = plan_days(session, module_settings, DAY, [therapist_id], publish=True,
+                                 now=NOW, time_limit=TIME_LIMIT)[0]
+                session.commit()
+                saved.append((plan.version, plan.status))
+        except BaseException as error:  # reported below, with the other thread's outcome
+            errors.append(error)
+
+    threads = [threading.Thread(target=plan_and_publish) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(version for version, _ in saved) == [1, 2]
+    with sessions() as check:
+        statuses = dict(check.execute(
+            select(models.DayPlan.version, models.DayPlan.status)
+            .where(models.DayPlan.therapist_id == therapist_id, models.DayPlan.day == DAY)).all())
+    assert statuses == {1: PlanStatus.SUPERSEDED, 2: PlanStatus.PUBLISHED}
