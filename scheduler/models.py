@@ -468,6 +468,23 @@ class ApiToken(Base):
     therapist: Mapped[Therapist] = relationship()
 
 
+class LoginFailure(Base):
+    """One failed sign-in, counted against a key (see scheduler.login_throttle).
+
+    Kept in the database rather than in a process's memory so that every worker process of
+    the web app, and the next one after a restart, sees the same count. The key is a digest,
+    never the e-mail address or network address itself; rows older than the throttle's window
+    are deleted whenever a failure or a success is recorded.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))  # "acct:<sha256 hex>" or "ip:<sha256 hex>"
+    at: Mapped[datetime] = mapped_column(index=True)  # indexed for deleting expired rows
+
+
 # APScheduler's job store table (scheduler.jobs keeps the morning e-mail jobs in it), declared
 # here so that Alembic owns the whole schema; the columns are those APScheduler 3 creates.
 apscheduler_jobs = Table(

@@ -7,7 +7,9 @@ signed in and when they were last seen. It stops working when:
 - it has been idle longer than ``web.session_idle_minutes``;
 - it is older than ``web.session_max_hours``, however active.
 Failed sign-ins get one answer whether or not the address belongs to a user, and are throttled
-per address typed and per network address (:mod:`web.throttle`).
+per address typed and per network address (:mod:`scheduler.login_throttle`). The failures are
+rows in the database, committed although the sign-in fails, so every worker process counts
+the same ones and a restart forgets none.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -40,11 +41,11 @@ from flask_login import (
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from scheduler import audit, models, records
+from scheduler import audit, login_throttle, models, records
+from scheduler.clock import utcnow
 from scheduler.passwords import hash_password, needs_rehash, verify_password
 from scheduler.validation import ValidationError
 from web.database import audit_db, db, runtime
-from web.throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -76,7 +77,6 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     settings = runtime_settings(app)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings.web.session_max_hours)
-    app.extensions["rounds_throttle"] = LoginThrottle()
     app.before_request(_enforce_session_limits)
 
 
@@ -118,8 +118,11 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.home")
 
 
-def _throttle() -> LoginThrottle:
-    return current_app.extensions["rounds_throttle"]
+def _throttle_limits() -> login_throttle.Limits:
+    web = runtime().settings.web
+    return login_throttle.Limits(per_account=web.login_failures_per_account,
+                                 per_address=web.login_failures_per_address,
+                                 window=timedelta(minutes=web.login_window_minutes))
 
 
 def start_session(therapist: models.Therapist) -> None:
@@ -142,7 +145,8 @@ def login() -> Any:
     email = request.form.get("email", "").strip().lower()[:254]
     password = request.form.get("password", "")[:1024]
     address = request.remote_addr or "?"
-    wait = _throttle().retry_after(email, address)
+    now, limits = utcnow(), _throttle_limits()
+    wait = login_throttle.retry_after(db(), email, address, now, limits)
     if wait:
         minutes = (wait + 59) // 60
         error = f"Too many failed attempts. Try again in {minutes} minute(s)."
@@ -151,12 +155,13 @@ def login() -> Any:
         func.lower(models.Therapist.email) == email)) if email else None
     ok = verify_password(therapist.password_hash if therapist else None, password)
     if not ok or therapist is None or not therapist.active:
-        _throttle().failed(email, address)
+        # Both rows must outlive the 401 (whose transaction rolls back): commit them here.
+        login_throttle.record_failure(audit_db(), email, address, now, limits)
         audit.record(audit_db(), audit.Actor(None, "login"), "login_failed", "therapist",
                      therapist.id if therapist else None)
-        db().commit()
+        audit_db().commit()
         return render_template("auth/login.html", email=email, error=BAD_LOGIN), 401
-    _throttle().succeeded(email)
+    login_throttle.record_success(db(), email, now, limits)
     if therapist.password_hash and needs_rehash(therapist.password_hash):
         therapist.password_hash = hash_password(password)
     start_session(therapist)

@@ -1,0 +1,147 @@
+"""Sign-in throttling through the app: the count lives in the database, so separate app
+processes share it and a restart keeps it; on both backends."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from web_support import PASSWORD, login, make_practice, make_runtime
+
+from scheduler.runtime import Runtime
+from scheduler.settings import Settings
+from web import create_app
+
+T0 = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+WINDOW = timedelta(minutes=15)
+
+
+class Clock:
+    """The time the app reads (web.auth.utcnow), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr("web.auth.utcnow", clock)
+    return clock
+
+
+class Processes:
+    """Apps built on one database the way separate server processes build theirs: each with
+    its own runtime (engine, pool, sessions) and nothing else in common."""
+
+    def __init__(self, settings: Settings, url: str) -> None:
+        self.settings, self.url = settings, url
+        self.runtimes: list[Runtime] = []
+
+    def start(self) -> Flask:
+        runtime = make_runtime(self.settings, self.url)
+        self.runtimes.append(runtime)
+        return create_app(runtime=runtime, test_config={"TESTING": True})
+
+    def stop(self, app: Flask) -> None:
+        app.extensions["rounds"].close()
+
+
+@contextmanager
+def practice_database(settings: Settings, url: str) -> Iterator[Processes]:
+    """The test practice in the database at ``url``, and a way to start apps on it."""
+    processes = Processes(settings, url)
+    setup = make_runtime(settings, url)
+    make_practice(setup)
+    setup.close()
+    try:
+        yield processes
+    finally:
+        for runtime in processes.runtimes:
+            runtime.close()
+
+
+@pytest.fixture
+def processes(settings: Settings, db_url: str) -> Iterator[Processes]:
+    with practice_database(settings, db_url) as processes:
+        yield processes
+
+
+def _fail(app: Flask, email: str = "theo@example.org") -> int:
+    return login(app.test_client(), email, "wrong password").status_code
+
+
+def test_two_processes_share_one_count(processes: Processes, clock: Clock) -> None:
+    first, second = processes.start(), processes.start()
+    statuses = [_fail(first), _fail(second), _fail(first), _fail(second), _fail(first)]
+    assert statuses == [401] * 5  # five failures in all, three here and two there
+    for app in (first, second):
+        assert login(app.test_client(), "theo@example.org").status_code == 429
+
+
+def test_the_count_survives_a_restart(processes: Processes, clock: Clock) -> None:
+    app = processes.start()
+    for _ in range(5):
+        assert _fail(app) == 401
+    processes.stop(app)
+    restarted = processes.start()
+    assert login(restarted.test_client(), "theo@example.org").status_code == 429
+
+
+def test_the_window_ends_the_pause(processes: Processes, clock: Clock) -> None:
+    app = processes.start()
+    for _ in range(5):
+        assert _fail(app) == 401
+    clock.now = T0 + WINDOW - timedelta(seconds=1)
+    assert login(app.test_client(), "theo@example.org").status_code == 429
+    clock.now = T0 + WINDOW
+    assert login(app.test_client(), "theo@example.org").status_code == 302
+
+
+def test_known_and_unknown_addresses_get_the_same_pause(processes: Processes,
+                                                        clock: Clock) -> None:
+    app = processes.start()
+    answers = {}
+    for email in ("theo@example.org", "ghost@example.org"):
+        for _ in range(5):
+            assert _fail(app, email) == 401
+        response = login(app.test_client(), email, PASSWORD)
+        assert response.status_code == 429
+        answers[email] = _page(response).replace(email, "X")
+    assert "Too many failed attempts. Try again in 15 minute(s)." in answers["theo@example.org"]
+    assert answers["theo@example.org"] == answers["ghost@example.org"]
+
+
+def test_a_success_clears_the_account_count(processes: Processes, clock: Clock) -> None:
+    app = processes.start()
+    for _ in range(4):
+        assert _fail(app) == 401
+    assert login(app.test_client(), "theo@example.org").status_code == 302
+    for _ in range(4):
+        assert _fail(app) == 401
+    assert login(app.test_client(), "theo@example.org").status_code == 302
+
+
+def test_one_address_trying_many_accounts_is_paused(settings: Settings, db_url: str,
+                                                    clock: Clock) -> None:
+    settings = replace(settings, web=replace(settings.web, login_failures_per_address=3))
+    with practice_database(settings, db_url) as processes:
+        app = processes.start()
+        for n in range(3):
+            assert _fail(app, f"guess{n}@example.org") == 401
+        assert login(app.test_client(), "theo@example.org").status_code == 429
+        elsewhere = app.test_client()
+        elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.50"
+        assert login(elsewhere, "theo@example.org").status_code == 302
+
+
+def _page(response) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", response.get_data(as_text=True))
