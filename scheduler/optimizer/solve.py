@@ -15,6 +15,7 @@ from .problem import Problem
 from .reasons import candidate_vehicles, why_impossible, why_left_out
 from .repair import insert_left_out, make_feasible, swap_in_left_out
 from .routing import SearchSettings, search_routes
+from .ruin_recreate import ruin_and_recreate
 from .schedule import TimedRoute, time_route
 from .solution import Solution, Unassigned
 from .travel_model import TravelModel
@@ -22,6 +23,18 @@ from .travel_model import TravelModel
 OR_TOOLS_SHARE = 0.5
 """Share of the time left after our construction that OR-Tools gets; the rest is for the
 swap moves and route re-selection that follow (they stop at the deadline)."""
+
+OR_TOOLS_SHARE_BEFORE_RUIN = 0.3
+"""OR-Tools' share when ruin and recreate follows (no breaks): its guided local search stalls
+on windowed days, where ruin and recreate keeps improving."""
+
+RUIN_SHARE = 0.9
+"""Share of the time left after OR-Tools that ruin and recreate gets; the swaps and the beam
+re-selection polish in the rest."""
+
+RUIN_ITERATIONS_PER_SOLUTION = 10
+"""Ruin-and-recreate iterations per OR-Tools solution of ``solution_limit``: the work limit
+that keeps the answer reproducible when the clock does not stop the run."""
 
 
 def default_settings(jobs: int, time_limit: float | None) -> SearchSettings:
@@ -62,8 +75,8 @@ def solve(
         exact method (one vehicle, at most 12 jobs) runs to its proof after the search; its
         label budget, not the clock, bounds it.
     seed
-        Accepted so callers can pin it; nothing random is drawn today, so the same input
-        gives the same output whatever the seed.
+        Seeds the ruin-and-recreate phase (days without breaks); with the same seed and a
+        run stopped by its work limits, the same input gives the same output.
     settings
         Full control of the OR-Tools search (overrides the size-based defaults; ``time_limit``
         still overrides its cap when given).
@@ -76,7 +89,6 @@ def solve(
         With ``code`` 2 and an ``error`` naming the field when the input is invalid; never
         raises for bad input.
     """
-    del seed  # nothing random today; kept in the signature so callers can pin it
     started = time.perf_counter()
     try:
         typed = problem if isinstance(problem, Problem) else parse_problem(problem, travel_model)
@@ -90,7 +102,7 @@ def solve(
     elif time_limit is not None:
         settings = replace(settings, time_limit=time_limit)
     try:
-        routes, proved = _optimise(typed, settings)
+        routes, proved = _optimise(typed, settings, seed)
     except OverflowError as error:
         return Solution.failure(f"problem: {error}")
     candidates = candidate_vehicles(typed)
@@ -113,7 +125,9 @@ def solve(
     )
 
 
-def _optimise(problem: Problem, settings: SearchSettings) -> tuple[tuple[TimedRoute, ...], bool]:
+def _optimise(
+    problem: Problem, settings: SearchSettings, seed: int = 0
+) -> tuple[tuple[TimedRoute, ...], bool]:
     """OR-Tools, then repair and insertion; the exact method on small one-vehicle days."""
     candidates = candidate_vehicles(problem)
     possible = [p for p, c in enumerate(candidates) if c]
@@ -123,7 +137,11 @@ def _optimise(problem: Problem, settings: SearchSettings) -> tuple[tuple[TimedRo
         settings = replace(
             settings, metaheuristic="greedy_descent", solution_limit=None, operators="full"
         )
-    found = _search(problem, settings, candidates, possible, polish=not exact) if possible else {}
+    found = (
+        _search(problem, settings, candidates, possible, polish=not exact, seed=seed)
+        if possible
+        else {}
+    )
     proved = False
     if exact:
         incumbent = found.get(0, [])
@@ -146,20 +164,26 @@ def _search(
     candidates: list[list[int]],
     possible: list[int],
     polish: bool = True,
+    seed: int = 0,
 ) -> dict[int, list[int]]:
     """OR-Tools' routes, each made feasible by our rules, then left-out jobs inserted.
 
     When priorities differ, the search starts from a priority-first insertion of our own:
     OR-Tools' constructions ignore priorities until the local search, which is slow to undo
-    a first choice of the wrong jobs on a full day. The time limit covers the whole. Without
-    ``polish`` the swaps and beam re-selection are skipped.
+    a first choice of the wrong jobs on a full day. On days without breaks, ruin and
+    recreate (:mod:`.ruin_recreate`) then gets most of the time left. The time limit covers
+    the whole. Without ``polish`` ruin and recreate, the swaps and the beam re-selection are
+    skipped.
     """
     deadline = time.perf_counter() + settings.time_limit
     initial = None
     if len({problem.jobs[p].priority for p in possible}) > 1:
         built = insert_left_out(problem, {}, possible, candidates)
         initial = [built.get(v, []) for v in range(len(problem.vehicles))]
+    ruin = polish and not any(vehicle.breaks for vehicle in problem.vehicles)
     share = OR_TOOLS_SHARE if initial is not None else 0.95  # equal priorities: less to choose
+    if ruin:
+        share = OR_TOOLS_SHARE_BEFORE_RUIN
     remaining = max(0.05, (deadline - time.perf_counter()) * share)
     found: dict[int, list[int]] = {}
     proposed = search_routes(problem, candidates, replace(settings, time_limit=remaining), initial)
@@ -171,6 +195,17 @@ def _search(
     found = insert_left_out(problem, found, [p for p in possible if p not in served], candidates)
     if not polish:  # the exact method follows: it needs a start, not a polished one
         return found
+    if ruin:
+        now = time.perf_counter()
+        iterations = settings.solution_limit
+        found = ruin_and_recreate(
+            problem,
+            found,
+            candidates,
+            seed=seed,
+            deadline=now + max(0.0, deadline - now) * RUIN_SHARE,
+            iterations=None if iterations is None else RUIN_ITERATIONS_PER_SOLUTION * iterations,
+        )
     found = swap_in_left_out(problem, found, candidates, deadline=deadline)
     return reselect_routes(problem, found, candidates, deadline)
 

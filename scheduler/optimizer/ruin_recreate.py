@@ -1,0 +1,385 @@
+"""Ruin and recreate after OR-Tools: remove strings of nearby visits, put them back greedily.
+
+OR-Tools' guided local search moves one or two visits at a time and stalls on tightly
+windowed days (Solomon's VRPTW instances: several per cent above the best known). This phase
+follows SISR (Christiaens and Vanden Berghe, "Slack Induction by String Removals for Vehicle
+Routing Problems", Transportation Science 2020): each iteration removes a few *strings* of
+consecutive visits from routes that pass near a random visit, which opens slack in a region
+of the map, then re-inserts every removed and every left-out visit at its cheapest feasible
+position, in an order sorted by a randomly drawn criterion, skipping ("blinking" over) a
+position now and then. The result is accepted by simulated annealing on travel; a gain in
+priority or in visits served always wins and a loss is never accepted, which is VROOM's
+lexicographic objective. The best solution seen is returned.
+
+Insertion checks are constant-time (:mod:`.slack`), so a few thousand iterations a second
+run in CPython on a 100-visit day. Days with breaks are left alone (their timing needs the
+dynamic programme of :mod:`.schedule`). Every returned route is re-timed by
+:func:`.schedule.time_route`; if one failed or the objective were lower than the input's, the
+input would be returned unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .problem import Problem, Vehicle
+from .schedule import time_route
+from .slack import Route, Tables
+
+Objective = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """SISR's parameters (the paper's defaults where they carry over).
+
+    ``mean_removed`` is the average number of visits removed per iteration (the paper's
+    c-bar), ``max_string`` the longest string (L_max), ``split_rate`` the share of removals
+    that keep a block of visits inside the string, ``blink_rate`` the chance of skipping a
+    position. Temperatures are in units of the mean travel of one leg of the starting
+    solution, so they suit any scale of the matrix.
+    """
+
+    mean_removed: float = 10.0
+    max_string: int = 10
+    split_rate: float = 0.5
+    split_depth: float = 0.01
+    blink_rate: float = 0.01
+    start_temperature: float = 0.5
+    end_temperature: float = 0.01
+    neighbours: int = 100
+    orders: tuple[tuple[str, int], ...] = (
+        ("random", 4),
+        ("demand", 4),
+        ("far", 2),
+        ("close", 1),
+        ("window", 2),
+    )
+
+
+def ruin_and_recreate(
+    problem: Problem,
+    routes: dict[int, list[int]],
+    candidates: Sequence[Sequence[int]],
+    *,
+    seed: int = 0,
+    deadline: float | None = None,
+    iterations: int | None = None,
+    settings: Settings | None = None,
+) -> dict[int, list[int]]:
+    """Improve ``routes`` (vehicle position -> job positions) until ``deadline`` or ``iterations``.
+
+    ``candidates[p]`` lists the vehicles that may serve job ``p`` (skills and being possible
+    alone, :func:`.reasons.candidate_vehicles`). The answer is never worse than ``routes`` on
+    VROOM's objective and depends only on the inputs and ``seed`` when ``iterations`` stops
+    the run. Problems with breaks are returned unchanged.
+    """
+    if any(vehicle.breaks for vehicle in problem.vehicles):
+        return routes
+    if deadline is None and iterations is None:
+        raise ValueError("ruin_and_recreate needs a deadline or an iteration limit")
+    search = _Search(problem, candidates, settings or Settings(), random.Random(seed))
+    start = search.load(routes)
+    if start is None:  # a route breaks a rule: nothing to improve from
+        return routes
+    best = search.run(start, deadline, iterations)
+    return _verified(problem, routes, best)
+
+
+def _verified(
+    problem: Problem, given: dict[int, list[int]], found: dict[int, list[int]]
+) -> dict[int, list[int]]:
+    """``found`` if :func:`.schedule.time_route` accepts it and it is no worse, else ``given``."""
+    before, after = _value(problem, given), _value(problem, found)
+    if after is None or (before is not None and after < before):
+        return given
+    return found
+
+
+def _value(problem: Problem, routes: dict[int, list[int]]) -> Objective | None:
+    """VROOM's objective of ``routes`` by the rules of :mod:`.schedule`; ``None`` if infeasible."""
+    priority = served = travel = 0
+    seen: set[int] = set()
+    for v, jobs in routes.items():
+        if not jobs:
+            continue
+        timed = time_route(problem, v, jobs)
+        if timed is None or seen.intersection(jobs) or len(set(jobs)) != len(jobs):
+            return None
+        seen.update(jobs)
+        priority += sum(problem.jobs[p].priority for p in jobs)
+        served += len(jobs)
+        travel += timed.travel
+    return priority, served, -travel
+
+
+def _kind(vehicle: Vehicle) -> tuple:
+    """What makes two empty vehicles different for an insertion (all but the id)."""
+    return (
+        vehicle.start_index,
+        vehicle.end_index,
+        vehicle.time_window,
+        vehicle.skills,
+        vehicle.capacity,
+        vehicle.max_tasks,
+        vehicle.max_travel_time,
+    )
+
+
+@dataclass
+class _State:
+    """A solution: one route per vehicle (``None`` for a vehicle that can serve nothing)."""
+
+    routes: list[Route | None]
+    left_out: list[int]
+    value: Objective
+
+    def as_dict(self) -> dict[int, list[int]]:
+        return {r.vehicle: list(r.jobs) for r in self.routes if r is not None and r.jobs}
+
+
+class _Search:
+    """One run of the ruin-and-recreate loop over a fixed problem."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        candidates: Sequence[Sequence[int]],
+        settings: Settings,
+        rng: random.Random,
+    ) -> None:
+        self.tables = Tables(problem)
+        self.settings = settings
+        self.rng = rng
+        self.candidates = [list(c) for c in candidates]
+        self.possible = [p for p, c in enumerate(candidates) if c]
+        self.neighbours = self._neighbour_lists()
+        self.sort_keys = self._sort_keys(problem)
+        self.order_names = [name for name, _ in settings.orders]
+        self.order_weights = [weight for _, weight in settings.orders]
+        self.kinds = [_kind(vehicle) for vehicle in problem.vehicles]
+        self.iterations = 0
+
+    # ----------------------------------------------------------------------- set-up
+
+    def _neighbour_lists(self) -> list[list[int]]:
+        """For each job, the closest other jobs (symmetrised travel), nearest first."""
+        durations, place = self.tables.durations, self.tables.place
+        lists: list[list[int]] = [[] for _ in place]
+        for p in self.possible:
+            row, back = durations[place[p]], [durations[place[q]][place[p]] for q in self.possible]
+            ranked = sorted(
+                (row[place[q]] + back[i], q) for i, q in enumerate(self.possible) if q != p
+            )
+            lists[p] = [q for _, q in ranked[: self.settings.neighbours]]
+        return lists
+
+    def _sort_keys(self, problem: Problem) -> dict[str, list[float]]:
+        """Per-job keys of the insertion orders (smaller first)."""
+        tables = self.tables
+        depot = [v.start_index for v in problem.vehicles if v.start_index is not None]
+        home = depot[0] if depot else tables.nowhere
+        far = [float(tables.durations[home][tables.place[p]]) for p in range(len(problem.jobs))]
+        window = [
+            float(sum(b - a for a, b in job.time_windows)) if job.time_windows else math.inf
+            for job in problem.jobs
+        ]
+        return {
+            "demand": [-float(sum(d)) for d in tables.demand],
+            "far": [-x for x in far],
+            "close": far,
+            "window": window,
+        }
+
+    def load(self, routes: dict[int, list[int]]) -> _State | None:
+        """The starting state; ``None`` if a given route breaks a rule."""
+        tables = self.tables
+        built: list[Route | None] = []
+        for v in range(len(tables.start)):
+            route = tables.build(v, list(routes.get(v, [])))
+            if route is None and routes.get(v):
+                return None
+            built.append(route)
+        served = {p for jobs in routes.values() for p in jobs}
+        left_out = [p for p in self.possible if p not in served]
+        return _State(built, left_out, self._value(built))
+
+    def _value(self, routes: list[Route | None]) -> Objective:
+        priority = served = travel = 0
+        weights = self.tables.priority
+        for route in routes:
+            if route is None or not route.jobs:
+                continue
+            priority += sum(weights[p] for p in route.jobs)
+            served += len(route.jobs)
+            travel += route.travel
+        return priority, served, -travel
+
+    # ----------------------------------------------------------------------- the loop
+
+    def run(
+        self, start: _State, deadline: float | None, iterations: int | None
+    ) -> dict[int, list[int]]:
+        """Simulated annealing over ruin-and-recreate moves; the best state's routes."""
+        current = best = self._recreate(start.routes[:], list(start.left_out))
+        if best.value < start.value:
+            current = best = start
+        legs = max(1, best.value[1] + sum(1 for r in best.routes if r is not None and r.jobs))
+        scale = max(1.0, -best.value[2] / legs)
+        hot = self.settings.start_temperature * scale
+        cold = self.settings.end_temperature * scale
+        began = time.perf_counter()
+        rng = self.rng
+        while True:
+            if iterations is not None and self.iterations >= iterations:
+                break
+            now = time.perf_counter() if deadline is not None else 0.0
+            if deadline is not None and now >= deadline:
+                break
+            if iterations is not None:
+                progress = self.iterations / iterations
+            else:
+                progress = (now - began) / max(1e-9, deadline - began)  # type: ignore[operator]
+            temperature = hot * (cold / hot) ** progress
+            self.iterations += 1
+            trial = self._iterate(current)
+            if trial is None:
+                continue
+            if self._accept(trial.value, current.value, temperature, rng):
+                current = trial
+                if trial.value > best.value:
+                    best = trial
+        return best.as_dict()
+
+    @staticmethod
+    def _accept(new: Objective, old: Objective, temperature: float, rng: random.Random) -> bool:
+        """Lexicographic on (priority, served); annealing on travel when those are equal."""
+        if new[:2] != old[:2]:
+            return new[:2] > old[:2]
+        return new[2] > old[2] + temperature * math.log(rng.random() or 1e-300)
+
+    def _iterate(self, current: _State) -> _State | None:
+        routes = current.routes[:]
+        removed = self._ruin(routes)
+        if removed is None:
+            return None
+        return self._recreate(routes, removed + current.left_out)
+
+    # ----------------------------------------------------------------------- ruin
+
+    def _ruin(self, routes: list[Route | None]) -> list[int] | None:
+        """Remove strings from routes near a random served job; ``None`` if a route broke."""
+        rng, settings = self.rng, self.settings
+        where: dict[int, int] = {}
+        sizes = []
+        for v, route in enumerate(routes):
+            if route is not None and route.jobs:
+                sizes.append(len(route.jobs))
+                for p in route.jobs:
+                    where[p] = v
+        if not where:
+            return []
+        longest = min(settings.max_string, sum(sizes) / len(sizes))
+        most_strings = 4 * settings.mean_removed / (1 + longest) - 1
+        strings = int(rng.random() * most_strings) + 1
+        served = list(where)
+        seed = served[int(rng.random() * len(served))]
+        removed: list[int] = []
+        touched: set[int] = set()
+        for p in [seed, *self.neighbours[seed]]:
+            if len(touched) >= strings:
+                break
+            v = where.get(p)
+            if v is None or v in touched:
+                continue
+            touched.add(v)
+            route = routes[v]
+            assert route is not None
+            size = int(rng.random() * min(len(route.jobs), longest)) + 1
+            cut = self._string(route.jobs, route.jobs.index(p), size)
+            shorter = self.tables.without(route, set(cut))
+            if shorter is None:
+                return None
+            routes[v] = shorter
+            removed.extend(cut)
+        return removed
+
+    def _string(self, jobs: list[int], at: int, size: int) -> list[int]:
+        """``size`` jobs in a row through position ``at``, or around a block kept in place."""
+        rng, settings = self.rng, self.settings
+        n = len(jobs)
+        if size >= n or rng.random() >= settings.split_rate:
+            first = self._start(at, size, n)
+            return jobs[first : first + size]
+        kept = 1
+        while size + kept < n and rng.random() > settings.split_depth:
+            kept += 1
+        span = size + kept
+        first = self._start(at, span, n)
+        keep_from = first + int(rng.random() * (size + 1))
+        return [
+            jobs[i] for i in range(first, first + span) if not keep_from <= i < keep_from + kept
+        ]
+
+    def _start(self, at: int, size: int, n: int) -> int:
+        low, high = max(0, at - size + 1), min(at, n - size)
+        return low + int(self.rng.random() * (high - low + 1))
+
+    # ----------------------------------------------------------------------- recreate
+
+    def _recreate(self, routes: list[Route | None], pool: list[int]) -> _State:
+        """Insert the pool's jobs one by one at their cheapest feasible position (with blinks)."""
+        rng = self.rng
+        name = rng.choices(self.order_names, self.order_weights)[0]
+        if name == "random":
+            rng.shuffle(pool)
+        else:
+            keys = self.sort_keys[name]
+            pool.sort(key=keys.__getitem__)
+        priority = self.tables.priority
+        pool.sort(key=lambda p: -priority[p])  # stable: priority first, then the criterion
+        left_out = []
+        for p in pool:
+            if not self._insert(routes, p):
+                left_out.append(p)
+        return _State(routes, left_out, self._value(routes))
+
+    def _insert(self, routes: list[Route | None], p: int) -> bool:
+        tables, rng = self.tables, self.rng
+        durations, blink = tables.durations, self.settings.blink_rate
+        here = tables.place[p]
+        from_here = durations[here]
+        fits, last_due = tables.insertion_fits, tables.last_due[p]
+        best_cost, best_route, best_at = math.inf, None, -1
+        kinds, tried = self.kinds, set()
+        for v in self.candidates[p]:
+            route = routes[v]
+            if route is None:
+                continue
+            if not route.jobs:  # one empty vehicle of each kind is enough
+                if kinds[v] in tried:
+                    continue
+                tried.add(kinds[v])
+            if not tables.room_for(route, p):
+                continue
+            budget = tables.max_travel[v] - route.travel
+            places, departs = route.places, route.departs
+            for k in range(len(places) - 1):
+                if departs[k] > last_due:  # departures only grow along a route
+                    break
+                before, after = places[k], places[k + 1]
+                row = durations[before]
+                cost = row[here] + from_here[after] - row[after]
+                if cost >= best_cost or cost > budget:
+                    continue
+                if rng.random() < blink or not fits(route, p, k):
+                    continue
+                best_cost, best_route, best_at = cost, route, k
+        if best_route is None:
+            return False
+        routes[best_route.vehicle] = tables.with_job(best_route, p, best_at)
+        return True

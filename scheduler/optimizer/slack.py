@@ -1,0 +1,244 @@
+"""Routes that know their slack: an O(1) check of one insertion, for days without breaks.
+
+:func:`.schedule.time_route` re-times a whole route, which is the right definition but far
+too slow to test every position of every route thousands of times a second. For a day without
+breaks the rules are simpler: waiting is allowed, so a route is feasible iff its *earliest*
+schedule is, and each stop has a *latest departure* after which the rest of the route can no
+longer be done in time. Keeping both per stop (forward earliest departures, backward latest
+departures) lets :meth:`Tables.insertion_fits` decide in O(1) whether a job fits between two
+stops: only the new job and its successor need re-timing, because the successor's latest
+departure does not depend on what precedes it.
+
+Every rule of :mod:`.schedule` without breaks is handled exactly: several windows per job (a
+start is the earliest window point after arrival; a latest start is the latest window point
+before the deadline), setups (paid only when the previous stop is at another place, so the
+successor's setup is re-derived from the inserted job), vehicle working hours, open starts
+and ends (a place ``nowhere`` at zero distance from everything, which is never a job's place,
+so the first job pays its setup as :func:`.schedule.setup_paid` says), capacity in every
+dimension, ``max_tasks`` and ``max_travel_time``. Callers still verify final routes with
+:func:`.schedule.time_route`, the single definition of feasibility.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .problem import Problem
+from .schedule import NO_END, vehicle_window
+
+NEVER = -(2**62)
+"""A ready time before any time of the problem (a job without windows)."""
+
+
+def latest_in(time: int, windows: Sequence[tuple[int, int]]) -> int | None:
+    """The latest time ``<= time`` inside one of ``windows`` (sorted); ``None`` if none."""
+    if not windows:
+        return time
+    for start, end in reversed(windows):
+        if time >= start:
+            return min(time, end)
+    return None
+
+
+def earliest_in(time: int, windows: Sequence[tuple[int, int]]) -> int | None:
+    """The earliest time ``>= time`` inside one of ``windows`` (sorted); ``None`` if none."""
+    for start, end in windows:
+        if time <= end:
+            return start if time < start else time
+    return None
+
+
+class Route:
+    """One vehicle's jobs with their earliest and latest departures; rebuilt, never patched.
+
+    ``places[k]`` is the place of stop ``k``: 0 is the vehicle's start, ``1..n`` the jobs and
+    ``n + 1`` the end. ``departs[k]`` is the earliest departure from stop ``k`` (``k <= n``);
+    ``latest[k]`` the latest departure from job ``k`` (``1 <= k <= n``) that still lets the
+    rest of the route finish in time.
+    """
+
+    __slots__ = ("vehicle", "jobs", "places", "departs", "latest", "load", "travel")
+
+    def __init__(
+        self,
+        vehicle: int,
+        jobs: list[int],
+        places: list[int],
+        departs: list[int],
+        latest: list[int],
+        load: list[int],
+        travel: int,
+    ) -> None:
+        self.vehicle = vehicle
+        self.jobs = jobs
+        self.places = places
+        self.departs = departs
+        self.latest = latest
+        self.load = load
+        self.travel = travel
+
+
+class Tables:
+    """The problem as flat per-job and per-vehicle lists, and routes built over them."""
+
+    def __init__(self, problem: Problem) -> None:
+        size = len(problem.durations)
+        self.nowhere = size
+        self.durations = [list(row) + [0] for row in problem.durations] + [[0] * (size + 1)]
+        jobs = problem.jobs
+        dims = max(
+            [len(job.delivery) for job in jobs]
+            + [len(v.capacity) for v in problem.vehicles if v.capacity is not None]
+            + [0]
+        )
+        self.dims = dims
+        self.place = [job.location_index for job in jobs]
+        self.setup = [job.setup for job in jobs]
+        self.service = [job.service for job in jobs]
+        self.priority = [job.priority for job in jobs]
+        self.windows = [tuple(job.time_windows) for job in jobs]
+        self.several = [len(job.time_windows) > 1 for job in jobs]
+        self.ready = [job.time_windows[0][0] if job.time_windows else NEVER for job in jobs]
+        self.due = [job.time_windows[0][1] if job.time_windows else NO_END for job in jobs]
+        self.last_due = [job.time_windows[-1][1] if job.time_windows else NO_END for job in jobs]
+        self.demand = [list(job.delivery) + [0] * (dims - len(job.delivery)) for job in jobs]
+        vehicles = problem.vehicles
+        self.start = [size if v.start_index is None else v.start_index for v in vehicles]
+        self.end = [size if v.end_index is None else v.end_index for v in vehicles]
+        self.opens = [vehicle_window(v)[0] for v in vehicles]
+        self.closes = [vehicle_window(v)[1] for v in vehicles]
+        self.capacity = [
+            None if v.capacity is None else list(v.capacity) + [0] * (dims - len(v.capacity))
+            for v in vehicles
+        ]
+        self.max_tasks = [len(jobs) + 1 if v.max_tasks is None else v.max_tasks for v in vehicles]
+        self.max_travel = [
+            NO_END if v.max_travel_time is None else v.max_travel_time for v in vehicles
+        ]
+
+    # -----------------------------------------------------------------------------------------
+
+    def build(self, vehicle: int, jobs: list[int]) -> Route | None:
+        """The route of ``jobs`` in this order on ``vehicle``, or ``None`` if a rule breaks."""
+        if len(jobs) > self.max_tasks[vehicle]:
+            return None
+        load = [0] * self.dims
+        for p in jobs:
+            for dim, amount in enumerate(self.demand[p]):
+                load[dim] += amount
+        capacity = self.capacity[vehicle]
+        if capacity is not None and any(a > c for a, c in zip(load, capacity, strict=True)):
+            return None
+        durations, place = self.durations, self.place
+        places = [self.start[vehicle], *(place[p] for p in jobs), self.end[vehicle]]
+        departs = self._forward(vehicle, jobs, places)
+        if departs is None:
+            return None
+        travel = sum(durations[a][b] for a, b in zip(places, places[1:], strict=False))
+        if travel > self.max_travel[vehicle]:
+            return None
+        return Route(
+            vehicle, jobs, places, departs, self._backward(vehicle, jobs, places), load, travel
+        )
+
+    def _forward(self, vehicle: int, jobs: list[int], places: list[int]) -> list[int] | None:
+        """Earliest departure from the start and from each job; ``None`` if a window is missed."""
+        durations = self.durations
+        clock = self.opens[vehicle]
+        departs = [clock]
+        for k, p in enumerate(jobs, 1):
+            here, before = places[k], places[k - 1]
+            arrival = clock + durations[before][here]
+            if self.several[p]:
+                start = earliest_in(arrival, self.windows[p])
+                if start is None:
+                    return None
+            else:
+                start = arrival if arrival > self.ready[p] else self.ready[p]
+                if start > self.due[p]:
+                    return None
+            clock = start + (self.setup[p] if here != before else 0) + self.service[p]
+            departs.append(clock)
+        if clock + durations[places[-2]][places[-1]] > self.closes[vehicle]:
+            return None
+        return departs
+
+    def _backward(self, vehicle: int, jobs: list[int], places: list[int]) -> list[int]:
+        """Latest departure from each job that still lets the rest of a feasible route finish."""
+        durations = self.durations
+        n = len(jobs)
+        latest = [0] * (n + 1)
+        leave = self.closes[vehicle] - durations[places[n]][places[n + 1]]
+        for k in range(n, 0, -1):
+            latest[k] = leave
+            p, here, before = jobs[k - 1], places[k], places[k - 1]
+            start = leave - self.service[p] - (self.setup[p] if here != before else 0)
+            if self.several[p]:
+                found = latest_in(start, self.windows[p])
+                start = NEVER if found is None else found
+            elif start > self.due[p]:
+                start = self.due[p]
+            leave = start - durations[before][here]
+        latest[0] = leave
+        return latest
+
+    # -----------------------------------------------------------------------------------------
+
+    def room_for(self, route: Route, p: int) -> bool:
+        """Whether ``max_tasks`` and capacity leave room for job ``p`` somewhere in ``route``."""
+        vehicle = route.vehicle
+        if len(route.jobs) >= self.max_tasks[vehicle]:
+            return False
+        capacity = self.capacity[vehicle]
+        if capacity is None:
+            return True
+        demand, load = self.demand[p], route.load
+        for dim in range(self.dims):
+            if load[dim] + demand[dim] > capacity[dim]:
+                return False
+        return True
+
+    def insertion_fits(self, route: Route, p: int, k: int) -> bool:
+        """Whether the clock allows job ``p`` between stop ``k`` and stop ``k + 1`` (O(1)).
+
+        Capacity, ``max_tasks`` and ``max_travel_time`` are the caller's (:meth:`room_for` and
+        the travel delta); only the times of ``p`` and of its successor are re-derived.
+        """
+        places = route.places
+        durations = self.durations
+        before, here = places[k], self.place[p]
+        arrival = route.departs[k] + durations[before][here]
+        if self.several[p]:
+            start = earliest_in(arrival, self.windows[p])
+            if start is None:
+                return False
+        else:
+            start = arrival if arrival > self.ready[p] else self.ready[p]
+            if start > self.due[p]:
+                return False
+        clock = start + (self.setup[p] if here != before else 0) + self.service[p]
+        after = places[k + 1]
+        arrival = clock + durations[here][after]
+        if k == len(route.jobs):
+            return arrival <= self.closes[route.vehicle]
+        q = route.jobs[k]
+        if self.several[q]:
+            start = earliest_in(arrival, self.windows[q])
+            if start is None:
+                return False
+        else:
+            start = arrival if arrival > self.ready[q] else self.ready[q]
+            if start > self.due[q]:
+                return False
+        done = start + (self.setup[q] if after != here else 0) + self.service[q]
+        return done <= route.latest[k + 1]
+
+    def without(self, route: Route, removed: set[int]) -> Route | None:
+        """The route minus some jobs (``None`` when a setup or a detour now breaks a rule)."""
+        return self.build(route.vehicle, [p for p in route.jobs if p not in removed])
+
+    def with_job(self, route: Route, p: int, k: int) -> Route:
+        """The route with job ``p`` after stop ``k``; the caller has checked that it fits."""
+        built = self.build(route.vehicle, route.jobs[:k] + [p] + route.jobs[k:])
+        assert built is not None, "insertion_fits and build disagree"
+        return built
