@@ -304,18 +304,27 @@ def current_plan(session: Session, therapist_id: int, day: date) -> DayPlan | No
 def _current_plans(session: Session, day: date,
                    therapist_id: int | None = None) -> dict[int, DayPlan]:
     """Each therapist's plan of record for ``day`` (one query for all of them)."""
+    ids = [therapist_id] if therapist_id is not None else None
+    return {t: plan for (t, _), plan in plans_of_record(session, day, day, ids).items()}
+
+
+def plans_of_record(session: Session, first: date, last: date,
+                    therapist_ids: Sequence[int] | None = None) -> dict[tuple[int, date], DayPlan]:
+    """The plan of record of each (therapist, day) from ``first`` to ``last``, in one query:
+    the published version, else the newest draft (what :func:`current_plan` answers)."""
     query = (select(DayPlan)
-             .where(DayPlan.day == day, DayPlan.status != PlanStatus.SUPERSEDED)
+             .where(DayPlan.day.between(first, last), DayPlan.status != PlanStatus.SUPERSEDED)
              .options(selectinload(DayPlan.stops))
-             .order_by(DayPlan.therapist_id, DayPlan.version.desc()))
-    if therapist_id is not None:
-        query = query.where(DayPlan.therapist_id == therapist_id)
-    found: dict[int, DayPlan] = {}
+             .order_by(DayPlan.therapist_id, DayPlan.day, DayPlan.version.desc()))
+    if therapist_ids is not None:
+        query = query.where(DayPlan.therapist_id.in_(therapist_ids))
+    found: dict[tuple[int, date], DayPlan] = {}
     for plan in session.scalars(query):
-        held = found.get(plan.therapist_id)
+        key = (plan.therapist_id, plan.day)
+        held = found.get(key)
         if held is None or (plan.status == PlanStatus.PUBLISHED
                             and held.status != PlanStatus.PUBLISHED):
-            found[plan.therapist_id] = plan
+            found[key] = plan
     return found
 
 

@@ -86,6 +86,29 @@ def test_week_counts_and_warnings(theo_client, practice):
     assert "1 visit left out" in text
 
 
+def test_week_shows_the_plan_of_record_and_counts_an_open_visit_left_out_once(
+        web_runtime, admin_client, practice):
+    """A newer draft does not hide the published plan; an open visit nobody could take is in
+    every eligible therapist's plan, but is one visit: counted once, below the therapists."""
+    with web_runtime.session() as s:
+        published = s.get(models.DayPlan, practice.plan_id)
+        open_entry = {"series_id": 999, "date": DAY, "original_date": DAY, "client_id": 1,
+                      "open": True, "reason": "the day is full"}
+        published.unplaced = [*published.unplaced, open_entry]
+        s.add(models.DayPlan(therapist_id=practice.theo_id, day=PLAN_DAY, version=2,
+                             status=models.PlanStatus.DRAFT, created_at=published.created_at,
+                             total_drive_minutes=99.0, total_drive_km=50.0, unplaced=[]))
+        s.add(models.DayPlan(therapist_id=practice.tess_id, day=PLAN_DAY, version=1,
+                             status=models.PlanStatus.DRAFT, created_at=published.created_at,
+                             total_drive_minutes=0.0, total_drive_km=0.0,
+                             unplaced=[open_entry]))
+        s.commit()
+    text = _text(admin_client.get(f"/week/{DAY}"))
+    assert "31 min driving" in text and "99 min driving" not in text  # the published one
+    assert "1 visit left out" in text and "2 visits left out" not in text  # Theo's own only
+    assert text.count("1 open visit nobody could take") == 1
+
+
 def test_reading_a_client_is_audited(web_runtime, theo_client, practice):
     theo_client.get(f"/clients/{practice.theo_clients[0]}")
     theo_client.get(f"/day/{DAY}")

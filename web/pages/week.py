@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import render_template, request
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from scheduler import models
+from scheduler.planning import plans_of_record
 from web.access import is_admin
 from web.database import db
 from web.pages import bp, me
@@ -25,7 +25,7 @@ class DayCell:
     visits: int
     hands_on_minutes: int
     drive_minutes: int
-    left_out: int
+    left_out: int  # the therapist's own visits left out (open ones are counted per day)
     warnings: tuple[str, ...]
 
 
@@ -33,7 +33,7 @@ def day_cell(therapist: models.Therapist, day: date, plan: models.DayPlan | None
     works = any(shift.weekday == day.weekday() for shift in therapist.shifts)
     stops = [s for s in plan.stops if s.state != models.StopState.SKIPPED] if plan else []
     hands_on = round(sum((s.end_at - s.start_at).total_seconds() / 60 for s in stops))
-    left = len(plan.unplaced or []) if plan else 0
+    left = sum(1 for entry in (plan.unplaced or []) if not entry.get("open")) if plan else 0
     warnings = []
     if left:
         warnings.append(f"{left} visit{'s' if left != 1 else ''} left out")
@@ -47,6 +47,14 @@ def day_cell(therapist: models.Therapist, day: date, plan: models.DayPlan | None
                    round(plan.total_drive_minutes) if plan else 0, left, tuple(warnings))
 
 
+def open_left_out(plans: dict[tuple[int, date], models.DayPlan], day: date) -> int:
+    """Open visits (any therapist with the skill) left out on ``day``, each counted once: such
+    a visit is listed in the plan of every therapist who could have taken it."""
+    return len({(entry.get("series_id"), entry.get("original_date", entry.get("date")))
+                for (_, plan_day), plan in plans.items() if plan_day == day
+                for entry in plan.unplaced or [] if entry.get("open")})
+
+
 @bp.route("/week")
 @bp.route("/week/<day>")
 def week(day: str | None = None) -> Any:
@@ -58,14 +66,9 @@ def week(day: str | None = None) -> Any:
     therapists = db().scalars(select(models.Therapist).where(
         models.Therapist.active.is_(True)).order_by(models.Therapist.name)).all() if (
         is_admin(viewer) and request.args.get("mine") != "1") else [viewer]
-    ids = [t.id for t in therapists]
-    plans = db().scalars(
-        select(models.DayPlan).where(models.DayPlan.therapist_id.in_(ids),
-                                     models.DayPlan.day.between(days[0], days[-1]))
-        .options(selectinload(models.DayPlan.stops))
-        .order_by(models.DayPlan.version)).all()
-    newest = {(p.therapist_id, p.day): p for p in plans}  # later versions overwrite earlier
-    rows = [(t, [day_cell(t, d, newest.get((t.id, d))) for d in days]) for t in therapists]
+    plans = plans_of_record(db(), days[0], days[-1], [t.id for t in therapists])
+    rows = [(t, [day_cell(t, d, plans.get((t.id, d))) for d in days]) for t in therapists]
     return render_template("pages/week.html", rows=rows, days=days, monday=monday,
+                           open_left_out=[open_left_out(plans, d) for d in days],
                            previous_week=monday - timedelta(days=7),
                            next_week=monday + timedelta(days=7), today=local_today())
