@@ -49,7 +49,7 @@ class Settings:
     split_rate: float = 0.5
     split_depth: float = 0.01
     blink_rate: float = 0.01
-    start_temperature: float = 0.5
+    start_temperature: float = 1.0
     end_temperature: float = 0.01
     neighbours: int = 100
     orders: tuple[tuple[str, int], ...] = (
