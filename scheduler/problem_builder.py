@@ -3,10 +3,11 @@ problems -> timed routes. Pure functions of plain values.
 
 :mod:`scheduler.planning` gathers the day (the calendar, pins, what is already done) into
 :class:`Task`, :class:`Worker` and :class:`Travel` values; :func:`build_problem` turns them into
-the optimizer's VROOM-style JSON, :func:`read_solution` turns an answer back into :class:`Route`
-values in our own terms (which visit, when, which leg, which overhead), and :func:`solve_day`
-is how a whole day is solved (see there). Nothing here touches the database, the clock or the
-network, so every rule is tested on hand-made values.
+the optimizer's VROOM-style JSON, :func:`read_solution` turns its typed answer back into
+:class:`Route` values in our own terms (which visit, when, which leg, which overhead; why a
+visit is left out, from the optimizer's typed reasons, never by parsing its words), and
+:func:`solve_day` is how a whole day is solved (see there). Nothing here touches the
+database, the clock or the network, so every rule is tested on hand-made values.
 
 How our rules map onto VROOM's vocabulary:
 
@@ -38,13 +39,12 @@ How our rules map onto VROOM's vocabulary:
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from scheduler.optimizer import solve
+from scheduler.optimizer import Reason, Solution, TimedRoute, solve
 
 Interval = tuple[int, int]
 Point = tuple[float, float]  # (latitude, longitude)
@@ -312,30 +312,33 @@ class Route:
 
 @dataclass(frozen=True)
 class LeftOut:
-    """A task the optimizer did not place, with its reason (the optimizer's words)."""
+    """A task the optimizer did not place, with its reason (the optimizer's, typed)."""
 
     task: Task
-    reason: str
+    reason: Reason
 
 
-def read_solution(built: BuiltProblem, solution: Mapping[str, Any]) -> tuple[list[Route],
-                                                                               list[LeftOut]]:
-    """The routes and left-out tasks of a solution in VROOM's format (``code`` 0).
+def read_solution(built: BuiltProblem, solution: Solution) -> tuple[list[Route], list[LeftOut]]:
+    """The routes and left-out tasks of the optimizer's answer to ``built`` (a success).
 
     Drives are read from our matrices (without the overhead folded into the optimizer's
     durations), times from the solution, so the arrival at a building is the optimizer's
     arrival minus the overhead paid there.
     """
-    if solution.get("code") != 0:
-        raise ValueError(f"the optimizer failed: {solution.get('error', 'no error given')}")
-    routes = [_route(built, raw) for raw in solution.get("routes", [])]
-    left_out = [LeftOut(built.tasks[raw["id"]], str(raw.get("reason", "")))
-                for raw in solution.get("unassigned", [])]
+    if not solution.is_feasible() or solution.problem is None:
+        raise ValueError(f"the optimizer failed: {solution.error or 'no error given'}")
+    jobs = solution.problem.jobs
+    routes = [_route(built, solution, timed) for timed in solution.routes]
+    left_out = [LeftOut(built.tasks[jobs[item.job].id], item.reason)
+                for item in solution.unassigned]
     return routes, left_out
 
 
-def _route(built: BuiltProblem, raw: Mapping[str, Any]) -> Route:
-    worker = built.workers[raw["vehicle"]]
+def _route(built: BuiltProblem, solution: Solution, timed: TimedRoute) -> Route:
+    assert solution.problem is not None
+    vehicle = solution.problem.vehicles[timed.vehicle]
+    jobs = solution.problem.jobs
+    worker = built.workers[vehicle.id]
     pauses = pauses_sorted(worker)
     travel = built.travel
     here = worker.start
@@ -343,25 +346,25 @@ def _route(built: BuiltProblem, raw: Mapping[str, Any]) -> Route:
     breaks: list[Taken] = []
     in_gap: list[Taken] = []  # breaks since the last visit
     leave = back = ready = 0
-    for step in raw["steps"]:
-        kind = step["type"]
-        begins = step["arrival"] + step["waiting_time"]
-        if kind == "start":
-            leave = ready = step["arrival"]
-        elif kind == "break":
-            taken = Taken(pauses[step["id"] - 1], begins, begins + step["service"])
+    for step in timed.steps:
+        if step.kind == "start":
+            leave = ready = step.arrival
+        elif step.kind == "break":
+            # break ids are 1, 2, ... in the order of pauses_sorted (see build_problem)
+            taken = Taken(pauses[vehicle.breaks[step.index].id - 1], step.start,
+                          step.start + step.service)
             breaks.append(taken)
             in_gap.append(taken)
-        elif kind == "job":
-            task = built.tasks[step["id"]]
+        elif step.kind == "job":
+            task = built.tasks[jobs[step.index].id]
             seconds, metres = travel.drive(here, task.place)
             arrive = arrival_time(ready, _whole_minutes(seconds), in_gap)
-            start = begins + step["setup"]
-            legs.append(Leg(task, arrive, start, start + step["service"], seconds, metres,
+            start = step.start + step.setup
+            legs.append(Leg(task, arrive, start, start + step.service, seconds, metres,
                             travel.overhead(here, task.place)))
-            here, ready, in_gap = task.place, start + step["service"], []
+            here, ready, in_gap = task.place, start + step.service, []
         else:
-            back = step["arrival"]
+            back = step.arrival
     home_seconds, home_metres = travel.drive(here, worker.end)
     return Route(worker.therapist_id, leave, back, tuple(legs), tuple(breaks),
                  home_seconds, home_metres)
@@ -389,11 +392,12 @@ def arrival_time(ready: int, drive: int, breaks: Sequence[Taken]) -> int:
 
 @dataclass(frozen=True)
 class Why:
-    """The optimizer's reason for leaving a task out, with job ids turned into task keys.
+    """The optimizer's reason for leaving a task out, with its ids turned into our names.
 
     ``kind`` is "full" (it lost to other visits, named in ``rivals`` as (task key, priority),
-    ``more`` unnamed ones) or "impossible" (no room even alone; ``text`` says which rule, with
-    skills by name). ``tried`` lists the therapists whose problems left it out, last one last.
+    ``more`` unnamed ones) or "impossible" (no room even alone; ``rule`` is the optimizer's
+    code of the rule broken, ``skills`` the skill names it is about, ``text`` says it in
+    words). ``tried`` lists the therapists whose problems left it out, last one last.
     """
 
     kind: str
@@ -401,27 +405,23 @@ class Why:
     rivals: tuple[tuple[str, int], ...] = ()
     more: int = 0
     tried: tuple[int, ...] = ()
+    rule: str = ""
+    skills: tuple[str, ...] = ()
 
 
-_RIVAL = re.compile(r"(\d+) \(priority (\d+)\)")
-_MORE = re.compile(r"and (\d+) more")
-_SKILLS = re.compile(r"(skills?(?:\(s\))?) (\d+(?:, \d+)*)")
+def explain(built: BuiltProblem, reason: Reason, tried: tuple[int, ...]) -> Why:
+    """One of the optimizer's reasons in our terms: job ids as task keys, skills by name.
 
+    ``text`` is the reason's headline (for "full" without the rivals, which planning words
+    itself; for "impossible" the rule broken without the ``impossible: `` prefix).
+    """
+    def skill_name(number: int) -> str:
+        return built.skill_names.get(number, str(number))
 
-def explain(built: BuiltProblem, reason: str, tried: tuple[int, ...]) -> Why:
-    """The structured form of one of the optimizer's reasons (see its ``reasons`` module)."""
-    if reason.startswith("the day is full"):
-        rivals = tuple((built.tasks[int(job)].key, int(priority))
-                       for job, priority in _RIVAL.findall(reason) if int(job) in built.tasks)
-        more = sum(int(n) for n in _MORE.findall(reason))
-        return Why("full", reason.split(";")[0], rivals, more, tried)
-
-    def named(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in match.group(2).split(",")]
-        return f"{match.group(1)} " + ", ".join(built.skill_names.get(n, str(n)) for n in numbers)
-
-    text = _SKILLS.sub(named, reason.removeprefix("impossible: "))
-    return Why("impossible" if reason.startswith("impossible") else "other", text, tried=tried)
+    rivals = tuple((built.tasks[job].key, priority) for job, priority in reason.rivals
+                   if job in built.tasks)
+    return Why(reason.kind, reason.headline(skill_name), rivals, reason.more, tried,
+               reason.rule, tuple(skill_name(n) for n in reason.skills))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -514,7 +514,7 @@ def solve_day(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
         for key, why in out.items():
             earlier = left_out.get(key)
             tried = (earlier.tried if earlier else ()) + (worker.therapist_id,)
-            left_out[key] = Why(why.kind, why.text, why.rivals, why.more, tried)
+            left_out[key] = replace(why, tried=tried)
         if routes:
             final[worker.therapist_id] = routes[0]
         figures["routes"].append({"therapist": worker.therapist_id, "visits": len(pool),
@@ -552,12 +552,11 @@ def _solve_once(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel
     used = {t.place for t in tasks} | {w.start for w in workers} | {w.end for w in workers}
     built = build_problem(workers, tasks, travel.subset(used))
     solution = solve(built.problem, time_limit=time_limit)
-    answer = solution.to_json()
-    routes, out = read_solution(built, answer)
+    routes, out = read_solution(built, solution)
     tried = tuple(w.therapist_id for w in workers)
     whys = {item.task.key: explain(built, item.reason, tried) for item in out}
     figures = {"seconds": round(time.perf_counter() - started, 3),
-               "proved_optimal": bool(answer["summary"].get("proved_optimal", False))}
+               "proved_optimal": solution.proved_optimal}
     return routes, whys, figures
 
 

@@ -7,6 +7,8 @@ network). Public names, re-exported here on purpose:
   travel_model=None) -> Solution``; ``problem`` is the VROOM-style dict or a :class:`Problem`.
 * :class:`Solution` -- ``to_json()``, ``is_feasible()``, ``cost()``, ``summary()``,
   ``objective()``, ``routes``, ``unassigned`` (each with a ``reason``), ``proved_optimal``.
+* :class:`Reason` -- why a job is left out: ``kind``, ``rule``, ``text``, ``skills``,
+  ``vehicles``, ``rivals``, ``more`` (see :mod:`.reasons`), so callers need not parse words.
 * :func:`parse_problem` and :class:`ProblemError` -- checking a problem dict up front.
 * :class:`Problem`, :class:`Job`, :class:`Vehicle`, :class:`Break` -- the typed problem.
 * :class:`TravelModel` and :func:`travel_matrices` -- the geodesic travel model.
@@ -21,6 +23,7 @@ from .errors import ProblemError
 from .exact import MAX_EXACT_JOBS, solve_exact
 from .json_io import parse_problem
 from .problem import Break, Job, Problem, Vehicle
+from .reasons import Reason
 from .routing import SearchSettings
 from .schedule import StepTime, TimedRoute, time_route
 from .solution import Solution, Unassigned
@@ -33,6 +36,7 @@ __all__ = [
     "Job",
     "Problem",
     "ProblemError",
+    "Reason",
     "SearchSettings",
     "Solution",
     "StepTime",

@@ -1,4 +1,4 @@
-"""Why a job was left out, in words a scheduler understands.
+"""Why a job was left out, in words a scheduler understands and in a typed form programs read.
 
 Two kinds of answer:
 
@@ -8,18 +8,104 @@ Two kinds of answer:
   everything else, and :func:`why_impossible` names the first rule that fails;
 * *the day is full*: some vehicle could serve it alone, but not together with the jobs it
   serves that are worth as much; :func:`why_left_out` names those competing jobs.
+
+Both return a :class:`Reason`: its ``text`` is the English sentence (VROOM-style JSON's
+``unassigned[].reason``), its other fields say the same thing for programs, so a caller never
+has to parse the words (the planning layer rewords them for therapists from these fields).
+:meth:`Reason.to_json` is the ``unassigned[].reason_detail`` object of the solution JSON:
+
+* ``kind``: ``"impossible"`` or ``"full"``;
+* ``rule``: for ``"impossible"``, the first rule broken: ``skills`` (no vehicle holds some
+  skill; ``skills`` lists the missing ids), ``skill_mix`` (each skill is held, but no single
+  vehicle holds them all; ``skills`` lists the job's), ``max_tasks`` (the vehicle may take no
+  job), ``capacity``, ``travel_limit`` (``max_travel_time``), ``shift_length`` (the job and the
+  drives are longer than the working hours), ``window`` (no window can be reached in time),
+  ``shift_end`` (no window leaves time to be back before the end of the shift), ``break`` (the
+  breaks are in the way), or ``several`` when the vehicles holding the skills fail on
+  different rules; for ``"full"``, ``outranked`` (it would displace jobs worth as much or more)
+  or ``no_room`` (none of the vehicles that could serve it is used at all);
+* ``skills``: skill ids, for the two skill rules, else empty;
+* ``vehicles``: for ``"impossible"`` past the skills, each vehicle holding the skills as
+  ``{"id", "rule"}``, in the problem's order; else empty;
+* ``rivals``: for ``"full"``, the competing jobs named in the text as ``{"id", "priority"}``,
+  highest priority first (at most :data:`MAX_NAMED`), and ``more``: how many others there are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from .problem import Job, Problem, Vehicle
 from .schedule import NO_END, TimedRoute, earliest_in, time_route, vehicle_window
 
 MAX_NAMED = 5
 """Competing jobs named in a "day is full" reason."""
+
+Kind = Literal["impossible", "full"]
+Rule = Literal[
+    "skills", "skill_mix", "max_tasks", "capacity", "travel_limit", "shift_length", "window",
+    "shift_end", "break", "several", "outranked", "no_room",
+]
+
+IMPOSSIBLE = "impossible: "
+"""How the text of an *impossible alone* reason starts."""
+
+_FULL_HEADLINES: dict[str, str] = {
+    "outranked": "the day is full: it cannot be added without dropping visits worth as much "
+                 "or more",
+    "no_room": "the day is full: the therapists who could do it have no room left",
+}
+_SKILL_SENTENCES: dict[str, str] = {
+    "skills": "no therapist has the skill(s) ",
+    "skill_mix": "no single therapist has all the skills ",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why one job is left out: the English ``text`` and the same facts as fields.
+
+    The fields exist so that callers (the planning layer) can reword a reason, or map the ids
+    in it to their own things, without parsing ``text``; see the module docstring for what
+    each ``rule`` means. Ids are the problem's job, vehicle and skill ids, not positions.
+    """
+
+    kind: Kind
+    text: str
+    rule: Rule
+    skills: tuple[int, ...] = ()
+    vehicles: tuple[tuple[int, Rule], ...] = ()  # (vehicle id, its first rule broken)
+    rivals: tuple[tuple[int, int], ...] = ()  # (job id, priority), as named in ``text``
+    more: int = 0  # rivals not named
+
+    def __str__(self) -> str:
+        return self.text
+
+    def headline(self, skill_name: Callable[[int], str] = str) -> str:
+        """The reason without the rivals and without the ``impossible: `` prefix, with each
+        skill written by ``skill_name`` (the caller's names for the problem's skill numbers).
+
+        "the day is full: it cannot be added without dropping visits worth as much or more",
+        "no therapist has the skill(s) pediatric", "the therapist may not take any visit...".
+        """
+        if self.kind == "full":
+            return _FULL_HEADLINES[self.rule]
+        if self.rule in _SKILL_SENTENCES:
+            return _SKILL_SENTENCES[self.rule] + ", ".join(skill_name(s) for s in self.skills)
+        return self.text.removeprefix(IMPOSSIBLE)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``reason_detail`` object of the solution JSON (described in the module)."""
+        return {
+            "kind": self.kind,
+            "rule": self.rule,
+            "skills": list(self.skills),
+            "vehicles": [{"id": v, "rule": rule} for v, rule in self.vehicles],
+            "rivals": [{"id": j, "priority": priority} for j, priority in self.rivals],
+            "more": self.more,
+        }
 
 
 def candidate_vehicles(problem: Problem) -> list[list[int]]:
@@ -38,36 +124,41 @@ def candidate_vehicles(problem: Problem) -> list[list[int]]:
     ]
 
 
-def why_impossible(problem: Problem, p: int) -> str:
+def why_impossible(problem: Problem, p: int) -> Reason:
     """The reason job ``p`` cannot be served by any vehicle even alone."""
     job = problem.jobs[p]
     capable = [v for v in problem.vehicles if v.can_do(job)]
     if not capable:
         held = frozenset().union(*(v.skills for v in problem.vehicles))
-        missing = sorted(job.skills - held)
-        if missing:
-            return f"impossible: no therapist has the skill(s) {_ids(missing)}"
-        return f"impossible: no single therapist has all the skills {_ids(sorted(job.skills))}"
-    reasons = {}
-    for vehicle in capable:
-        reasons.setdefault(_alone_problem(problem, vehicle, job), []).append(vehicle.id)
-    if len(reasons) == 1:
-        return f"impossible: {next(iter(reasons))}"
-    parts = [f"therapist {_ids(ids)}: {text}" for text, ids in reasons.items()]
-    return "impossible: " + "; ".join(parts)
+        missing = tuple(sorted(job.skills - held))
+        rule: Rule = "skills" if missing else "skill_mix"
+        named = missing or tuple(sorted(job.skills))
+        return Reason("impossible", IMPOSSIBLE + _SKILL_SENTENCES[rule] + _ids(named), rule,
+                      skills=named)
+    found = [(vehicle.id, *_alone_problem(problem, vehicle, job)) for vehicle in capable]
+    texts: dict[str, list[int]] = {}
+    for vehicle_id, _, text in found:
+        texts.setdefault(text, []).append(vehicle_id)
+    if len(texts) == 1:
+        words = next(iter(texts))
+    else:
+        words = "; ".join(f"therapist {_ids(ids)}: {text}" for text, ids in texts.items())
+    rules = {rule for _, rule, _ in found}
+    return Reason("impossible", IMPOSSIBLE + words, rules.pop() if len(rules) == 1 else "several",
+                  vehicles=tuple((vehicle_id, rule) for vehicle_id, rule, _ in found))
 
 
-def _alone_problem(problem: Problem, vehicle: Vehicle, job: Job) -> str:
-    """The first rule that stops ``vehicle`` from serving ``job`` on an empty day."""
+def _alone_problem(problem: Problem, vehicle: Vehicle, job: Job) -> tuple[Rule, str]:
+    """The first rule that stops ``vehicle`` from serving ``job`` on an empty day, and why."""
     if vehicle.max_tasks == 0:
-        return "the therapist may not take any visit (max_tasks is 0)"
+        return "max_tasks", "the therapist may not take any visit (max_tasks is 0)"
     if vehicle.capacity is not None and job.delivery:
         if any(a > c for a, c in zip(job.delivery, vehicle.capacity, strict=False)):
-            return "it needs more than the therapist can carry (capacity)"
+            return "capacity", "it needs more than the therapist can carry (capacity)"
     out = problem.travel(vehicle.start_index, job.location_index)
     back = problem.travel(job.location_index, vehicle.end_index)
     if vehicle.max_travel_time is not None and out + back > vehicle.max_travel_time:
-        return (
+        return "travel_limit", (
             f"the round trip takes {_minutes(out + back)}, more than the therapist's travel "
             f"limit of {_minutes(vehicle.max_travel_time)}"
         )
@@ -75,7 +166,7 @@ def _alone_problem(problem: Problem, vehicle: Vehicle, job: Job) -> str:
     work = job.service  # setup may be saved after a visit in the same building
     breaks = sum(b.service for b in vehicle.breaks)
     if day_end < NO_END and work + out + back + breaks > day_end - day_start:
-        return (
+        return "shift_length", (
             f"it takes {_minutes(work)} plus {_minutes(out + back)} of driving"
             + (f" and {_minutes(breaks)} of breaks" if breaks else "")
             + f", longer than the {_minutes(day_end - day_start)} shift"
@@ -84,22 +175,40 @@ def _alone_problem(problem: Problem, vehicle: Vehicle, job: Job) -> str:
     start = earliest_in(arrival, job.time_windows)
     if start is None:
         closes = job.time_windows[-1][1]
-        return (
+        return "window", (
             f"no window can be reached from the start inside the shift: the earliest arrival "
             f"is {_minutes(arrival - closes)} after its last window closes"
         )
     if start + work + back > day_end:
-        return (
+        return "shift_end", (
             "no window leaves time to finish the visit and get back before the end of the "
             f"shift ({_minutes(start + work + back - day_end)} too late at best)"
         )
-    return "it cannot be fitted around the therapist's break(s)"
+    return "break", "it cannot be fitted around the therapist's break(s)"
 
 
 def why_left_out(
     problem: Problem, p: int, routes: Sequence[TimedRoute], candidates: Sequence[int]
-) -> str:
+) -> Reason:
     """The reason a job possible alone is not served: the jobs it competes with."""
+    used = {route.vehicle for route in routes}
+    if not any(v in used for v in candidates):
+        return Reason("full", _FULL_HEADLINES["no_room"], "no_room")
+    rivals = _rivals(problem, p, routes, candidates)
+    named = tuple((other.id, other.priority) for other in rivals[:MAX_NAMED])
+    more = max(0, len(rivals) - MAX_NAMED)
+    text = _FULL_HEADLINES["outranked"]
+    if named:
+        listed = ", ".join(f"{job_id} (priority {priority})" for job_id, priority in named)
+        text += f"; it lost to {listed}" + (f" and {more} more" if more else "")
+    return Reason("full", text, "outranked", rivals=named, more=more)
+
+
+def _rivals(
+    problem: Problem, p: int, routes: Sequence[TimedRoute], candidates: Sequence[int]
+) -> list[Job]:
+    """The jobs served by ``candidates`` that job ``p`` competes with, highest priority first:
+    those worth as much or more whose time overlaps its windows, else all they serve."""
     job = problem.jobs[p]
     rivals = []
     for route in routes:
@@ -111,17 +220,10 @@ def why_left_out(
             other = problem.jobs[step.index]
             if _overlaps(job, step.start, step.departure) and other.priority >= job.priority:
                 rivals.append(other)
-    used = {route.vehicle for route in routes}
     if not rivals:
         rivals = [problem.jobs[j] for r in routes if r.vehicle in candidates for j in r.jobs]
     rivals.sort(key=lambda other: (-other.priority, other.id))
-    named = ", ".join(f"{o.id} (priority {o.priority})" for o in rivals[:MAX_NAMED])
-    more = f" and {len(rivals) - MAX_NAMED} more" if len(rivals) > MAX_NAMED else ""
-    if not any(v in used for v in candidates):
-        return "the day is full: the therapists who could do it have no room left"
-    return "the day is full: it cannot be added without dropping visits worth as much or more" + (
-        f"; it lost to {named}{more}" if named else ""
-    )
+    return rivals
 
 
 def _overlaps(job: Job, busy_from: int, busy_to: int) -> bool:

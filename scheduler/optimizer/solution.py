@@ -1,5 +1,9 @@
 """The answer: timed routes, unassigned jobs with reasons, and VROOM's solution JSON.
 
+Each unassigned job carries a typed :class:`~.reasons.Reason`; the JSON writes its English
+``reason`` (as before) and, beside it, ``reason_detail``: the same facts for programs (see
+:mod:`.reasons` for the fields).
+
 Figures are never stored twice: a route's travel, waiting or priority are sums over its timed
 steps, computed when asked, so the JSON cannot disagree with the schedule.
 """
@@ -10,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .problem import Problem
+from .reasons import Reason
 from .schedule import TimedRoute
 
 INPUT_ERROR = 2
@@ -18,10 +23,10 @@ INPUT_ERROR = 2
 
 @dataclass(frozen=True)
 class Unassigned:
-    """A job left out, with the reason in words a scheduler understands."""
+    """A job left out, with the reason: words a scheduler understands, and fields to read."""
 
     job: int  # position in problem.jobs
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class Solution:
         return self.to_json().get("summary", {})
 
     def to_json(self) -> dict[str, Any]:
-        """The solution in VROOM's format, ``unassigned[].reason`` added."""
+        """The solution in VROOM's format, ``unassigned[].reason`` and ``reason_detail`` added."""
         if self.code != 0:
             return {"code": self.code, "error": self.error}
         assert self.problem is not None
@@ -163,7 +168,8 @@ def _unassigned_json(problem: Problem, item: Unassigned) -> dict[str, Any]:
     _add_place(result, problem, job.location, job.location_index)
     if job.description is not None:
         result["description"] = job.description
-    result["reason"] = item.reason
+    result["reason"] = item.reason.text
+    result["reason_detail"] = item.reason.to_json()
     return result
 
 

@@ -11,7 +11,14 @@ import pytest
 from optimizer_checker import check_solution
 from optimizer_days import random_day
 
-from scheduler.optimizer import SearchSettings, Solution, parse_problem, solve, time_route
+from scheduler.optimizer import (
+    Reason,
+    SearchSettings,
+    Solution,
+    parse_problem,
+    solve,
+    time_route,
+)
 from scheduler.optimizer.reasons import candidate_vehicles
 from scheduler.optimizer.repair import insert_left_out
 from scheduler.optimizer.ruin_recreate import ruin_and_recreate
@@ -48,7 +55,8 @@ def checked(raw: dict, problem, routes: dict[int, list[int]]) -> None:
     assert all(t is not None for t in timed)
     served = {p for jobs in routes.values() for p in jobs}
     assert len(served) == sum(len(jobs) for jobs in routes.values()), "a job served twice"
-    left = tuple(Unassigned(p, "left out") for p in range(len(problem.jobs)) if p not in served)
+    out = Reason("full", "left out", "no_room")  # the checker only asks for some reason
+    left = tuple(Unassigned(p, out) for p in range(len(problem.jobs)) if p not in served)
     check_solution(raw, Solution(problem=problem, routes=timed, unassigned=left).to_json())
 
 

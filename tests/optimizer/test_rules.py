@@ -69,6 +69,9 @@ def test_window_closed_before_arrival_is_impossible_alone():
     (left,) = answer["unassigned"]
     assert left["id"] == 1
     assert left["reason"].startswith("impossible: no window can be reached")
+    assert left["reason_detail"]["kind"] == "impossible"
+    assert left["reason_detail"]["rule"] == "window"
+    assert left["reason_detail"]["vehicles"] == [{"id": 7, "rule": "window"}]
 
 
 def test_second_window_is_used_when_the_first_is_missed():
@@ -102,6 +105,9 @@ def test_priority_beats_number_of_visits():
     reasons = {u["id"]: u["reason"] for u in answer["unassigned"]}
     assert set(reasons) == {2, 3}
     assert "day is full" in reasons[2] and "1 (priority 90)" in reasons[2]
+    detail = {u["id"]: u["reason_detail"] for u in answer["unassigned"]}
+    assert detail[2]["kind"] == "full" and detail[2]["rule"] == "outranked"
+    assert detail[2]["rivals"] == [{"id": 1, "priority": 90}] and detail[2]["more"] == 0
 
 
 def test_more_visits_beat_less_travel_at_equal_priority():
@@ -135,23 +141,83 @@ def test_break_that_cannot_fit_makes_the_vehicle_unusable():
     answer = solve(day(jobs, breaks=[lunch])).to_json()
     assert answer["routes"] == []
     assert answer["unassigned"][0]["reason"].startswith("impossible")
+    assert answer["unassigned"][0]["reason_detail"]["rule"] == "break"
 
 
 @pytest.mark.parametrize(
-    ("vehicle", "job", "words"),
+    ("vehicle", "job", "words", "rule"),
     [
-        ({"skills": [1]}, {"skills": [2]}, "no therapist has the skill(s) 2"),
-        ({}, {"service": 9 * 3600}, "longer than the"),
-        ({"max_travel_time": 1000}, {}, "travel limit"),
-        ({"capacity": [1]}, {"delivery": [2]}, "capacity"),
-        ({"max_tasks": 0}, {}, "max_tasks"),
+        ({"skills": [1]}, {"skills": [2]}, "no therapist has the skill(s) 2", "skills"),
+        ({}, {"service": 9 * 3600}, "longer than the", "shift_length"),
+        ({"max_travel_time": 1000}, {}, "travel limit", "travel_limit"),
+        ({"capacity": [1]}, {"delivery": [2]}, "capacity", "capacity"),
+        ({"max_tasks": 0}, {}, "max_tasks", "max_tasks"),
+        ({}, {"service": 7 * 3600, "time_windows": [[T0 + 3600, T0 + 3600]]}, "too late",
+         "shift_end"),
     ],
 )
-def test_impossible_alone_reasons(vehicle, job, words):
-    answer = solve(day([{"id": 1, "location_index": 1, **job}], **vehicle)).to_json()
-    (left,) = answer["unassigned"]
+def test_impossible_alone_reasons(vehicle, job, words, rule):
+    solution = solve(day([{"id": 1, "location_index": 1, **job}], **vehicle))
+    (left,) = solution.to_json()["unassigned"]
     assert left["reason"].startswith("impossible")
     assert words in left["reason"]
+    (typed,) = solution.unassigned
+    assert (typed.reason.kind, typed.reason.rule, typed.reason.text) == (
+        "impossible", rule, left["reason"])
+    assert left["reason_detail"] == typed.reason.to_json()
+    # Past the skills, each vehicle that holds them is listed with the rule it breaks.
+    assert typed.reason.vehicles == (() if rule == "skills" else ((7, rule),))
+
+
+def test_skills_reasons_name_the_missing_or_the_unmatched_skills():
+    # Two therapists with skills {1} and {2}: a job needing 2 and 3 misses skill 3; a job
+    # needing 1 and 2 misses none, but no one holds both.
+    vehicles = [
+        {"id": 7, "start_index": 0, "end_index": 0, "skills": [1]},
+        {"id": 8, "start_index": 0, "end_index": 0, "skills": [2]},
+    ]
+    jobs = [{"id": 1, "location_index": 1, "skills": [2, 3]},
+            {"id": 2, "location_index": 1, "skills": [1, 2]}]
+    problem = {"vehicles": vehicles, "jobs": jobs, "matrices": {"car": {"durations": MATRIX}}}
+    reasons = {u.job: u.reason for u in solve(problem).unassigned}
+    assert (reasons[0].rule, reasons[0].skills) == ("skills", (3,))
+    assert reasons[0].text == "impossible: no therapist has the skill(s) 3"
+    assert (reasons[1].rule, reasons[1].skills) == ("skill_mix", (1, 2))
+    assert reasons[1].text == "impossible: no single therapist has all the skills 1, 2"
+    assert reasons[1].headline({1: "wound care", 2: "pediatric"}.get) == (
+        "no single therapist has all the skills wound care, pediatric")
+
+
+def test_vehicles_failing_on_different_rules_are_each_named():
+    # Vehicle 7 may take no visit; vehicle 8's travel limit is shorter than the round trip.
+    vehicles = [
+        {"id": 7, "start_index": 0, "end_index": 0, "max_tasks": 0},
+        {"id": 8, "start_index": 0, "end_index": 0, "max_travel_time": 600},
+    ]
+    problem = {"vehicles": vehicles, "jobs": [{"id": 1, "location_index": 1}],
+               "matrices": {"car": {"durations": MATRIX}}}
+    (left,) = solve(problem).unassigned
+    assert left.reason.rule == "several"
+    assert left.reason.vehicles == ((7, "max_tasks"), (8, "travel_limit"))
+    assert left.reason.text.startswith("impossible: therapist 7: the therapist may not take")
+    assert "; therapist 8: the round trip takes 20 min" in left.reason.text
+
+
+def test_a_full_day_names_at_most_five_rivals_and_counts_the_rest():
+    # Seven 1 h visits of priority 60 in one building take 7 h + 20 min of the 8 h shift; an
+    # eighth (priority 10) fits alone but not with them. It lost to all seven: the five
+    # named are the first by (priority, id), two more are counted.
+    jobs = [{"id": k, "location_index": 1, "service": 3600, "priority": 60} for k in range(1, 8)]
+    jobs.append({"id": 8, "location_index": 1, "service": 3600, "priority": 10})
+    solution = solve(day(jobs))
+    (left,) = solution.unassigned
+    assert solution.problem.jobs[left.job].id == 8
+    reason = left.reason
+    assert (reason.kind, reason.rule) == ("full", "outranked")
+    assert reason.rivals == tuple((k, 60) for k in range(1, 6)) and reason.more == 2
+    assert reason.text.endswith("; it lost to 1 (priority 60), 2 (priority 60), 3 (priority 60), "
+                                "4 (priority 60), 5 (priority 60) and 2 more")
+    assert reason.headline() == reason.text.split(";")[0]
 
 
 @pytest.mark.parametrize(

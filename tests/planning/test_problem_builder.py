@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.optimizer import parse_problem
+from scheduler.optimizer import Reason, Solution, parse_problem, solve
 from scheduler.problem_builder import (
     Pause,
     Place,
@@ -132,21 +132,28 @@ def test_a_full_day_leaves_out_the_lowest_priority_and_names_the_rivals() -> Non
     assert why.tried == (1,)
 
 
-def test_explain_reads_the_optimizers_reasons() -> None:
+def test_explain_reads_the_optimizers_typed_reasons() -> None:
     built = build_problem([worker()], [task("a"), task("b", skills={"pediatric"})], TRAVEL)
-    full = explain(built, "the day is full: it cannot be added without dropping visits worth "
-                          "as much or more; it lost to 1 (priority 60) and 3 more", (1,))
-    assert (full.kind, full.rivals, full.more) == ("full", (("a", 60),), 3)
-    skill = next(n for n, name in built.skill_names.items() if name == "pediatric")
-    impossible = explain(built, f"impossible: no therapist has the skill(s) {skill}", (1,))
-    assert impossible.kind == "impossible"
+    lost = Reason("full", "the day is full: it cannot be added without dropping visits worth "
+                  "as much or more; it lost to 1 (priority 60) and 3 more", "outranked",
+                  rivals=((1, 60),), more=3)
+    full = explain(built, lost, (1,))
+    assert (full.kind, full.rivals, full.more, full.tried) == ("full", (("a", 60),), 3, (1,))
+    assert full.text == ("the day is full: it cannot be added without dropping visits worth "
+                         "as much or more")
+    # Nobody holds "pediatric": the optimizer says so with the skill's number, we by name.
+    _, (left,) = read_solution(built, solve(built.problem, time_limit=1))
+    assert left.task.key == "b"
+    impossible = explain(built, left.reason, (1,))
+    assert (impossible.kind, impossible.rule, impossible.skills) == (
+        "impossible", "skills", ("pediatric",))
     assert impossible.text == "no therapist has the skill(s) pediatric"
 
 
 def test_read_solution_refuses_a_failed_solution() -> None:
     built = build_problem([worker()], [task("a")], TRAVEL)
     with pytest.raises(ValueError, match="the optimizer failed: jobs"):
-        read_solution(built, {"code": 2, "error": "jobs[0]: bad"})
+        read_solution(built, Solution.failure("jobs[0]: bad"))
 
 
 def test_travel_subset_keeps_the_figures_of_the_places_kept() -> None:
