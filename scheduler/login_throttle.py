@@ -4,14 +4,19 @@ Failures are rows of :class:`scheduler.models.LoginFailure`, so every process of
 (gunicorn's workers) and the next one after a restart count the same failures: an attacker
 gets the allowance once, not once per process or per restart.
 
-Each failure is counted twice, under two keys that are digests, so that the table holds no
-e-mail address or network address in clear:
-- ``acct:<sha256 of the lower-cased e-mail address typed>``, whether or not such a user exists,
+Each failure is counted twice, under two keys that are keyed digests (HMAC-SHA256), so that
+the table holds no e-mail address or network address in clear:
+- ``acct:<HMAC of the lower-cased e-mail address typed>``, whether or not such a user exists,
   so the answer to a throttled attempt is the same for every address and tells an attacker
   nothing about which ones are accounts;
-- ``ip:<sha256 of the network address>``, against one source trying many accounts.
-(A digest of an IPv4 address can be reversed by trying all 2^32 of them; it keeps addresses out
-of sight, not secret. A row lives until the first failure or success recorded after its window.)
+- ``ip:<HMAC of the network address>``, against one source trying many accounts.
+The HMAC key is derived from the web app's secret key (:class:`Keys`), which the caller passes
+in. A plain hash would not do: every IPv4 address is only 2^32 guesses, and a list of staff
+e-mail addresses fewer still, so anyone holding a copy of the table could read it back. Keyed,
+the digests tell nothing to someone without the secret. Changing the secret key orphans the
+rows (their keys no longer match): the counts start again, and the old rows are deleted once
+their window has passed. Every process must therefore use the same secret key, as it must
+for sessions anyway. A row lives until the first failure or success recorded after its window.
 
 An attempt is refused while ``limit`` failures of either key lie within the window; a success
 clears the account's failures but not the address's. Recording a failure or a success also
@@ -23,13 +28,15 @@ exceed the limit by up to the number of requests served at once, after which the
 refused for the window. (On SQLite a sign-in's write transaction holds the database's write
 lock from the check to the commit, so attempts are counted one after another.)
 
-Functions take the session and the current time (aware) as arguments; they never commit, the
-caller does: a failure must be committed even though the sign-in it records fails.
+Functions take the session, the :class:`Keys` and the current time (aware) as arguments; they
+never commit, the caller does: a failure must be committed even though the sign-in it records
+fails.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,41 +57,60 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def account_key(email: str) -> str:
-    return "acct:" + _digest(email.strip().lower())
+class Keys:
+    """Turns e-mail and network addresses into the keys stored in the table.
+
+    Built from the web app's secret key (this module knows nothing of Flask); the HMAC key is
+    derived from it for this one purpose, so the digests can never be mistaken for, or help
+    forge, anything else the secret signs (sessions, CSRF tokens).
+    """
+
+    PURPOSE = b"rounds login throttle v1"
+
+    def __init__(self, secret: str | bytes) -> None:
+        raw = secret.encode("utf-8") if isinstance(secret, str) else secret
+        if not raw.strip():
+            raise ValueError("the login throttle needs a secret key to key its digests")
+        self._key = hmac.new(raw, self.PURPOSE, hashlib.sha256).digest()
+
+    def account(self, email: str) -> str:
+        return "acct:" + self._digest(email)
+
+    def address(self, address: str) -> str:
+        return "ip:" + self._digest(address)
+
+    def _digest(self, text: str) -> str:
+        normalised = text.strip().lower().encode("utf-8")
+        return hmac.new(self._key, normalised, hashlib.sha256).hexdigest()
 
 
-def address_key(address: str) -> str:
-    return "ip:" + _digest(address.strip().lower())
-
-
-def retry_after(session: Session, email: str, address: str, now: datetime,
+def retry_after(session: Session, keys: Keys, email: str, address: str, now: datetime,
                 limits: Limits = DEFAULT_LIMITS) -> int:
     """Seconds until another attempt is allowed for this account and address (0: now).
 
     Only reads, so it may run on a read-only session.
     """
     _require_aware(now)
-    return max(_wait(session, account_key(email), limits.per_account, now, limits.window),
-               _wait(session, address_key(address), limits.per_address, now, limits.window))
+    return max(_wait(session, keys.account(email), limits.per_account, now, limits.window),
+               _wait(session, keys.address(address), limits.per_address, now, limits.window))
 
 
-def record_failure(session: Session, email: str, address: str, now: datetime,
+def record_failure(session: Session, keys: Keys, email: str, address: str, now: datetime,
                    limits: Limits = DEFAULT_LIMITS) -> None:
     """Count one failed attempt against the account and the address."""
     _require_aware(now)
     _delete_expired(session, now, limits.window)
-    session.add_all([LoginFailure(key=account_key(email), at=now),
-                     LoginFailure(key=address_key(address), at=now)])
+    session.add_all([LoginFailure(key=keys.account(email), at=now),
+                     LoginFailure(key=keys.address(address), at=now)])
     session.flush()
 
 
-def record_success(session: Session, email: str, now: datetime,
+def record_success(session: Session, keys: Keys, email: str, now: datetime,
                    limits: Limits = DEFAULT_LIMITS) -> None:
     """Forget the account's failures (the address's still count)."""
     _require_aware(now)
     _delete_expired(session, now, limits.window)
-    session.execute(delete(LoginFailure).where(LoginFailure.key == account_key(email)))
+    session.execute(delete(LoginFailure).where(LoginFailure.key == keys.account(email)))
 
 
 def _wait(session: Session, key: str, limit: int, now: datetime, window: timedelta) -> int:
@@ -104,10 +130,6 @@ def _wait(session: Session, key: str, limit: int, now: datetime, window: timedel
 
 def _delete_expired(session: Session, now: datetime, window: timedelta) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - window))
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _require_aware(now: datetime) -> None:

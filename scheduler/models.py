@@ -481,7 +481,7 @@ class LoginFailure(Base):
     __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(80))  # "acct:<sha256 hex>" or "ip:<sha256 hex>"
+    key: Mapped[str] = mapped_column(String(80))  # "acct:<HMAC-SHA256 hex>" or "ip:<...>"
     at: Mapped[datetime] = mapped_column(index=True)  # indexed for deleting expired rows
 
 

@@ -167,6 +167,7 @@ class WebSettings:
     tile_attribution: str = _setting(_to_str)
     host: str = _setting(_to_str)
     port: int = _setting(_integer(1, 65535))
+    proxy_hops: int = _setting(_integer(0, 5))
     login_failures_per_account: int = _setting(_integer(1, 1000))
     login_failures_per_address: int = _setting(_integer(1, 100_000))
     login_window_minutes: int = _setting(_integer(1, 24 * 60))

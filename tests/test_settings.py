@@ -17,6 +17,7 @@ def test_defaults_are_the_embedded_default(tmp_path: Path) -> None:
     assert settings.mail.default_send_time == time(6, 0)
     assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'rounds.sqlite3'}"
     assert settings.outbox_path == tmp_path.resolve() / "outbox"
+    assert settings.web.proxy_hops == 0  # no proxy trusted unless one is configured
 
 
 def test_instance_file_overrides_defaults_and_environment_overrides_both(tmp_path: Path) -> None:
@@ -39,6 +40,7 @@ def test_each_setting_is_converted_to_its_type(tmp_path: Path) -> None:
             "ROUNDS_TRAVEL_CIRCUITY": "1.4",
             "ROUNDS_TRAVEL_RUSH_HOURS": "06:30-08:30",
             "ROUNDS_PRACTICE_TIMEZONE": "America/Denver",
+            "ROUNDS_WEB_PROXY_HOPS": "1",
         },
         instance_path=tmp_path,
     )
@@ -46,6 +48,7 @@ def test_each_setting_is_converted_to_its_type(tmp_path: Path) -> None:
     assert settings.travel.circuity == 1.4
     assert settings.travel.rush_hours == ((time(6, 30), time(8, 30)),)
     assert settings.zone.key == "America/Denver"
+    assert settings.web.proxy_hops == 1
 
 
 @pytest.mark.parametrize(
@@ -61,6 +64,9 @@ def test_each_setting_is_converted_to_its_type(tmp_path: Path) -> None:
         ("ROUNDS_TRAVEL_CIRCUITY", "0.5", "travel.circuity"),
         ("ROUNDS_TRAVEL_RUSH_HOURS", "09:00-07:00", "travel.rush_hours"),
         ("ROUNDS_PRACTICE_BASE_URL", "example.org", "practice.base_url"),
+        ("ROUNDS_WEB_PROXY_HOPS", "6", "web.proxy_hops"),
+        ("ROUNDS_WEB_PROXY_HOPS", "-1", "web.proxy_hops"),
+        ("ROUNDS_WEB_PROXY_HOPS", "yes", "web.proxy_hops"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_setting(

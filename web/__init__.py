@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from scheduler.runtime import Runtime, open_runtime
 from scheduler.settings import load_settings
@@ -46,6 +47,7 @@ def create_app(runtime: Runtime | None = None,
     if test_config:
         app.config.update(test_config)
 
+    _trust_proxies(app, runtime.settings.web.proxy_hops)
     app.url_map.converters["id"] = converters.IdConverter
     database.init_app(app, runtime)
     security.init_app(app, runtime)
@@ -60,3 +62,19 @@ def create_app(runtime: Runtime | None = None,
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(feeds.bp, url_prefix="/feeds")
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind ``hops`` reverse proxies, read the client's address and scheme from the headers
+    they add (X-Forwarded-For, X-Forwarded-Proto), trusting only the last ``hops`` entries.
+
+    Without it, ``request.remote_addr`` is the proxy's address for everyone, and sign-in
+    throttling per address would count every client's failures together. The scheme is taken
+    from the same proxy as the address. For a proxy that sets X-Forwarded-Proto to the
+    client's scheme, this is what gunicorn already concludes from that header for the proxies
+    listed in ``--forwarded-allow-ips``; either way cookies are marked Secure and HSTS is sent
+    (:mod:`web.security`) only when the proxy says the client used HTTPS. At 0 (the default)
+    the app reads neither header, so a client cannot forge them.
+    """
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

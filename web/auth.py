@@ -9,7 +9,9 @@ signed in and when they were last seen. It stops working when:
 Failed sign-ins get one answer whether or not the address belongs to a user, and are throttled
 per address typed and per network address (:mod:`scheduler.login_throttle`). The failures are
 rows in the database, committed although the sign-in fails, so every worker process counts
-the same ones and a restart forgets none.
+the same ones and a restart forgets none; their keys are HMACs under the app's secret key.
+The network address is ``request.remote_addr``: the connection's, or, with ``web.proxy_hops``
+set, the client's as the reverse proxy reports it (see :func:`web.create_app`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -125,6 +128,11 @@ def _throttle_limits() -> login_throttle.Limits:
                                  window=timedelta(minutes=web.login_window_minutes))
 
 
+def _throttle_keys() -> login_throttle.Keys:
+    """Keyed by the app's secret key as resolved at start-up (the demo's generated one too)."""
+    return login_throttle.Keys(current_app.secret_key)
+
+
 def start_session(therapist: models.Therapist) -> None:
     session.clear()  # a fresh session: nothing from before sign-in survives (fixation)
     session.permanent = True
@@ -145,8 +153,8 @@ def login() -> Any:
     email = request.form.get("email", "").strip().lower()[:254]
     password = request.form.get("password", "")[:1024]
     address = request.remote_addr or "?"
-    now, limits = utcnow(), _throttle_limits()
-    wait = login_throttle.retry_after(db(), email, address, now, limits)
+    now, keys, limits = utcnow(), _throttle_keys(), _throttle_limits()
+    wait = login_throttle.retry_after(db(), keys, email, address, now, limits)
     if wait:
         minutes = (wait + 59) // 60
         error = f"Too many failed attempts. Try again in {minutes} minute(s)."
@@ -156,12 +164,12 @@ def login() -> Any:
     ok = verify_password(therapist.password_hash if therapist else None, password)
     if not ok or therapist is None or not therapist.active:
         # Both rows must outlive the 401 (whose transaction rolls back): commit them here.
-        login_throttle.record_failure(audit_db(), email, address, now, limits)
+        login_throttle.record_failure(audit_db(), keys, email, address, now, limits)
         audit.record(audit_db(), audit.Actor(None, "login"), "login_failed", "therapist",
                      therapist.id if therapist else None)
         audit_db().commit()
         return render_template("auth/login.html", email=email, error=BAD_LOGIN), 401
-    login_throttle.record_success(db(), email, now, limits)
+    login_throttle.record_success(db(), keys, email, now, limits)
     if therapist.password_hash and needs_rehash(therapist.password_hash):
         therapist.password_hash = hash_password(password)
     start_session(therapist)

@@ -4,6 +4,9 @@
   refuses to start without a real one; the demo may use a random key kept in the instance
   folder (so sessions survive a restart of `rounds serve`).
 - Cookies are HttpOnly, SameSite=Lax, and Secure whenever the request came over HTTPS.
+  Behind a TLS proxy "came over HTTPS" is the proxy's word, X-Forwarded-Proto, trusted by
+  gunicorn for the addresses in ``--forwarded-allow-ips`` and, with ``web.proxy_hops`` set,
+  by the app itself (:func:`web.create_app`).
 - Every form is CSRF-protected (Flask-WTF); the API takes bearer tokens, never cookies, so it
   needs no CSRF token.
 - Headers: a Content-Security-Policy that allows no inline script (all JavaScript lives in

@@ -79,6 +79,22 @@ def test_hsts_and_secure_cookie_over_https(app, practice):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def _with_proxy_hops(runtime, hops):
+    web = replace(runtime.settings.web, proxy_hops=hops)
+    return replace(runtime, settings=replace(runtime.settings, web=web))
+
+
+@pytest.mark.parametrize(("hops", "secure"), [(1, True), (0, False)])
+def test_the_proxys_word_on_https_counts_only_with_proxy_hops(web_runtime, practice, hops,
+                                                               secure):
+    """The address and the scheme are read from the same proxy, or neither is read at all."""
+    app = create_app(runtime=_with_proxy_hops(web_runtime, hops), test_config={"TESTING": True})
+    page = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert page.status_code == 200
+    assert ("Strict-Transport-Security" in page.headers) is secure
+    assert ("Secure" in page.headers.get("Set-Cookie", "")) is secure
+
+
 def test_session_cookie_flags_over_http(client, practice):
     response = login(client, "theo@example.org")
     cookie = response.headers["Set-Cookie"]

@@ -1,5 +1,7 @@
 """Sign-in throttling through the app: the count lives in the database, so separate app
-processes share it and a restart keeps it; on both backends."""
+processes share it and a restart keeps it; behind a proxy (``web.proxy_hops``) each client is
+counted under its own forwarded address, and without that setting the header is ignored; on
+both backends."""
 
 from __future__ import annotations
 
@@ -11,8 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
 from web_support import PASSWORD, login, make_practice, make_runtime
 
+from scheduler.login_throttle import Keys
+from scheduler.models import LoginFailure
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
 from web import create_app
@@ -141,6 +147,64 @@ def test_one_address_trying_many_accounts_is_paused(settings: Settings, db_url: 
         elsewhere = app.test_client()
         elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.50"
         assert login(elsewhere, "theo@example.org").status_code == 302
+
+
+PROXY = "127.0.0.1"  # the test client's REMOTE_ADDR: the proxy, as gunicorn would see it
+
+
+def _through_proxy(app: Flask, client_address: str) -> FlaskClient:
+    """A client whose requests carry the X-Forwarded-For a proxy adds (or a forger writes)."""
+    client = app.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = client_address
+    return client
+
+
+def _stored_keys(processes: Processes) -> set[str]:
+    with processes.runtimes[-1].session() as session:
+        return set(session.scalars(select(LoginFailure.key)))
+
+
+def _with_proxy_hops(settings: Settings, hops: int) -> Settings:
+    web = replace(settings.web, proxy_hops=hops, login_failures_per_address=3)
+    return replace(settings, web=web)
+
+
+def test_behind_a_proxy_each_forwarded_address_is_counted_on_its_own(
+        settings: Settings, db_url: str, clock: Clock) -> None:
+    with practice_database(_with_proxy_hops(settings, 1), db_url) as processes:
+        app = processes.start()
+        for n in range(3):
+            assert login(_through_proxy(app, "198.51.100.7"), f"guess{n}@example.org",
+                         "wrong password").status_code == 401
+        assert login(_through_proxy(app, "198.51.100.7"), "theo@example.org").status_code == 429
+        assert login(_through_proxy(app, "203.0.113.9"), "theo@example.org").status_code == 302
+        keys = Keys(app.secret_key)
+        stored = _stored_keys(processes)
+        assert keys.address("198.51.100.7") in stored  # the forwarded address was counted
+        assert keys.address(PROXY) not in stored  # and not the proxy's
+
+
+def test_without_proxy_hops_a_forged_header_does_not_dodge_the_limit(
+        settings: Settings, db_url: str, clock: Clock) -> None:
+    with practice_database(_with_proxy_hops(settings, 0), db_url) as processes:
+        app = processes.start()
+        for n in range(3):  # each attempt claims another address
+            assert login(_through_proxy(app, f"198.51.100.{n}"), f"guess{n}@example.org",
+                         "wrong password").status_code == 401
+        assert login(_through_proxy(app, "203.0.113.9"), "theo@example.org").status_code == 429
+        stored = _stored_keys(processes)
+        keys = Keys(app.secret_key)
+        assert keys.address(PROXY) in stored
+        assert not any(keys.address(f"198.51.100.{n}") in stored for n in range(3))
+
+
+def test_the_table_is_keyed_by_the_apps_secret(processes: Processes, clock: Clock) -> None:
+    app = processes.start()
+    assert _fail(app, "Theo@Example.org") == 401
+    stored = _stored_keys(processes)
+    assert stored == {Keys(app.secret_key).account("theo@example.org"),
+                      Keys(app.secret_key).address(PROXY)}
+    assert Keys("some-other-secret-key").account("theo@example.org") not in stored
 
 
 def _page(response) -> str:
