@@ -20,6 +20,7 @@ input would be returned unchanged.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 import time
@@ -34,7 +35,7 @@ Objective = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
-class Settings:
+class RuinSettings:
     """SISR's parameters (the paper's defaults where they carry over).
 
     ``mean_removed`` is the average number of visits removed per iteration (the paper's
@@ -69,7 +70,7 @@ def ruin_and_recreate(
     seed: int = 0,
     deadline: float | None = None,
     iterations: int | None = None,
-    settings: Settings | None = None,
+    settings: RuinSettings | None = None,
 ) -> dict[int, list[int]]:
     """Improve ``routes`` (vehicle position -> job positions) until ``deadline`` or ``iterations``.
 
@@ -82,7 +83,7 @@ def ruin_and_recreate(
         return routes
     if deadline is None and iterations is None:
         raise ValueError("ruin_and_recreate needs a deadline or an iteration limit")
-    search = _Search(problem, candidates, settings or Settings(), random.Random(seed))
+    search = _Search(problem, candidates, settings or RuinSettings(), random.Random(seed))
     start = search.load(routes)
     if start is None:  # a route breaks a rule: nothing to improve from
         return routes
@@ -149,7 +150,7 @@ class _Search:
         self,
         problem: Problem,
         candidates: Sequence[Sequence[int]],
-        settings: Settings,
+        settings: RuinSettings,
         rng: random.Random,
     ) -> None:
         self.tables = Tables(problem)
@@ -167,15 +168,16 @@ class _Search:
     # ----------------------------------------------------------------------- set-up
 
     def _neighbour_lists(self) -> list[list[int]]:
-        """For each job, the closest other jobs (symmetrised travel), nearest first."""
+        """For each job, the closest other jobs (travel both ways), nearest first."""
         durations, place = self.tables.durations, self.tables.place
         lists: list[list[int]] = [[] for _ in place]
         for p in self.possible:
-            row, back = durations[place[p]], [durations[place[q]][place[p]] for q in self.possible]
-            ranked = sorted(
-                (row[place[q]] + back[i], q) for i, q in enumerate(self.possible) if q != p
+            out, here = durations[place[p]], place[p]
+            ranked = heapq.nsmallest(
+                self.settings.neighbours,
+                ((out[place[q]] + durations[place[q]][here], q) for q in self.possible if q != p),
             )
-            lists[p] = [q for _, q in ranked[: self.settings.neighbours]]
+            lists[p] = [q for _, q in ranked]
         return lists
 
     def _sort_keys(self, problem: Problem) -> dict[str, list[float]]:
