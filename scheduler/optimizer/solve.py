@@ -12,7 +12,7 @@ from .errors import ProblemError
 from .exact import MAX_EXACT_JOBS, greedy_route, solve_exact
 from .json_io import parse_problem
 from .problem import Problem
-from .reasons import candidate_vehicles, why_impossible, why_left_out
+from .reasons import Reason, candidate_vehicles, why_impossible, why_left_out
 from .repair import insert_left_out, make_feasible, swap_in_left_out
 from .routing import SearchSettings, search_routes
 from .ruin_recreate import ruin_and_recreate
@@ -216,7 +216,9 @@ def _objective(problem: Problem, route: TimedRoute | None) -> tuple[int, int, in
     return sum(problem.jobs[p].priority for p in route.jobs), len(route.jobs), -route.travel
 
 
-def _reason(problem: Problem, p: int, routes: tuple[TimedRoute, ...], candidates: list[int]) -> str:
+def _reason(
+    problem: Problem, p: int, routes: tuple[TimedRoute, ...], candidates: list[int]
+) -> Reason:
     if not candidates:
         return why_impossible(problem, p)
     return why_left_out(problem, p, routes, candidates)
