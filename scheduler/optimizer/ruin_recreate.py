@@ -12,10 +12,14 @@ priority or in visits served always wins and a loss is never accepted, which is 
 lexicographic objective. The best solution seen is returned.
 
 Insertion checks are constant-time (:mod:`.slack`), so a few thousand iterations a second
-run in CPython on a 100-visit day. Days with breaks are left alone (their timing needs the
-dynamic programme of :mod:`.schedule`). Every returned route is re-timed by
-:func:`.schedule.time_route`; if one failed or the objective were lower than the input's, the
-input would be returned unchanged.
+run in CPython on a 100-visit day without breaks. On a vehicle with breaks that check is a
+relaxation (breaks only delay a route): the positions it accepts are verified by
+:func:`.schedule.time_route`, cheapest first, at most ``RuinSettings.verifications`` per job
+and insertion. Such a route caches, per job, the positions the relaxation accepts and
+time_route has not refused (:meth:`.slack.Tables.options`), so a visit left out again and
+again is neither re-filtered nor re-verified against the routes the ruin did not touch.
+Every returned route is re-timed by :func:`.schedule.time_route`; if one failed or the
+objective were lower than the input's, the input would be returned unchanged.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ class RuinSettings:
     c-bar), ``max_string`` the longest string (L_max), ``split_rate`` the share of removals
     that keep a block of visits inside the string, ``blink_rate`` the chance of skipping a
     position. Temperatures are in units of the mean travel of one leg of the starting
-    solution, so they suit any scale of the matrix.
+    solution, so they suit any scale of the matrix. ``verifications`` caps the calls of
+    :func:`.schedule.time_route` per job and insertion on vehicles with breaks (positions
+    already refused are skipped without counting).
     """
 
     mean_removed: float = 10.0
@@ -53,6 +59,7 @@ class RuinSettings:
     start_temperature: float = 1.0
     end_temperature: float = 0.01
     neighbours: int = 100
+    verifications: int = 8
     orders: tuple[tuple[str, int], ...] = (
         ("random", 4),
         ("demand", 4),
@@ -77,10 +84,8 @@ def ruin_and_recreate(
     ``candidates[p]`` lists the vehicles that may serve job ``p`` (skills and being possible
     alone, :func:`.reasons.candidate_vehicles`). The answer is never worse than ``routes`` on
     VROOM's objective and depends only on the inputs and ``seed`` when ``iterations`` stops
-    the run. Problems with breaks are returned unchanged.
+    the run.
     """
-    if any(vehicle.breaks for vehicle in problem.vehicles):
-        return routes
     if deadline is None and iterations is None:
         raise ValueError("ruin_and_recreate needs a deadline or an iteration limit")
     search = _Search(problem, candidates, settings or RuinSettings(), random.Random(seed))
@@ -124,6 +129,7 @@ def _kind(vehicle: Vehicle) -> tuple:
         vehicle.start_index,
         vehicle.end_index,
         vehicle.time_window,
+        vehicle.breaks,
         vehicle.skills,
         vehicle.capacity,
         vehicle.max_tasks,
@@ -351,13 +357,21 @@ class _Search:
         return _State(routes, left_out, self._value(routes))
 
     def _insert(self, routes: list[Route | None], p: int) -> bool:
+        """Put ``p`` at its cheapest feasible position (blinking); ``False`` if none is found.
+
+        Positions on vehicles without breaks are exact by the O(1) check. On vehicles with
+        breaks the check only filters: the route's cached options are collected and the
+        cheapest verified, up to the cap (:meth:`_verify_cheapest`).
+        """
         tables, rng = self.tables, self.rng
         durations, blink = tables.durations, self.settings.blink_rate
         here = tables.place[p]
         from_here = durations[here]
-        fits, last_due = tables.insertion_fits, tables.last_due[p]
+        fits, last_due, timed = tables.insertion_fits, tables.last_due[p], tables.timed
         best_cost, best_route, best_at = math.inf, None, -1
         kinds, tried = self.kinds, set()
+        to_verify: list[tuple[int, int, int]] = []
+        cap = self.settings.verifications
         for v in self.candidates[p]:
             route = routes[v]
             if route is None:
@@ -366,6 +380,15 @@ class _Search:
                 if kinds[v] in tried:
                     continue
                 tried.add(kinds[v])
+            if timed[v]:
+                taken = 0
+                for cost, k in tables.options(route, p):
+                    if cost >= best_cost or taken >= cap:
+                        break
+                    if rng.random() >= blink:
+                        to_verify.append((cost, v, k))
+                        taken += 1
+                continue
             if not tables.room_for(route, p):
                 continue
             budget = tables.max_travel[v] - route.travel
@@ -381,7 +404,36 @@ class _Search:
                 if rng.random() < blink or not fits(route, p, k):
                     continue
                 best_cost, best_route, best_at = cost, route, k
+        if to_verify:
+            inserted = self._verify_cheapest(routes, p, to_verify, best_cost)
+            if inserted is not None:
+                routes[inserted.vehicle] = inserted
+                return True
         if best_route is None:
             return False
         routes[best_route.vehicle] = tables.with_job(best_route, p, best_at)
         return True
+
+    def _verify_cheapest(
+        self,
+        routes: list[Route | None],
+        p: int,
+        positions: list[tuple[int, int, int]],
+        exact_cost: float,
+    ) -> Route | None:
+        """The cheapest of ``positions`` (cost, vehicle, after stop) that time_route accepts.
+
+        Only positions cheaper than ``exact_cost`` (the best on a vehicle without breaks) are
+        worth it; at most ``settings.verifications`` are tried.
+        """
+        positions.sort()
+        tables = self.tables
+        for cost, v, k in positions[: self.settings.verifications]:
+            if cost >= exact_cost:
+                break
+            route = routes[v]
+            assert route is not None
+            inserted = tables.verified_insertion(route, p, k)
+            if inserted is not None:
+                return inserted
+        return None

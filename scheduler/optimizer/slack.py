@@ -1,4 +1,4 @@
-"""Routes that know their slack: an O(1) check of one insertion, for days without breaks.
+"""Routes that know their slack: an O(1) insertion check, exact without breaks, a filter with.
 
 :func:`.schedule.time_route` re-times a whole route, which is the right definition but far
 too slow to test every position of every route thousands of times a second. For a day without
@@ -17,6 +17,18 @@ and ends (a place ``nowhere`` at zero distance from everything, which is never a
 so the first job pays its setup as :func:`.schedule.setup_paid` says), capacity in every
 dimension, ``max_tasks`` and ``max_travel_time``. Callers still verify final routes with
 :func:`.schedule.time_route`, the single definition of feasibility.
+
+Breaks only ever delay a route: dropping them from a feasible schedule leaves a feasible one,
+since waiting is allowed. So for a vehicle with breaks the same tables, computed as if it had
+none, are a *relaxation*: an insertion they reject is truly infeasible, one they accept may
+not be. For such a vehicle :meth:`Tables.build` (and so :meth:`Tables.without` and
+:meth:`Tables.with_job`) also runs :func:`.schedule.time_route` and returns ``None`` when it
+refuses; :meth:`Tables.verified_insertion` is the checked insertion the search tries, cheapest
+candidate first, after the O(1) filter. Such a route keeps, per job, the positions the filter
+accepts and time_route has not refused (:meth:`Tables.options`): routes are rebuilt, never
+patched, so the same object means the same jobs in the same order, and both the filter's
+answer and a refusal hold for its lifetime. A visit left out again and again is then not
+re-checked against the routes that did not change.
 """
 
 from __future__ import annotations
@@ -24,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .problem import Problem
-from .schedule import NO_END, vehicle_window
+from .schedule import NO_END, time_route, vehicle_window
 
 NEVER = -(2**62)
 """A ready time before any time of the problem (a job without windows)."""
@@ -54,10 +66,11 @@ class Route:
     ``places[k]`` is the place of stop ``k``: 0 is the vehicle's start, ``1..n`` the jobs and
     ``n + 1`` the end. ``departs[k]`` is the earliest departure from stop ``k`` (``k <= n``);
     ``latest[k]`` the latest departure from job ``k`` (``1 <= k <= n``) that still lets the
-    rest of the route finish in time.
+    rest of the route finish in time. For a vehicle with breaks these are the break-free
+    bounds (a relaxation), and ``options`` caches :meth:`Tables.options` per job.
     """
 
-    __slots__ = ("vehicle", "jobs", "places", "departs", "latest", "load", "travel")
+    __slots__ = ("vehicle", "jobs", "places", "departs", "latest", "load", "travel", "options")
 
     def __init__(
         self,
@@ -76,12 +89,18 @@ class Route:
         self.latest = latest
         self.load = load
         self.travel = travel
+        self.options: dict[int, list[tuple[int, int]]] = {}
 
 
 class Tables:
     """The problem as flat per-job and per-vehicle lists, and routes built over them."""
 
     def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.timed = [bool(v.breaks) for v in problem.vehicles]
+        """Whether a vehicle has breaks: its tables are a relaxation, time_route decides."""
+        self.verifications = 0
+        """How many times :func:`.schedule.time_route` was asked (for measurements)."""
         size = len(problem.durations)
         self.nowhere = size
         self.durations = [list(row) + [0] for row in problem.durations] + [[0] * (size + 1)]
@@ -119,7 +138,20 @@ class Tables:
     # -----------------------------------------------------------------------------------------
 
     def build(self, vehicle: int, jobs: list[int]) -> Route | None:
-        """The route of ``jobs`` in this order on ``vehicle``, or ``None`` if a rule breaks."""
+        """The route of ``jobs`` in this order on ``vehicle``, or ``None`` if a rule breaks.
+
+        On a vehicle with breaks the break-free tables only filter; :func:`.schedule.time_route`
+        decides.
+        """
+        route = self._relaxed(vehicle, jobs)
+        if route is not None and self.timed[vehicle]:
+            self.verifications += 1
+            if time_route(self.problem, vehicle, jobs) is None:
+                return None
+        return route
+
+    def _relaxed(self, vehicle: int, jobs: list[int]) -> Route | None:
+        """The route and its break-free tables; ``None`` if it breaks a rule even without breaks."""
         if len(jobs) > self.max_tasks[vehicle]:
             return None
         load = [0] * self.dims
@@ -238,7 +270,52 @@ class Tables:
         return self.build(route.vehicle, [p for p in route.jobs if p not in removed])
 
     def with_job(self, route: Route, p: int, k: int) -> Route:
-        """The route with job ``p`` after stop ``k``; the caller has checked that it fits."""
+        """The route with job ``p`` after stop ``k``, on a vehicle without breaks.
+
+        The caller has checked with :meth:`insertion_fits`, which is exact there; with breaks,
+        use :meth:`verified_insertion`.
+        """
         built = self.build(route.vehicle, route.jobs[:k] + [p] + route.jobs[k:])
         assert built is not None, "insertion_fits and build disagree"
+        return built
+
+    def options(self, route: Route, p: int) -> list[tuple[int, int]]:
+        """(added travel, after stop) of the positions for ``p`` that could be feasible, cheapest
+        first: the break-free filter accepts them and time_route has not refused them.
+
+        Cached on the route (for vehicles with breaks, whose routes are asked again and again
+        about the same left-out jobs); :meth:`verified_insertion` drops a refused position.
+        """
+        known = route.options.get(p)
+        if known is not None:
+            return known
+        found: list[tuple[int, int]] = []
+        if self.room_for(route, p):
+            durations, last_due = self.durations, self.last_due[p]
+            here = self.place[p]
+            from_here = durations[here]
+            budget = self.max_travel[route.vehicle] - route.travel
+            places, departs = route.places, route.departs
+            for k in range(len(places) - 1):
+                if departs[k] > last_due:  # departures only grow along a route
+                    break
+                row = durations[places[k]]
+                cost = row[here] + from_here[places[k + 1]] - row[places[k + 1]]
+                if cost <= budget and self.insertion_fits(route, p, k):
+                    found.append((cost, k))
+            found.sort()
+        route.options[p] = found
+        return found
+
+    def verified_insertion(self, route: Route, p: int, k: int) -> Route | None:
+        """The route with job ``p`` after stop ``k`` if :func:`.schedule.time_route` accepts it.
+
+        For a vehicle with breaks, at a position of :meth:`options`; a refused position is
+        removed from the route's options for ``p``.
+        """
+        built = self.build(route.vehicle, route.jobs[:k] + [p] + route.jobs[k:])
+        if built is None:
+            known = route.options.get(p)
+            if known is not None:
+                route.options[p] = [option for option in known if option[1] != k]
         return built

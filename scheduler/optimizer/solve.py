@@ -25,8 +25,15 @@ OR_TOOLS_SHARE = 0.5
 swap moves and route re-selection that follow (they stop at the deadline)."""
 
 OR_TOOLS_SHARE_BEFORE_RUIN = 0.3
-"""OR-Tools' share when ruin and recreate follows (no breaks): its guided local search stalls
-on windowed days, where ruin and recreate keeps improving."""
+"""OR-Tools' share when ruin and recreate follows: its guided local search stalls on windowed
+days, where ruin and recreate keeps improving."""
+
+FINISH_SHARE = 0.02
+"""Share of ``time_limit`` kept for what follows the search (timing the routes, the reasons
+of the visits left out), so that the whole call returns within its limit."""
+
+FINISH_AT_LEAST = 0.05
+"""Seconds kept for the same, whatever the limit: a reason costs a few re-timings per job."""
 
 RUIN_SHARE = 0.9
 """Share of the time left after OR-Tools that ruin and recreate gets; the swaps and the beam
@@ -69,14 +76,16 @@ def solve(
     problem
         VROOM-style problem dict (see ``docs/optimizer.md``) or a typed :class:`Problem`.
     time_limit
-        Wall-clock cap in seconds for the search: OR-Tools, then the swaps and the beam
-        re-selection (default 1.8 s for one vehicle, else 2 s + 0.2 s per job). Small days
-        stop earlier on deterministic work limits; see :class:`~.routing.SearchSettings`. The
-        exact method (one vehicle, at most 12 jobs) runs to its proof after the search; its
-        label budget, not the clock, bounds it.
+        Wall-clock cap in seconds for the whole call, from reading the input to the reasons of
+        the visits left out (default 1.8 s for one vehicle, else 2 s + 0.2 s per job). The
+        search (OR-Tools, ruin and recreate, the swaps and the beam re-selection) stops early
+        enough to leave ``FINISH_SHARE`` of it (at least ``FINISH_AT_LEAST`` seconds) for
+        what follows. Small days stop earlier on deterministic work limits; see
+        :class:`~.routing.SearchSettings`. The exact method (one vehicle, at most 12 jobs)
+        runs to its proof after the search; its label budget, not the clock, bounds it.
     seed
-        Seeds the ruin-and-recreate phase (days without breaks); with the same seed and a
-        run stopped by its work limits, the same input gives the same output.
+        Seeds the ruin-and-recreate phase; with the same seed and a run stopped by its work
+        limits, the same input gives the same output.
     settings
         Full control of the OR-Tools search (overrides the size-based defaults; ``time_limit``
         still overrides its cap when given).
@@ -101,11 +110,14 @@ def solve(
         settings = default_settings(len(typed.jobs), time_limit)
     elif time_limit is not None:
         settings = replace(settings, time_limit=time_limit)
+    finish = max(FINISH_AT_LEAST, FINISH_SHARE * settings.time_limit)
+    candidates = candidate_vehicles(typed)
+    left = started + settings.time_limit - finish - time.perf_counter()
+    settings = replace(settings, time_limit=max(0.05, left))
     try:
-        routes, proved = _optimise(typed, settings, seed)
+        routes, proved = _optimise(typed, settings, candidates, seed)
     except OverflowError as error:
         return Solution.failure(f"problem: {error}")
-    candidates = candidate_vehicles(typed)
     served = {p for route in routes for p in route.jobs}
     unassigned = tuple(
         Unassigned(p, _reason(typed, p, routes, candidates[p]))
@@ -126,10 +138,13 @@ def solve(
 
 
 def _optimise(
-    problem: Problem, settings: SearchSettings, seed: int = 0
+    problem: Problem, settings: SearchSettings, candidates: list[list[int]], seed: int = 0
 ) -> tuple[tuple[TimedRoute, ...], bool]:
-    """OR-Tools, then repair and insertion; the exact method on small one-vehicle days."""
-    candidates = candidate_vehicles(problem)
+    """OR-Tools, then repair and insertion; the exact method on small one-vehicle days.
+
+    ``candidates`` are :func:`.reasons.candidate_vehicles`; ``settings.time_limit`` is what is
+    left of the call's limit for the search.
+    """
     possible = [p for p, c in enumerate(candidates) if c]
     exact = len(problem.vehicles) == 1 and len(possible) <= MAX_EXACT_JOBS
     if exact:
@@ -170,19 +185,17 @@ def _search(
 
     When priorities differ, the search starts from a priority-first insertion of our own:
     OR-Tools' constructions ignore priorities until the local search, which is slow to undo
-    a first choice of the wrong jobs on a full day. On days without breaks, ruin and
-    recreate (:mod:`.ruin_recreate`) then gets most of the time left. The time limit covers
-    the whole. Without ``polish`` ruin and recreate, the swaps and the beam re-selection are
-    skipped.
+    a first choice of the wrong jobs on a full day. Ruin and recreate (:mod:`.ruin_recreate`)
+    then gets most of the time left. The time limit covers the whole. Without ``polish`` ruin
+    and recreate, the swaps and the beam re-selection are skipped.
     """
     deadline = time.perf_counter() + settings.time_limit
     initial = None
     if len({problem.jobs[p].priority for p in possible}) > 1:
         built = insert_left_out(problem, {}, possible, candidates)
         initial = [built.get(v, []) for v in range(len(problem.vehicles))]
-    ruin = polish and not any(vehicle.breaks for vehicle in problem.vehicles)
     share = OR_TOOLS_SHARE if initial is not None else 0.95  # equal priorities: less to choose
-    if ruin:
+    if polish:
         share = OR_TOOLS_SHARE_BEFORE_RUIN
     remaining = max(0.05, (deadline - time.perf_counter()) * share)
     found: dict[int, list[int]] = {}
@@ -195,17 +208,16 @@ def _search(
     found = insert_left_out(problem, found, [p for p in possible if p not in served], candidates)
     if not polish:  # the exact method follows: it needs a start, not a polished one
         return found
-    if ruin:
-        now = time.perf_counter()
-        iterations = settings.solution_limit
-        found = ruin_and_recreate(
-            problem,
-            found,
-            candidates,
-            seed=seed,
-            deadline=now + max(0.0, deadline - now) * RUIN_SHARE,
-            iterations=None if iterations is None else RUIN_ITERATIONS_PER_SOLUTION * iterations,
-        )
+    now = time.perf_counter()
+    iterations = settings.solution_limit
+    found = ruin_and_recreate(
+        problem,
+        found,
+        candidates,
+        seed=seed,
+        deadline=now + max(0.0, deadline - now) * RUIN_SHARE,
+        iterations=None if iterations is None else RUIN_ITERATIONS_PER_SOLUTION * iterations,
+    )
     found = swap_in_left_out(problem, found, candidates, deadline=deadline)
     return reselect_routes(problem, found, candidates, deadline)
 

@@ -201,15 +201,6 @@ def test_setup_is_paid_once_per_place():
     checked(raw, problem, found)
 
 
-def test_days_with_breaks_are_left_alone():
-    raw = random_day(11, jobs=12, vehicles=2)
-    raw["vehicles"][0]["breaks"] = [{"id": 1, "time_windows": [[0, 2**40]], "service": 60}]
-    problem = parse_problem(raw)
-    candidates = candidate_vehicles(problem)
-    given = start_routes(problem, candidates)
-    assert ruin_and_recreate(problem, given, candidates, iterations=50) is given
-
-
 # ---------------------------------------------------------------------------------------------
 # Inside solve()
 
