@@ -28,7 +28,7 @@ OR_TOOLS_SHARE_BEFORE_RUIN = 0.3
 """OR-Tools' share when ruin and recreate follows: its guided local search stalls on windowed
 days, where ruin and recreate keeps improving."""
 
-FINISH_SHARE = 0.02
+FINISH_SHARE = 0.01
 """Share of ``time_limit`` kept for what follows the search (timing the routes, the reasons
 of the visits left out), so that the whole call returns within its limit."""
 
