@@ -9,11 +9,16 @@ A series with a therapist gives that therapist a visit; a series without one (``
 with skills X``) gives an *open* visit that the optimizer assigns. An open visit's windows
 leave the shift out, since the shift depends on who takes it; the optimizer's vehicle windows
 hold each therapist's shift instead.
+
+Time off (:mod:`scheduler.time_off`) takes a therapist's whole day, in place of their shift:
+they have no working time, as on a weekday without a shift, and their own visits that day
+have no window, with the time off in words as the reason ("Devon is off: Vacation (Dec
+24–Dec 26)", "practice closed: Thanksgiving"). Open visits go to whoever works.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -21,9 +26,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import models
+from scheduler import models, time_off
 from scheduler.availability import (
+    SHIFT,
     Availability,
+    Bound,
     compute_availability,
     shift_bound,
     visit_constraints,
@@ -67,6 +74,7 @@ class TherapistDay:
     day: date
     shift: Availability  # the shift alone: its windows are the working hours that day
     visits: tuple[Visit, ...]
+    off: str | None = None  # why the therapist is off that day, in words; None: not off
 
     @property
     def works(self) -> bool:
@@ -79,6 +87,7 @@ class DayCalendar:
     zone: ZoneInfo
     therapists: tuple[TherapistDay, ...]
     open_visits: tuple[Visit, ...]  # for any therapist with the series' skills
+    closed: str | None = None  # "practice closed: Thanksgiving"; None on an ordinary day
 
     def eligible_therapists(self, visit: Visit) -> list[models.Therapist]:
         """Therapists who work that day and have every skill the visit asks for."""
@@ -93,6 +102,7 @@ class PracticeSnapshot:
 
     therapists: tuple[models.Therapist, ...]
     series: tuple[models.AppointmentSeries, ...]
+    time_off: tuple[models.TimeOff, ...] = ()  # everyone's, and the practice closures
 
 
 def load_practice(session: Session, therapist_id: int | None = None) -> PracticeSnapshot:
@@ -113,10 +123,13 @@ def load_practice(session: Session, therapist_id: int | None = None) -> Practice
         )
         .order_by(models.AppointmentSeries.id)
     )
+    time_off_query = select(models.TimeOff).order_by(models.TimeOff.first_day,
+                                                     models.TimeOff.id)
     if therapist_id is not None:
         therapists_query = therapists_query.where(models.Therapist.id == therapist_id)
     return PracticeSnapshot(tuple(session.scalars(therapists_query)),
-                            tuple(session.scalars(series_query)))
+                            tuple(session.scalars(series_query)),
+                            tuple(session.scalars(time_off_query)))
 
 
 def day_calendar(snapshot: PracticeSnapshot, day: date, zone: ZoneInfo) -> DayCalendar:
@@ -141,41 +154,58 @@ def _calendar_of(snapshot: PracticeSnapshot, day: date,
                  occurrences: list[tuple[models.AppointmentSeries, Occurrence]],
                  zone: ZoneInfo) -> DayCalendar:
     by_therapist: dict[int, list[Visit]] = {t.id: [] for t in snapshot.therapists}
-    shifts = {t.id: t.shifts for t in snapshot.therapists}
+    working = {t.id: _working_time(snapshot, t, day, zone) for t in snapshot.therapists}
     open_visits: list[Visit] = []
     for series, occurrence in occurrences:
         if series.therapist_id is None:
             open_visits.append(_visit(series, occurrence, None, zone))
         elif series.therapist_id in by_therapist:
-            visit = _visit(series, occurrence, shifts[series.therapist_id], zone)
+            visit = _visit(series, occurrence, working[series.therapist_id][0], zone)
             by_therapist[series.therapist_id].append(visit)
     days = tuple(
-        TherapistDay(t, day, _shift_only(t.shifts, day, zone), tuple(by_therapist[t.id]))
+        TherapistDay(t, day, _shift_only(working[t.id][0], day, zone),
+                     tuple(by_therapist[t.id]), working[t.id][1])
         for t in snapshot.therapists
     )
-    return DayCalendar(day, zone, days, tuple(open_visits))
+    closure = next((e for e in snapshot.time_off
+                    if e.therapist_id is None and time_off.covers(e, day)), None)
+    return DayCalendar(day, zone, days, tuple(open_visits),
+                       time_off.describe(closure) if closure is not None else None)
+
+
+def _working_time(snapshot: PracticeSnapshot, therapist: models.Therapist, day: date,
+                  zone: ZoneInfo) -> tuple[Bound, str | None]:
+    """The therapist's shift bound that day and why they are off, if they are: time off
+    is a shift bound with no time in it, worded by the time off, so every visit of theirs
+    that day says why it has no window exactly as on a weekday without a shift."""
+    entry = time_off.entry_on(snapshot.time_off, therapist.id, day)
+    if entry is None:
+        return shift_bound(therapist.shifts, day, zone), None
+    words = time_off.describe(entry, therapist.name)
+    return Bound(words, (), SHIFT, "shift"), words
 
 
 def _visit(series: models.AppointmentSeries, occurrence: Occurrence,
-           shifts: Sequence[models.Shift] | None, zone: ZoneInfo) -> Visit:
+           working: Bound | None, zone: ZoneInfo) -> Visit:
     client = series.client
     constraints = visit_constraints(
         occurrence.date,
         zone,
         hours=client.facility.hours,
-        shifts=shifts,
         preferred=series.preferred_windows or (),
         treatments=client.treatments,  # only `avoid` ones block; see treatment_blocks
         during=series.during_treatment,
         home_facility_id=client.facility_id,
     )
+    if working is not None:
+        constraints.insert(0, working)
     availability = compute_availability(occurrence.date, zone, occurrence.duration_minutes,
                                         constraints, fixed_start=occurrence.fixed_start)
     return Visit(occurrence, series, availability)
 
 
-def _shift_only(shifts: Sequence[models.Shift], day: date, zone: ZoneInfo) -> Availability:
-    return compute_availability(day, zone, 1, [shift_bound(shifts, day, zone)])
+def _shift_only(working: Bound, day: date, zone: ZoneInfo) -> Availability:
+    return compute_availability(day, zone, 1, [working])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,12 +247,14 @@ def calendar_as_data(calendar: DayCalendar) -> dict[str, object]:
     return {
         "date": calendar.day.isoformat(),
         "timezone": calendar.zone.key,
+        "closed": calendar.closed,
         "therapists": [
             {
                 "id": day.therapist.id,
                 "name": day.therapist.name,
                 "shift": [{"from": day.shift.clock(f.start), "until": day.shift.clock(f.end)}
                           for f in day.shift.free],
+                "off": day.off,
                 "visits": [visit_as_data(v) for v in day.visits],
             }
             for day in calendar.therapists

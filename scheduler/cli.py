@@ -181,9 +181,12 @@ def visits(ctx: click.Context, day_text: str, therapist_id: int | None, as_json:
 
 def format_visits(data: dict[str, Any]) -> str:
     lines = [f"Visits on {data['date']} ({data['timezone']})"]
+    if data.get("closed"):
+        lines.append(data['closed'][:1].upper() + data['closed'][1:])
     for therapist in data["therapists"]:
         shift = ", ".join(f"{s['from']}–{s['until']}" for s in therapist["shift"]) or "no shift"
-        lines += ["", f"{therapist['name']} (therapist {therapist['id']}), shift {shift}: "
+        works = f"off ({therapist['off']})" if therapist.get("off") else f"shift {shift}"
+        lines += ["", f"{therapist['name']} (therapist {therapist['id']}), {works}: "
                       f"{len(therapist['visits'])} visits"]
         lines += [_format_visit(v) for v in therapist["visits"]] or ["  (none)"]
     if data["open_visits"]:

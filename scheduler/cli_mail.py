@@ -14,7 +14,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler import clock, jobs, outbox
+from scheduler import clock, jobs, outbox, time_off
 from scheduler.cli import parse_day, require_current_schema, runtime_from
 from scheduler.mail import MailConfigError, sender_from_settings
 from scheduler.models import OutboxMessage, OutboxState, Therapist
@@ -46,7 +46,8 @@ def worker_command(ctx: click.Context, rebuild_jobs: bool) -> None:
 
 
 def _therapists(runtime: Runtime, day: date, ids: tuple[int, ...]) -> list[Therapist]:
-    """The named therapists, or every active one whose e-mail goes out on ``day``."""
+    """The named therapists, or every active one whose e-mail goes out on ``day`` and who is
+    not off that day (time off, or the practice closed). Named ones are sent to as asked."""
     with runtime.session() as session:
         query = select(Therapist).options(selectinload(Therapist.shifts)).order_by(Therapist.id)
         if ids:
@@ -56,8 +57,10 @@ def _therapists(runtime: Runtime, day: date, ids: tuple[int, ...]) -> list[Thera
                 raise click.BadParameter(f"no therapist with id {', '.join(map(str, missing))}",
                                          param_hint="--therapist")
             return list(found)
-        return [t for t in session.scalars(query.where(Therapist.active.is_(True)))
-                if day.weekday() in jobs.working_weekdays(t)]
+        due = [t for t in session.scalars(query.where(Therapist.active.is_(True)))
+               if day.weekday() in jobs.working_weekdays(t)]
+        off = time_off.off_therapist_ids(session, day, [t.id for t in due])
+        return [t for t in due if t.id not in off]
 
 
 def _show(runtime: Runtime, therapist: Therapist, day: date, now: datetime) -> None:

@@ -8,6 +8,8 @@ What runs where:
 - Each therapist has one persistent job, ``itinerary:<id>``: a cron trigger at their send time
   (``Therapist.email_time`` or ``mail.default_send_time``), on their e-mail weekdays (or their
   shift days), in the practice's zone, so the days the clocks change still send at 06:00 local.
+  A day the therapist is off (time off, or the practice closed) sends nothing and records
+  nothing, like a weekday without a shift: the job fires and finds no day due.
   The jobs live in an APScheduler ``SQLAlchemyJobStore`` table on the practice database and
   survive restarts. The job function is named by its text path (:data:`ITINERARY_JOB`); a job
   store holding a path that no longer resolves stops the worker at start
@@ -58,7 +60,7 @@ from apscheduler.util import ref_to_obj
 from sqlalchemy import Engine, Table, delete, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import clock, outbox
+from scheduler import clock, outbox, time_off
 from scheduler.itinerary import build_itinerary, itinerary_message
 from scheduler.mail import MailSender, sender_from_settings
 from scheduler.models import DayPlan, OutboxMessage, PlanStatus, Therapist
@@ -246,6 +248,10 @@ def settle_therapist(context: WorkerContext, therapist_id: int,
         day = due_day(therapist, settings, now)
         if day is None:
             return None
+        off = time_off.off_on(session, therapist, day)
+        if off is not None:
+            log.info("therapist %d is off on %s: no itinerary", therapist_id, day)
+            return None
         limit = deadline(day, send_time(therapist, settings), settings)
     key = outbox.OutboxKey(therapist_id, day, KIND)
     if now > limit:
@@ -270,6 +276,8 @@ def catch_up(context: WorkerContext, now: datetime) -> None:
         ).all()
         due = {(t.id, day) for t in therapists if (day := due_day(t, settings, now))}
         days = {day for _, day in due}
+        due -= {(therapist_id, day) for day in days for therapist_id in
+                time_off.off_therapist_ids(session, day, [i for i, d in due if d == day])}
         recorded = {(therapist_id, day) for therapist_id, day in session.execute(
             select(OutboxMessage.therapist_id, OutboxMessage.day)
             .where(OutboxMessage.kind == KIND, OutboxMessage.day.in_(days))

@@ -336,6 +336,29 @@ class SeriesException(Base):
     series: Mapped[AppointmentSeries] = relationship(back_populates="exceptions")
 
 
+class TimeOff(Base):
+    """Days a therapist is away (vacation, sick, a conference), or, with no therapist, days the
+    whole practice is closed (Thanksgiving). Wall-clock days in the practice's zone, both
+    included. ``reason`` is a short word for the team ("Vacation"), never patient data.
+
+    The calendar gives nobody working time on those days (see :mod:`scheduler.calendar`).
+    """
+
+    __tablename__ = "time_off"
+    __table_args__ = (CheckConstraint("last_day >= first_day", name="days_in_order"),
+                      Index("ix_time_off_days", "first_day", "last_day"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None: the whole practice is closed.
+    therapist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("therapists.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(80), default="")
+
+    therapist: Mapped[Therapist | None] = relationship()
+
+
 # ---------------------------------------------------------------------------------------------
 # Plans, e-mail, audit
 

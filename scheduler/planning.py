@@ -517,8 +517,13 @@ def _gather(calendar: DayCalendar, selected: Sequence[TherapistDay],
     held_elsewhere = _held_by_others(currents, planned_ids)
     for therapist_day in selected:
         for visit in therapist_day.visits:
-            if visit.key not in frozen_keys:
-                _add_visit(day_input, visit, (therapist_day.therapist.id,), working, pins)
+            if visit.key in frozen_keys:
+                continue
+            if therapist_day.off:  # the time off says it best ("Devon is off: Vacation ...")
+                day_input.unplaced.append(_Unplaced(visit, therapist_day.off,
+                                                    (therapist_day.therapist.id,)))
+                continue
+            _add_visit(day_input, visit, (therapist_day.therapist.id,), working, pins)
     for visit in calendar.open_visits:
         if visit.key in frozen_keys or visit.key in held_elsewhere:
             continue
@@ -528,9 +533,9 @@ def _gather(calendar: DayCalendar, selected: Sequence[TherapistDay],
             continue  # only therapists who are not being planned could take it
         if not eligible:
             needs = ", ".join(visit.series.required_skills or []) or "no particular skill"
-            day_input.unplaced.append(_Unplaced(
-                visit, f"open visit: no therapist working that day has the skills it needs "
-                       f"({needs})", tuple(sorted(planned_ids))))
+            reason = calendar.closed or (f"open visit: no therapist working that day has the "
+                                         f"skills it needs ({needs})")
+            day_input.unplaced.append(_Unplaced(visit, reason, tuple(sorted(planned_ids))))
             continue
         _add_visit(day_input, visit, mine, working, pins)
     return day_input

@@ -308,6 +308,27 @@ def check_exception(series: models.AppointmentSeries, exception: models.SeriesEx
     problems.raise_if_any()
 
 
+# Longer than a year is almost surely a typo in the year ("2026-12-24" to "2027-12-26"); a
+# leave that long is better modelled by deactivating the therapist.
+TIME_OFF_MAX_DAYS = 366
+
+
+def check_time_off(session: Session, entry: models.TimeOff) -> None:
+    """Days in order, at most a year, and a therapist (if any) that exists."""
+    problems = Problems()
+    if entry.first_day is not None and entry.last_day is not None:
+        if problems.check(entry.last_day >= entry.first_day, "last_day",
+                          f"is before the first day ({entry.first_day.isoformat()})"):
+            days = (entry.last_day - entry.first_day).days + 1
+            problems.check(days <= TIME_OFF_MAX_DAYS, "last_day",
+                           f"the time off would last {days} days; at most "
+                           f"{TIME_OFF_MAX_DAYS} are allowed (is the year right?)")
+    if entry.therapist_id is not None:
+        problems.check(session.get(models.Therapist, entry.therapist_id) is not None,
+                       "therapist_id", f"no therapist with id {entry.therapist_id}")
+    problems.raise_if_any()
+
+
 def _check_rule(problems: Problems, field: str, rule: str | None,
                 first_date: date | None) -> None:
     if not rule or not rule.strip():

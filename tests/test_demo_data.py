@@ -9,10 +9,12 @@ for every anchor Monday in ANCHORS and every therapist, over the 8 weeks from th
     - on at least 90% of the therapist's working days the number of visits is in [4, 9], and
     - on no working day is it below 2 or above 12,
 where a working day is a date whose weekday is in the therapist's shifts (so Saturday counts
-only for the one who works Saturdays), a visit is an occurrence of a series' rule between its
-first date (anchor + starts_in_days) and its last (first + lasts_days - 1), and a visit of a
-series without a fixed therapist counts for the client's primary therapist when they have the
-required skills and work that day, else for the first therapist in the file who does.
+only for the one who works Saturdays) and on which the practice is not closed (the file's
+closures: Thanksgiving, Christmas Day, fixed holidays whatever the anchor), a visit is an
+occurrence of a series' rule between its first date (anchor + starts_in_days) and its last
+(first + lasts_days - 1), and a visit of a series without a fixed therapist counts for the
+client's primary therapist when they have the required skills and work that day, else for the
+first therapist in the file who does.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ REQUIRED = {
                   "buffer_before_minutes", "buffer_after_minutes", "policy"},
     "series": {"key", "client", "therapist", "required_skills", "rule", "duration_minutes",
                "preferred_windows", "priority", "during_treatment", "notes"},
+    "closure": {"reason", "rule"},
 }
 OPTIONAL = {"series": {"starts_in_days", "lasts_days"}}
 
@@ -91,14 +94,16 @@ def _minutes(text: str) -> int:
 
 
 def test_every_record_has_exactly_the_schema_keys(data: dict[str, Any]) -> None:
-    assert set(data) == {"practice", "facilities", "therapists", "clients", "series"}
+    assert set(data) == {"practice", "facilities", "therapists", "clients", "series",
+                         "closures"}
     assert data["practice"] == {"name": "Heartland Oncology Massage (demo)",
                                 "timezone": "America/Chicago"}
     records = ([("facility", r) for r in data["facilities"]]
                + [("therapist", r) for r in data["therapists"]]
                + [("client", r) for r in data["clients"]]
                + [("treatment", r) for r in _treatments(data)]
-               + [("series", r) for r in data["series"]])
+               + [("series", r) for r in data["series"]]
+               + [("closure", r) for r in data["closures"]])
     for kind, record in records:
         missing = REQUIRED[kind] - set(record)
         unknown = set(record) - REQUIRED[kind] - OPTIONAL.get(kind, set())
@@ -299,6 +304,22 @@ def _occurrences(series: dict[str, Any], anchor: date) -> list[date]:
                                            datetime.combine(end, time(23, 59)), inc=True)]
 
 
+def _closed_days(data: dict[str, Any], anchor: date) -> set[date]:
+    """The practice's closures in the WEEKS weeks from anchor (yearly holiday rules)."""
+    end = datetime.combine(anchor + timedelta(weeks=WEEKS) - timedelta(days=1), time(23, 59))
+    start = datetime.combine(anchor, time())
+    return {d.date() for c in data["closures"]
+            for d in rrulestr(c["rule"], dtstart=start).between(start, end, inc=True)}
+
+
+def test_closures_are_the_fixed_holidays(data: dict[str, Any]) -> None:
+    assert {c["reason"] for c in data["closures"]} == {"Thanksgiving", "Christmas Day"}
+    assert _closed_days(data, date(2026, 10, 26)) == {date(2026, 11, 26)}
+    assert _closed_days(data, date(2026, 11, 30)) == {date(2026, 12, 25)}
+    assert _closed_days(data, date(2027, 11, 1)) == {date(2027, 11, 25), date(2027, 12, 25)}
+    assert _closed_days(data, date(2026, 3, 2)) == set()
+
+
 def _assignee(data: dict[str, Any], series: dict[str, Any], day: date) -> str | None:
     if series["therapist"]:
         return series["therapist"]
@@ -324,13 +345,15 @@ def test_each_therapist_has_four_to_nine_visits_on_most_working_days(
         data: dict[str, Any], anchor: date) -> None:
     counts = _visits_per_day(data, anchor)
     days = [anchor + timedelta(days=i) for i in range(7 * WEEKS)]
+    closed = _closed_days(data, anchor)
     for therapist in data["therapists"]:
-        working = [d for d in days if CODES[d.weekday()] in therapist["shifts"]]
+        shift_days = [d for d in days if CODES[d.weekday()] in therapist["shifts"]]
+        working = [d for d in shift_days if d not in closed]
         per_day = [counts[therapist["key"], d] for d in working]
         in_range = sum(4 <= n <= 9 for n in per_day)
         assert in_range >= 0.9 * len(working), (therapist["key"], Counter(per_day))
         assert all(2 <= n <= 12 for n in per_day), (therapist["key"], Counter(per_day))
-        off = [d for d in days if d not in working and counts[therapist["key"], d]]
+        off = [d for d in days if d not in shift_days and counts[therapist["key"], d]]
         assert not off, f"{therapist['key']} has visits on days off: {off[:3]}"
 
 

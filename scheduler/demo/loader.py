@@ -2,8 +2,10 @@
 
 The file (``kansas_city.json``) holds no dates: series start relative to an *anchor* Monday
 (the Monday of the week the demo is loaded, unless one is given), so the demo always shows the
-coming eight weeks. Every value goes through the same parsers and record checks as what people
-type, so a mistake in the file is reported with its place in the file.
+coming eight weeks. Practice closures are fixed holidays given as yearly rules (Thanksgiving,
+Christmas Day): each one that falls in those eight weeks becomes a closed day, so they stay the
+real holidays whatever the anchor. Every value goes through the same parsers and record checks
+as what people type, so a mistake in the file is reported with its place in the file.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import models, validation
 from scheduler.passwords import hash_password
+from scheduler.recurrence import RuleError, occurrence_dates, validate_rule
 
 DEMO_PASSWORD = "rounds-demo"
 DEMO_WEEKS = 8
@@ -116,6 +119,8 @@ class _Builder:
         self.session.flush()
         for index, raw in enumerate(data["series"]):
             self._series(f"series[{index}]", raw)
+        for index, raw in enumerate(data.get("closures", [])):
+            self._closures(f"closures[{index}]", raw)
         self.session.flush()
         return DemoSummary(self.anchor, len(self.facilities), len(self.therapists),
                            len(self.clients), len(self.treatments), self.series_count)
@@ -232,6 +237,19 @@ class _Builder:
         self._check(where, lambda s: validation.check_series(self.session, s), series)
         self.session.add(series)
         self.series_count += 1
+
+    def _closures(self, where: str, raw: dict[str, Any]) -> None:
+        """A holiday's days within the demo's weeks, as practice closures."""
+        try:
+            validate_rule(raw["rule"], self.anchor)
+        except RuleError as error:
+            raise validation.fail(f"{where}.rule", str(error)) from None
+        last = self.anchor + timedelta(weeks=DEMO_WEEKS) - timedelta(days=1)
+        for day in occurrence_dates(raw["rule"], self.anchor, (self.anchor, last)):
+            entry = models.TimeOff(therapist_id=None, first_day=day, last_day=day,
+                                   reason=raw["reason"])
+            self._check(where, lambda e: validation.check_time_off(self.session, e), entry)
+            self.session.add(entry)
 
     @staticmethod
     def _ref(where: str, table: dict[str, Any], key: str) -> Any:

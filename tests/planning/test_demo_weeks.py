@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from conftest import DEMO_ANCHOR, TIME_LIMIT
@@ -33,6 +33,7 @@ from scheduler.planning import plan_range, visit_key
 from scheduler.settings import Settings
 
 DAYS = 56
+CHRISTMAS = date(2026, 12, 25)  # a practice closure in the demo file (a Friday)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +55,15 @@ def test_there_is_a_plan_for_every_working_therapist_day(weeks, module_settings)
         shift = weekly_spans(plan.therapist.shifts, plan.day, zone, "start", "end")
         assert shift, f"a plan on {plan.day} for therapist {plan.therapist_id}, who is off"
     working = {(t.id, DEMO_ANCHOR + timedelta(days=d)) for t in {p.therapist for p in plans}
-               for d in range(DAYS) if any(s.weekday == d % 7 for s in t.shifts)}
-    assert working == set(planned)
+               for d in range(DAYS) if any(s.weekday == d % 7 for s in t.shifts)
+               and DEMO_ANCHOR + timedelta(days=d) != CHRISTMAS}
+    assert working <= set(planned)
+    # Christmas Day the practice is closed: whoever has visits of their own that day gets a
+    # plan saying they are left out, and why; nobody drives anywhere
+    closed = [p for p in plans if p.day == CHRISTMAS]
+    assert {(p.therapist_id, p.day) for p in closed} == set(planned) - working
+    assert closed and all(not p.stops and p.unplaced for p in closed)
+    assert {u["reason"] for p in closed for u in p.unplaced} == {"practice closed: Christmas Day"}
     assert sum(len(p.stops) for p in plans) > 600  # the demo has ~15 visits a working day
 
 
@@ -128,7 +136,8 @@ def test_left_out_reasons_are_in_words(weeks) -> None:
     _, plans = weeks
     reasons = [u["reason"] for p in plans for u in p.unplaced]
     assert all(r.startswith(("the day is full", "cannot be fitted", "only free",
-                             "open visit", "its last allowed start")) or "(takes" in r
+                             "open visit", "its last allowed start", "practice closed"))
+               or "(takes" in r
                for r in reasons), reasons
     full = [r for r in reasons if r.startswith("the day is full: left out for")]
     assert full and all("it may start" in r for r in full)
