@@ -57,8 +57,9 @@ from web.pages import (  # noqa: E402  (the views register themselves on bp)
     outbox,
     series,
     therapists,
+    time_off,
     week,
 )
 
 __all__ = ["account", "bp", "clients", "day", "facilities", "outbox", "series", "therapists",
-           "week"]
+           "time_off", "week"]

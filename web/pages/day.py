@@ -16,7 +16,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from scheduler import audit, models, planning
+from scheduler import audit, models, planning, time_off
 from scheduler.clock import utcnow
 from scheduler.precautions import FLAGS
 from scheduler.records import parse_practice_date
@@ -130,6 +130,7 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
         "therapists": db().scalars(select(models.Therapist).where(
             models.Therapist.active.is_(True)).order_by(models.Therapist.name)).all()
         if is_admin(me()) else [],
+        "off": _off_words(therapist, day),
     }
     if plan is None:
         return context
@@ -143,6 +144,20 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
     client_ids += [e["client"].id for e in shown if e["client"] is not None]
     audit.record_reads(audit_db(), actor(), "client", client_ids, context=f"day_plan {plan.id}")
     return context
+
+
+def _off_words(therapist: models.Therapist, day: date) -> str | None:
+    """"You're off: Vacation (Dec 24–Dec 26)" on one's own day, "Devon is off: ..." on someone
+    else's, "The practice is closed: Thanksgiving"; None on a working day."""
+    entry = time_off.entry_on(time_off.between(db(), day, day, therapist.id), therapist.id, day)
+    if entry is None:
+        return None
+    if entry.therapist_id is None:
+        return "The practice is closed" + (f": {entry.reason}" if entry.reason else "")
+    if therapist.id != me().id:
+        return time_off.describe(entry, therapist.name)
+    reason = f": {entry.reason}" if entry.reason else ""
+    return f"You're off{reason} ({time_off.span_words(entry)})"
 
 
 @bp.route("/")

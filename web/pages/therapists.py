@@ -72,10 +72,11 @@ def therapists() -> str:
 
 
 @bp.route("/therapists/<id:therapist_id>")
-def therapist(therapist_id: int) -> str:
+def therapist(therapist_id: int) -> Any:
     """One therapist (admin, or the therapist themself)."""
-    record = therapist_or_404(db(), me(), therapist_id)
-    return render_template("records/therapist.html", therapist=record)
+    from web.pages.time_off import therapist_page
+
+    return therapist_page(therapist_or_404(db(), me(), therapist_id))
 
 
 @bp.route("/therapists/new", methods=["GET", "POST"])
