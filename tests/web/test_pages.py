@@ -109,6 +109,19 @@ def test_week_shows_the_plan_of_record_and_counts_an_open_visit_left_out_once(
     assert text.count("1 open visit nobody could take") == 1
 
 
+def test_week_marks_time_off_and_closures(web_runtime, admin_client, practice):
+    from datetime import timedelta
+    with web_runtime.session() as s:
+        s.add(models.TimeOff(therapist_id=practice.theo_id, first_day=PLAN_DAY + timedelta(1),
+                             last_day=PLAN_DAY + timedelta(2), reason="Conference"))
+        s.add(models.TimeOff(therapist_id=None, first_day=PLAN_DAY + timedelta(3),
+                             last_day=PLAN_DAY + timedelta(3), reason="Staff day"))
+        s.commit()
+    text = _text(admin_client.get(f"/week/{DAY}"))
+    assert text.count("Theo is off: Conference") == 2  # Tuesday and Wednesday
+    assert text.count("practice closed: Staff day") == 3  # Thursday, for each therapist
+
+
 def test_reading_a_client_is_audited(web_runtime, theo_client, practice):
     theo_client.get(f"/clients/{practice.theo_clients[0]}")
     theo_client.get(f"/day/{DAY}")

@@ -9,7 +9,7 @@ from typing import Any
 from flask import render_template, request
 from sqlalchemy import select
 
-from scheduler import models
+from scheduler import models, time_off
 from scheduler.planning import plans_of_record
 from web.access import is_admin
 from web.database import db
@@ -27,10 +27,18 @@ class DayCell:
     drive_minutes: int
     left_out: int  # the therapist's own visits left out (open ones are counted per day)
     warnings: tuple[str, ...]
+    away: str | None = None  # time off or a practice closure, in words
 
 
-def day_cell(therapist: models.Therapist, day: date, plan: models.DayPlan | None) -> DayCell:
-    works = any(shift.weekday == day.weekday() for shift in therapist.shifts)
+def away_words(entries: list[models.TimeOff], therapist: models.Therapist,
+               day: date) -> str | None:
+    entry = time_off.entry_on(entries, therapist.id, day)
+    return time_off.describe(entry, therapist.name) if entry is not None else None
+
+
+def day_cell(therapist: models.Therapist, day: date, plan: models.DayPlan | None,
+             away: str | None = None) -> DayCell:
+    works = away is None and any(shift.weekday == day.weekday() for shift in therapist.shifts)
     stops = [s for s in plan.stops if s.state != models.StopState.SKIPPED] if plan else []
     hands_on = round(sum((s.end_at - s.start_at).total_seconds() / 60 for s in stops))
     left = sum(1 for entry in (plan.unplaced or []) if not entry.get("open")) if plan else 0
@@ -44,7 +52,7 @@ def day_cell(therapist: models.Therapist, day: date, plan: models.DayPlan | None
     if plan is not None and not works and stops:
         warnings.append("visits on a day off")
     return DayCell(day, works, plan, len(stops), hands_on,
-                   round(plan.total_drive_minutes) if plan else 0, left, tuple(warnings))
+                   round(plan.total_drive_minutes) if plan else 0, left, tuple(warnings), away)
 
 
 def open_left_out(plans: dict[tuple[int, date], models.DayPlan], day: date) -> int:
@@ -67,7 +75,9 @@ def week(day: str | None = None) -> Any:
         models.Therapist.active.is_(True)).order_by(models.Therapist.name)).all() if (
         is_admin(viewer) and request.args.get("mine") != "1") else [viewer]
     plans = plans_of_record(db(), days[0], days[-1], [t.id for t in therapists])
-    rows = [(t, [day_cell(t, d, plans.get((t.id, d))) for d in days]) for t in therapists]
+    away = time_off.between(db(), days[0], days[-1])
+    rows = [(t, [day_cell(t, d, plans.get((t.id, d)), away_words(away, t, d)) for d in days])
+            for t in therapists]
     return render_template("pages/week.html", rows=rows, days=days, monday=monday,
                            open_left_out=[open_left_out(plans, d) for d in days],
                            previous_week=monday - timedelta(days=7),
