@@ -131,6 +131,18 @@ def test_answers_are_feasible_and_never_worse(seed):
         assert all(v in candidates[p] for p in jobs), "a job on a vehicle that cannot do it"
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_days_mixing_vehicles_with_and_without_breaks(seed):
+    """Exact positions (no breaks) and verified ones (breaks) compete for the same visits."""
+    raw = random_day(2700 + seed, jobs=14 + seed, vehicles=3, tight=seed % 3 == 0)
+    problem = parse_problem(raw)
+    candidates = candidate_vehicles(problem)
+    given = start_routes(problem, candidates)
+    found = ruin_and_recreate(problem, copy.deepcopy(given), candidates, seed=seed, iterations=150)
+    checked(raw, problem, found)
+    assert objective(problem, found) >= objective(problem, given)
+
+
 def test_it_improves_a_poor_start():
     raw = day_with_breaks(4243, jobs=30, vehicles=3)
     problem = parse_problem(raw)
