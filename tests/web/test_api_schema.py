@@ -65,3 +65,4 @@ def test_api_conforms_to_its_document(api_setup):
         check()
         tested.append(operation.label)
     assert len(tested) >= 30, tested
+    assert {"GET /time-off", "POST /time-off", "DELETE /time-off/{time_off_id}"} <= set(tested)

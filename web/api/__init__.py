@@ -127,6 +127,6 @@ def forbid_unless_admin() -> None:
         abort(403, "Only an admin may do this.")
 
 
-from web.api import openapi, plans, resources  # noqa: E402  (register the endpoints)
+from web.api import openapi, plans, resources, time_off  # noqa: E402  (register the endpoints)
 
-__all__ = ["bp", "openapi", "plans", "resources"]
+__all__ = ["bp", "openapi", "plans", "resources", "time_off"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import jsonify
 
-from scheduler import records
+from scheduler import records, time_off
 from web.api import MAX_PER_PAGE, bp
 from web.converters import MAX_ID
 
@@ -163,6 +163,7 @@ def _schemas() -> dict[str, Any]:
                                    "properties": writable}
         schemas[f"{name}Page"] = _page(name)
     schemas.update(_plan_schemas())
+    schemas.update(_time_off_schemas())
     return schemas
 
 
@@ -218,6 +219,24 @@ def _plan_schemas() -> dict[str, Any]:
         "StopStateRequest": {
             "type": "object", "required": ["state"], "additionalProperties": False,
             "properties": {"state": _enum("planned", "done", "skipped")}},
+    }
+
+
+def _time_off_schemas() -> dict[str, Any]:
+    """Time off is read and written by :mod:`scheduler.time_off`, not :mod:`scheduler.records`,
+    so its fields and required ones come from there."""
+    owner = _nullable({**ID, "description": "the therapist who is off; null: the practice "
+                                            "is closed"})
+    fields = {"id": ID, "therapist_id": owner, "first_day": DATE, "last_day": DATE,
+              "reason": {**_text(time_off.REASON_MAX), "description": "a short word for the "
+                                                                    "team, e.g. Vacation"}}
+    writable = {name: schema for name, schema in fields.items() if name != "id"}
+    return {
+        "TimeOff": {"type": "object", "required": list(fields), "additionalProperties": False,
+                    "properties": fields},
+        "TimeOffInput": {"type": "object", "additionalProperties": False,
+                         "required": list(time_off.REQUIRED), "properties": writable},
+        "TimeOffPage": _page("TimeOff"),
     }
 
 
@@ -290,6 +309,11 @@ def _item(name: str, param: str, tag: str, *, delete: bool = True) -> dict[str, 
 def _paths() -> dict[str, Any]:
     plan_params = [{"name": "date", "in": "query", "schema": DATE},
                    {"name": "therapist_id", "in": "query", "schema": ID}]
+    time_off_params = [
+        {"name": "therapist_id", "in": "query", "schema": ID,
+         "description": "only the days this therapist does not work: theirs and the closures"},
+        {"name": "from", "in": "query", "schema": DATE},
+        {"name": "to", "in": "query", "schema": DATE}]
     return {
         "/facilities": _collection("facilities", "Facility", "records"),
         "/facilities/{facility_id}": _item("Facility", "facility_id", "records"),
@@ -324,6 +348,17 @@ def _paths() -> dict[str, Any]:
             "post": _op("Re-plan the plan's day from a moment (default now)", "201",
                         _ref("DayPlan"), body="ReplanRequest", params=[_path_id("plan_id")],
                         tag="plans")},
+        "/time-off": {
+            "get": _op("List time off touching [from, to] (a therapist: their own and the "
+                       "practice closures)", "200", _ref("TimeOffPage"),
+                       params=time_off_params + PAGING, tag="time off"),
+            "post": _op("Add time off (therapist_id null or absent: a practice closure, "
+                        "admins only)", "201", _ref("TimeOff"), body="TimeOffInput",
+                        tag="time off"),
+        },
+        "/time-off/{time_off_id}": {
+            "delete": _op("Remove time off (a closure: admins only)", "204", None,
+                          params=[_path_id("time_off_id")], tag="time off")},
         "/plan-stops/{stop_id}": {
             "patch": _op("Mark a stop planned, done or skipped", "200", _ref("PlanStop"),
                          body="StopStateRequest", params=[_path_id("stop_id")], tag="plans")},

@@ -1,0 +1,127 @@
+"""Endpoints for time off: a therapist's days away and the practice's closures.
+
+The same rules as the time off pages (:mod:`web.pages.time_off`): a therapist sees and changes
+their own entries and sees the closures, which every therapist needs to know about; an admin
+sees and changes everything. Someone else's entry answers 404, as the rest of their record
+does; a closure, which a therapist may see, answers 403 when a therapist tries to add or remove
+one (admin-only writes answer 403 across the API). Parsing and checking the days and reason is
+:mod:`scheduler.time_off`'s; only ``therapist_id``, which names the owner and so decides who may
+write, is read here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, request
+from sqlalchemy import Select, or_, select
+
+from scheduler import models, time_off
+from scheduler.records import parse_practice_date
+from scheduler.validation import FieldProblem, Problems, ValidationError
+from web import access
+from web.api import actor, body, bp, forbid_unless_admin, is_admin, paginated, query_int, user
+from web.api.resources import created, no_content
+from web.converters import MAX_ID
+from web.database import db
+
+
+@bp.get("/time-off")
+def list_time_off() -> Any:
+    """Entries touching [from, to], first day first; ``therapist_id`` narrows them to the days
+    that therapist does not work (their own entries and the closures)."""
+    therapist_id, first, last = _filters()
+    query = select(models.TimeOff).order_by(models.TimeOff.first_day, models.TimeOff.id)
+    if first is not None:
+        query = query.where(models.TimeOff.last_day >= first)
+    if last is not None:
+        query = query.where(models.TimeOff.first_day <= last)
+    if therapist_id is not None:
+        query = _own_and_closures(query, therapist_id)
+    if not is_admin():
+        query = _own_and_closures(query, user().id)
+    return paginated(query, time_off.as_data)
+
+
+@bp.post("/time-off")
+def create_time_off() -> Any:
+    """Time off for ``therapist_id``, or a practice closure when it is null or absent."""
+    data = body()
+    fields = {name: value for name, value in data.items() if name != "therapist_id"}
+    therapist_id = _owner(data.get("therapist_id"), fields)
+    return created(time_off.as_data(time_off.add(db(), actor(), therapist_id, fields)))
+
+
+@bp.delete("/time-off/<id:time_off_id>")
+def delete_time_off(time_off_id: int) -> Any:
+    entry = access.found(db().get(models.TimeOff, time_off_id))
+    if entry.therapist_id is None:
+        forbid_unless_admin()
+    else:
+        access.therapist_or_404(db(), user(), entry.therapist_id)
+    time_off.remove(db(), actor(), entry)
+    return no_content()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _own_and_closures(query: Select[Any], therapist_id: int) -> Select[Any]:
+    column = models.TimeOff.therapist_id
+    return query.where(or_(column.is_(None), column == therapist_id))
+
+
+def _filters() -> tuple[int | None, date | None, date | None]:
+    """The list's query parameters, every bad one named at once."""
+    problems = Problems()
+    therapist_id = _collect(problems, lambda: query_int("therapist_id", 0, 1, MAX_ID)
+                            if "therapist_id" in request.args else None)
+    first = _collect(problems, lambda: _query_date("from"))
+    last = _collect(problems, lambda: _query_date("to"))
+    if first is not None and last is not None:
+        problems.check(last >= first, "to", f"is before from ({first.isoformat()})")
+    problems.raise_if_any()
+    return therapist_id, first, last
+
+
+def _query_date(name: str) -> date | None:
+    raw = request.args.get(name)
+    return None if raw is None else parse_practice_date(name, raw)
+
+
+def _collect(problems: Problems, parse: Any) -> Any:
+    try:
+        return parse()
+    except ValidationError as error:
+        problems.found.extend(error.problems)
+        return None
+
+
+def _owner(raw: Any, fields: dict[str, Any]) -> int | None:
+    """Whose time off the body asks for, once the caller may write it: a closure (None) is
+    an admin's to add, a therapist adds only their own (anyone else's id answers 404)."""
+    if raw is None:
+        forbid_unless_admin()
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_ID:
+        problem = FieldProblem("therapist_id", f"expected the id of a therapist or null, "
+                                               f"got {raw!r}")
+        raise ValidationError([problem, *_other_problems(fields)])
+    if not is_admin() and raw != user().id:
+        abort(404)
+    return raw  # an admin's unknown id: scheduler.time_off says so, beside the other fields
+
+
+def _other_problems(fields: dict[str, Any]) -> list[FieldProblem]:
+    """What :func:`scheduler.time_off.add` finds wrong with the rest of the body, so that a bad
+    ``therapist_id`` is reported with them, not before them. The entry is tried as the
+    caller's own inside a savepoint that is always rolled back: nothing is kept."""
+    savepoint = db().begin_nested()
+    try:
+        time_off.add(db(), actor(), user().id, fields)
+    except ValidationError as error:
+        return list(error.problems)
+    finally:
+        savepoint.rollback()
+    return []
