@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from scheduler import audit, models, validation
 from scheduler.audit import Actor
 from scheduler.records import parse_practice_date
-from scheduler.validation import Problems, ValidationError
+from scheduler.validation import FieldProblem, Problems, ValidationError
 
 REASON_MAX = 80
 FIELDS = ("first_day", "last_day", "reason")
@@ -154,21 +154,38 @@ def _parse(data: Mapping[str, Any], allowed: Sequence[str]) -> tuple[dict[str, A
     return values, problems
 
 
+def problems_in(session: Session, data: Mapping[str, Any]) -> list[FieldProblem]:
+    """What is wrong with the days and reason of ``data`` (whoever it is for); nothing is
+    written. Lets a caller report a bad owner together with the other fields' problems."""
+    try:
+        _checked_entry(session, None, data)
+    except ValidationError as error:
+        return list(error.problems)
+    return []
+
+
+def _checked_entry(session: Session, therapist_id: int | None,
+                   data: Mapping[str, Any]) -> models.TimeOff:
+    """A new, unsaved entry from ``data``; ValidationError naming each bad field."""
+    values, problems = _parse(data, FIELDS)
+    entry = models.TimeOff(therapist_id=therapist_id, **values)
+    try:
+        validation.check_time_off(session, entry)
+    except ValidationError as error:
+        reported = {p.field for p in problems.found}
+        problems.found.extend(p for p in error.problems if p.field not in reported)
+    except TypeError:  # a date missing: the parse problems already say so
+        pass
+    problems.raise_if_any()
+    return entry
+
+
 def add(session: Session, actor: Actor, therapist_id: int | None,
         data: Mapping[str, Any]) -> models.TimeOff:
     """Add time off for the therapist (None: a practice closure) from ``first_day``,
     ``last_day`` (YYYY-MM-DD) and ``reason``. Raises ValidationError naming each field."""
     with session.begin_nested():
-        values, problems = _parse(data, FIELDS)
-        entry = models.TimeOff(therapist_id=therapist_id, **values)
-        try:
-            validation.check_time_off(session, entry)
-        except ValidationError as error:
-            reported = {p.field for p in problems.found}
-            problems.found.extend(p for p in error.problems if p.field not in reported)
-        except TypeError:  # a date missing: the parse problems already say so
-            pass
-        problems.raise_if_any()
+        entry = _checked_entry(session, therapist_id, data)
         session.add(entry)
         session.flush()
         audit.record(session, actor, "create", "time_off", entry.id, FIELDS,

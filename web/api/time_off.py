@@ -107,21 +107,7 @@ def _owner(raw: Any, fields: dict[str, Any]) -> int | None:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_ID:
         problem = FieldProblem("therapist_id", f"expected the id of a therapist or null, "
                                                f"got {raw!r}")
-        raise ValidationError([problem, *_other_problems(fields)])
+        raise ValidationError([problem, *time_off.problems_in(db(), fields)])
     if not is_admin() and raw != user().id:
         abort(404)
     return raw  # an admin's unknown id: scheduler.time_off says so, beside the other fields
-
-
-def _other_problems(fields: dict[str, Any]) -> list[FieldProblem]:
-    """What :func:`scheduler.time_off.add` finds wrong with the rest of the body, so that a bad
-    ``therapist_id`` is reported with them, not before them. The entry is tried as the
-    caller's own inside a savepoint that is always rolled back: nothing is kept."""
-    savepoint = db().begin_nested()
-    try:
-        time_off.add(db(), actor(), user().id, fields)
-    except ValidationError as error:
-        return list(error.problems)
-    finally:
-        savepoint.rollback()
-    return []
