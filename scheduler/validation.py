@@ -15,16 +15,18 @@ back on error, so a rejected change never loses what was already saved.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from scheduler import models
 from scheduler.precautions import validate_flags
 from scheduler.recurrence import RuleError, exception_problems, validate_rule
+
+T = TypeVar("T")
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 WEEKDAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
@@ -67,6 +69,15 @@ class Problems:
         if not condition:
             self.add(field, message)
         return condition
+
+    def collect(self, parse: Callable[[], T]) -> T | None:
+        """``parse()``'s value, or None with its problems kept, so that one answer can name
+        every bad field of a request instead of the first."""
+        try:
+            return parse()
+        except ValidationError as error:
+            self.found.extend(error.problems)
+            return None
 
     def raise_if_any(self) -> None:
         if self.found:

@@ -234,7 +234,9 @@ class Tables:
         """Whether the clock allows job ``p`` between stop ``k`` and stop ``k + 1`` (O(1)).
 
         Capacity, ``max_tasks`` and ``max_travel_time`` are the caller's (:meth:`room_for` and
-        the travel delta); only the times of ``p`` and of its successor are re-derived.
+        the travel delta); only the times of ``p`` and of its successor are re-derived. The
+        start-in-window step is written out here as in :meth:`_forward` rather than called:
+        this is the innermost loop of ruin and recreate, where a call per check costs.
         """
         places = route.places
         durations = self.durations

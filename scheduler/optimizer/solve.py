@@ -194,9 +194,10 @@ def _search(
     if len({problem.jobs[p].priority for p in possible}) > 1:
         built = insert_left_out(problem, {}, possible, candidates)
         initial = [built.get(v, []) for v in range(len(problem.vehicles))]
-    share = OR_TOOLS_SHARE if initial is not None else 0.95  # equal priorities: less to choose
     if polish:
         share = OR_TOOLS_SHARE_BEFORE_RUIN
+    else:  # the exact method follows; with equal priorities there is less to choose
+        share = OR_TOOLS_SHARE if initial is not None else 0.95
     remaining = max(0.05, (deadline - time.perf_counter()) * share)
     found: dict[int, list[int]] = {}
     proposed = search_routes(problem, candidates, replace(settings, time_limit=remaining), initial)

@@ -207,12 +207,17 @@ def test_setup_is_paid_once_per_place():
 QUICK = SearchSettings(time_limit=30.0, solution_limit=20)
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_solve_without_breaks_passes_the_checker_and_repeats(seed):
-    raw = day_without_breaks(1300 + seed, jobs=14 + seed, vehicles=2 + seed % 2, tight=seed % 2)
+def assert_solve_checks_and_repeats(raw: dict, seed: int) -> None:
+    """solve() passes the independent checker and gives the same answer twice."""
     first = solve(copy.deepcopy(raw), settings=QUICK, seed=seed).to_json()
     check_solution(raw, first)
     again = solve(copy.deepcopy(raw), settings=QUICK, seed=seed).to_json()
     for answer in (first, again):
         answer["summary"].pop("computing_times")
     assert first == again
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_solve_without_breaks_passes_the_checker_and_repeats(seed):
+    raw = day_without_breaks(1300 + seed, jobs=14 + seed, vehicles=2 + seed % 2, tight=seed % 2)
+    assert_solve_checks_and_repeats(raw, seed)

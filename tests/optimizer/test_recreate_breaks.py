@@ -9,11 +9,10 @@ import copy
 import random
 
 import pytest
-from optimizer_checker import check_solution
 from optimizer_days import DAY, HOUR, random_day
-from test_recreate import checked, objective, start_routes
+from test_recreate import assert_solve_checks_and_repeats, checked, objective, start_routes
 
-from scheduler.optimizer import SearchSettings, parse_problem, solve, time_route
+from scheduler.optimizer import parse_problem, time_route
 from scheduler.optimizer.reasons import candidate_vehicles
 from scheduler.optimizer.ruin_recreate import RuinSettings, ruin_and_recreate
 from scheduler.optimizer.slack import Tables
@@ -212,15 +211,8 @@ def test_without_room_for_the_lunch_the_higher_priority_visit_takes_the_slot():
 # ---------------------------------------------------------------------------------------------
 # Inside solve()
 
-QUICK = SearchSettings(time_limit=30.0, solution_limit=20)
-
 
 @pytest.mark.parametrize("seed", range(6))
 def test_solve_with_breaks_passes_the_checker_and_repeats(seed):
     raw = day_with_breaks(2300 + seed, jobs=14 + seed, vehicles=2 + seed % 2, tight=seed % 2)
-    first = solve(copy.deepcopy(raw), settings=QUICK, seed=seed).to_json()
-    check_solution(raw, first)
-    again = solve(copy.deepcopy(raw), settings=QUICK, seed=seed).to_json()
-    for answer in (first, again):
-        answer["summary"].pop("computing_times")
-    assert first == again
+    assert_solve_checks_and_repeats(raw, seed)

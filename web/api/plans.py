@@ -61,7 +61,7 @@ def create_day_plans() -> Any:
     problems = Problems()
     for name in data:
         problems.check(name in {"date", "therapist_ids", "publish"}, name, "unknown field")
-    day = _field(problems, lambda: parse_practice_date("date", data.get("date")))
+    day = problems.collect(lambda: parse_practice_date("date", data.get("date")))
     ids = data.get("therapist_ids")
     if ids is not None and (not isinstance(ids, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in ids)):
@@ -100,13 +100,13 @@ def replan_day_plan(plan_id: int) -> Any:
     problems = Problems()
     for name in data:
         problems.check(name in {"at", "lat", "lon"}, name, "unknown field")
-    at = _field(problems, lambda: _instant("at", data["at"])) if "at" in data else utcnow()
+    at = problems.collect(lambda: _instant("at", data["at"])) if "at" in data else utcnow()
     position = None
     if ("lat" in data) != ("lon" in data):
         problems.add("lat", "give both lat and lon, or neither")
     elif "lat" in data:
-        lat = _field(problems, lambda: _coordinate("lat", data["lat"], 90))
-        lon = _field(problems, lambda: _coordinate("lon", data["lon"], 180))
+        lat = problems.collect(lambda: _coordinate("lat", data["lat"], 90))
+        lon = problems.collect(lambda: _coordinate("lon", data["lon"], 180))
         position = (lat, lon)
     problems.raise_if_any()
     new_plan = planning.replan_from(db(), runtime().settings, plan.therapist_id, plan.day, at,
@@ -132,13 +132,6 @@ def update_plan_stop(stop_id: int) -> Any:
     audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))
     return out.plan_stop(stop, runtime().settings.zone)
 
-
-def _field(problems: Problems, parse: Any) -> Any:
-    try:
-        return parse()
-    except ValidationError as error:
-        problems.found.extend(error.problems)
-        return None
 
 
 def _coordinate(field: str, raw: Any, limit: float) -> float:

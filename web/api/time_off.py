@@ -75,10 +75,10 @@ def _own_and_closures(query: Select[Any], therapist_id: int) -> Select[Any]:
 def _filters() -> tuple[int | None, date | None, date | None]:
     """The list's query parameters, every bad one named at once."""
     problems = Problems()
-    therapist_id = _collect(problems, lambda: query_int("therapist_id", 0, 1, MAX_ID)
+    therapist_id = problems.collect(lambda: query_int("therapist_id", 0, 1, MAX_ID)
                             if "therapist_id" in request.args else None)
-    first = _collect(problems, lambda: _query_date("from"))
-    last = _collect(problems, lambda: _query_date("to"))
+    first = problems.collect(lambda: _query_date("from"))
+    last = problems.collect(lambda: _query_date("to"))
     if first is not None and last is not None:
         problems.check(last >= first, "to", f"is before from ({first.isoformat()})")
     problems.raise_if_any()
@@ -89,13 +89,6 @@ def _query_date(name: str) -> date | None:
     raw = request.args.get(name)
     return None if raw is None else parse_practice_date(name, raw)
 
-
-def _collect(problems: Problems, parse: Any) -> Any:
-    try:
-        return parse()
-    except ValidationError as error:
-        problems.found.extend(error.problems)
-        return None
 
 
 def _owner(raw: Any, fields: dict[str, Any]) -> int | None:
