@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # type: ignore[import-untyped]
 
 from .integers import MAX_VALUE, check_range
 from .problem import Problem
@@ -193,7 +193,9 @@ def _best_first_solution(
     return None if best is None else best[1]
 
 
-def _first_solution_score(problem: Problem, routes: Sequence[Sequence[int]]) -> tuple[int, ...]:
+def _first_solution_score(
+    problem: Problem, routes: Sequence[Sequence[int]]
+) -> tuple[int, int, int]:
     """VROOM's objective of OR-Tools' routes as proposed (travel between consecutive places)."""
     jobs = [p for route in routes for p in route]
     travel = 0

@@ -301,18 +301,18 @@ class _Search:
         for p in [seed, *self.neighbours[seed]]:
             if len(touched) >= strings:
                 break
-            v = where.get(p)
-            if v is None or v in touched:
+            owner = where.get(p)
+            if owner is None or owner in touched:
                 continue
-            touched.add(v)
-            route = routes[v]
+            touched.add(owner)
+            route = routes[owner]
             assert route is not None
             size = int(rng.random() * min(len(route.jobs), longest)) + 1
             cut = self._string(route.jobs, route.jobs.index(p), size)
             shorter = self.tables.without(route, set(cut))
             if shorter is None:
                 return None
-            routes[v] = shorter
+            routes[owner] = shorter
             removed.extend(cut)
         return removed
 

@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from geopy.distance import geodesic
+from geopy.distance import geodesic  # type: ignore[import-untyped]
 
 from .integers import round_half_up
 
