@@ -6,8 +6,9 @@ choice. This module rebuilds one vehicle's route from a pool of jobs (its own an
 out) by extending partial routes one job at a time, like the exact method of :mod:`.exact`,
 but keeping only the few most promising partial routes for each (last job, breaks taken):
 half ranked by priority collected, half by how early they are ready (a route that is ready
-earlier can still take more). It is a heuristic; the caller keeps the new route only when it
-beats the old one on VROOM's objective.
+earlier can still take more). A partial route is extended only by jobs of its last job's
+class or higher, so every route it builds is in class order. It is a heuristic; the caller
+keeps the new route only when it beats the old one on VROOM's objective.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .problem import Problem
+from .problem import ORDER_CLASSES, Problem
 from .schedule import earliest_in, fits_statically, setup_paid, through_gap, vehicle_window
 
 Objective = tuple[int, int, int]
@@ -49,6 +50,7 @@ def best_route(
     breaks = vehicle.breaks
     day_start, day_end = vehicle_window(vehicle)
     places = [job.location_index for job in jobs]
+    classes = [job.order_class for job in jobs]
     best: tuple[Objective, tuple[int, ...]] = ((0, 0, 0), ())
     layer = [_Partial(day_start, 0, 0, (), 0, 0)]
     limit = len(pool) if vehicle.max_tasks is None else min(len(pool), vehicle.max_tasks)
@@ -61,8 +63,9 @@ def best_route(
                 break
             last = partial.jobs[-1] if partial.jobs else None
             here = vehicle.start_index if last is None else places[last]
+            lowest = classes[last] if last is not None else ORDER_CLASSES[0]
             for u, job in enumerate(jobs):
-                if partial.mask >> u & 1:
+                if partial.mask >> u & 1 or classes[u] < lowest:
                     continue
                 travel = problem.travel(here, places[u])
                 for until in range(partial.taken, len(breaks) + 1):

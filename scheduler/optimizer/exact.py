@@ -16,6 +16,13 @@ with numpy); when the label may choose among the jobs left, the weaker bound "ea
 to serve must be entered by its cheapest arc" is used. When the enumeration finishes, the
 result is *proved* optimal; a label budget keeps pathological inputs bounded (then ``proved``
 is false).
+
+The class order (``order_class`` never decreases along a route) is one more condition on
+extending a label: its next job must be of its last job's class or higher. Labels with the
+same last job have the same class, so the dominance rule is unchanged; the bounds only count
+jobs a label may still take (of its last job's class or higher) and the Held-Karp table and
+the cheapest ways in use only the arcs the order allows: every bound stays a bound, and the
+proof holds with the rule.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import numpy as np
 from .problem import Problem
 from .schedule import (
     NO_END,
+    class_slots,
     earliest_in,
     fits_statically,
     setup_paid,
@@ -82,7 +90,7 @@ def greedy_route(
     travel = 0
     for p in sorted(job_positions, key=lambda q: (-problem.jobs[q].priority, q)):
         best: tuple[int, list[int]] | None = None
-        for position in range(len(route) + 1):
+        for position in class_slots(problem, route, p):
             trial = [*route[:position], p, *route[position:]]
             timed = time_route(problem, vehicle_pos, trial)
             if timed is not None and (best is None or timed.travel < best[0]):
@@ -110,16 +118,23 @@ class _LabelSearch:
         self.from_start = [problem.travel(start, q) for q in self.places]
         self.to_end = [problem.travel(q, end) for q in self.places]
         self.between = [[problem.travel(a, b) for b in self.places] for a in self.places]
+        self.classes = [j.order_class for j in job]
         self.direct = problem.travel(start, end)
         self.day_start, self.day_end = vehicle_window(vehicle)
         self.last_start = [j.time_windows[-1][1] if j.time_windows else self.day_end for j in job]
-        # Cheapest way into each job and into the end: the travel lower bound.
+        # Cheapest way into each job (from the start or a job that may precede it) and into
+        # the end: the travel lower bound.
         self.min_in = [
-            min([self.from_start[u]] + [self.between[v][u] for v in range(n) if v != u])
+            min(
+                [self.from_start[u]]
+                + [self.between[v][u] for v in range(n) if v != u and self._may_follow(v, u)]
+            )
             for u in range(n)
         ]
         self.min_in_end = min([self.direct] + self.to_end)
-        self.completion = _completion_bounds(self.between, self.from_start, self.to_end)
+        self.completion = _completion_bounds(
+            self.between, self.from_start, self.to_end, self.classes
+        )
         self.loads: dict[int, list[int]] = {0: [0] * len(vehicle.capacity or ())}
 
     # ------------------------------------------------------------------ enumeration
@@ -143,7 +158,9 @@ class _LabelSearch:
                     if self._hopeless(mask, last, ready, cost, taken):
                         continue
                     for u in range(n):
-                        if mask >> u & 1 or not self._fits(mask, u, cost, last):
+                        if mask >> u & 1 or not self._may_follow(last, u):
+                            continue
+                        if not self._fits(mask, u, cost, last):
                             continue
                         travel = self.from_start[u] if last < 0 else self.between[last][u]
                         if self._hopeless(mask | 1 << u, u, None, cost + travel):
@@ -195,6 +212,10 @@ class _LabelSearch:
 
     # ------------------------------------------------------------------ pruning
 
+    def _may_follow(self, last: int, u: int) -> bool:
+        """The class order: job ``u`` may come right after ``last`` (-1: the start)."""
+        return last < 0 or self.classes[u] >= self.classes[last]
+
     def _fits(self, mask: int, u: int, cost: int, last: int) -> bool:
         """Skills, capacity, max_tasks and max_travel_time of adding job ``u``."""
         vehicle = self.vehicle
@@ -222,7 +243,7 @@ class _LabelSearch:
         reach = []
         reach_mask = 0
         for u in range(len(self.jobs)):
-            if mask >> u & 1:
+            if mask >> u & 1 or not self._may_follow(last, u):
                 continue
             if ready is not None:
                 travel = self.from_start[u] if last < 0 else self.between[last][u]
@@ -281,16 +302,26 @@ class _LabelSearch:
         return fitting, int(most + 1e-9)
 
 
+FORBIDDEN_ARC = np.iinfo(np.int64).max // 8
+"""Travel of an arc the class order forbids in the Held-Karp table: larger than any route,
+small enough that two of them and a table entry still add up inside int64."""
+
+
 def _completion_bounds(
-    between: list[list[int]], from_start: list[int], to_end: list[int]
+    between: list[list[int]], from_start: list[int], to_end: list[int], classes: list[int]
 ) -> np.ndarray:
-    """``table[S, j]``: least travel from job ``j`` through every job of set ``S`` to the end.
+    """``table[S, j]``: least travel from job ``j`` through every job of set ``S`` to the end,
+    in class order.
 
     Held-Karp backwards over subsets, time ignored, vectorised over the last job; row ``j``
     equal to the number of jobs stands for the start. Entries for ``j`` in ``S`` are unused.
+    An arc to a lower class costs :data:`FORBIDDEN_ARC`, so a set no ordered path covers gets
+    a bound above any incumbent.
     """
     n = len(to_end)
     travel = np.array([*between, from_start], dtype=np.int64).reshape(n + 1, n)
+    order = np.array(classes, dtype=np.int64)
+    travel[:n][order[:, None] > order[None, :]] = FORBIDDEN_ARC
     table = np.zeros((1 << n, n + 1), dtype=np.int64)
     table[0, :n] = to_end
     table[0, n] = 0  # an empty route never reaches this bound

@@ -3,6 +3,9 @@
 Every error is a :class:`~.errors.ProblemError` whose ``field`` is the JSON path of the culprit
 (``jobs[2].time_windows[1]``), so a person can find it. Keys outside the supported subset are
 refused rather than silently ignored: a ``pickup`` we would drop could make a route wrong.
+
+One key is ours, not VROOM's: a job's ``order_class`` (0, 1 or 2, default 1), the
+infection-control order of visits along a route (see docs/optimizer.md). VROOM ignores it.
 """
 
 from __future__ import annotations
@@ -12,13 +15,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import ProblemError
-from .problem import Break, Coordinates, Job, Problem, TimeWindow, Vehicle
+from .problem import (
+    DEFAULT_ORDER_CLASS,
+    ORDER_CLASSES,
+    Break,
+    Coordinates,
+    Job,
+    Problem,
+    TimeWindow,
+    Vehicle,
+)
 from .travel_model import TravelModel, travel_matrices
 
 TOP_KEYS = {"vehicles", "jobs", "matrices"}
 JOB_KEYS = {
     "id", "description", "location", "location_index", "setup", "service",
-    "delivery", "skills", "priority", "time_windows",
+    "delivery", "skills", "priority", "time_windows", "order_class",
 }  # fmt: skip
 VEHICLE_KEYS = {
     "id", "profile", "description", "start", "start_index", "end", "end_index",
@@ -133,6 +145,12 @@ def _parse_job(raw: Any, path: str, places: _Places) -> Job:
         ),
         delivery=_amount(raw.get("delivery"), f"{path}.delivery"),
         description=_text(raw.get("description"), f"{path}.description"),
+        order_class=_integer(
+            raw.get("order_class", DEFAULT_ORDER_CLASS),
+            f"{path}.order_class",
+            minimum=ORDER_CLASSES[0],
+            maximum=ORDER_CLASSES[-1],
+        ),
     )
 
 

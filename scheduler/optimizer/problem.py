@@ -32,13 +32,24 @@ class Break:
     description: str | None = None
 
 
+ORDER_CLASSES = (0, 1, 2)
+"""The values of :attr:`Job.order_class`: 0 must come first (a client to protect, e.g.
+neutropenic), 1 is the default middle, 2 must come last (an isolation room)."""
+
+DEFAULT_ORDER_CLASS = 1
+"""A job without ``order_class`` is in the middle class, so a problem without the field is
+unconstrained by it."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One visit: where, how long, when it may start, who may do it and how much it matters.
 
     ``time_windows`` bound the *start* of the task (after any waiting, before setup and
     service, as VROOM defines it); empty means any time. ``setup`` is paid only when the
-    previous stop was at another location index.
+    previous stop was at another location index. ``order_class`` (our extension of VROOM's
+    contract, infection control): along one route the classes of the jobs never decrease, so
+    every class-0 job comes before every class-1 job, which come before every class-2 job.
     """
 
     id: int
@@ -51,6 +62,7 @@ class Job:
     priority: int = 0
     delivery: tuple[int, ...] = ()
     description: str | None = None
+    order_class: int = DEFAULT_ORDER_CLASS
 
 
 @dataclass(frozen=True)

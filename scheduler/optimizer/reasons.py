@@ -7,7 +7,9 @@ Two kinds of answer:
   a break in the way...). :func:`candidate_vehicles` decides this with the same timing rules as
   everything else, and :func:`why_impossible` names the first rule that fails;
 * *the day is full*: some vehicle could serve it alone, but not together with the jobs it
-  serves that are worth as much; :func:`why_left_out` names those competing jobs.
+  serves that are worth as much; :func:`why_left_out` names those competing jobs. When the
+  class order (``order_class``) is what keeps it out, that is, it would fit into a route as
+  planned but only on the wrong side of visits of another class, it names those visits.
 
 Both return a :class:`Reason`: its ``text`` is the English sentence (VROOM-style JSON's
 ``unassigned[].reason``), its other fields say the same thing for programs, so a caller never
@@ -22,13 +24,17 @@ has to parse the words (the planning layer rewords them for therapists from thes
   drives are longer than the working hours), ``window`` (no window can be reached in time),
   ``shift_end`` (no window leaves time to be back before the end of the shift), ``break`` (the
   breaks are in the way), or ``several`` when the vehicles holding the skills fail on
-  different rules; for ``"full"``, ``outranked`` (it would displace jobs worth as much or more)
-  or ``no_room`` (none of the vehicles that could serve it is used at all);
+  different rules; for ``"full"``, ``outranked`` (it would displace jobs worth as much or more),
+  ``no_room`` (none of the vehicles that could serve it is used at all) or ``order`` (it
+  would fit into a planned route, but only out of class order: after a visit of a higher
+  class or before one of a lower class; no place the order allows fits);
 * ``skills``: skill ids, for the two skill rules, else empty;
 * ``vehicles``: for ``"impossible"`` past the skills, each vehicle holding the skills as
   ``{"id", "rule"}``, in the problem's order; else empty;
 * ``rivals``: for ``"full"``, the competing jobs named in the text as ``{"id", "priority"}``,
   highest priority first (at most :data:`MAX_NAMED`), and ``more``: how many others there are.
+  For ``order`` they are the visits in its way: at each place where it would fit but for the
+  order, the visits before it of a higher class and after it of a lower class.
 """
 
 from __future__ import annotations
@@ -37,8 +43,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from .problem import Job, Problem, Vehicle
-from .schedule import NO_END, TimedRoute, earliest_in, time_route, vehicle_window
+from .problem import DEFAULT_ORDER_CLASS, Job, Problem, Vehicle
+from .schedule import NO_END, TimedRoute, class_slots, earliest_in, time_route, vehicle_window
 
 MAX_NAMED = 5
 """Competing jobs named in a "day is full" reason."""
@@ -46,7 +52,7 @@ MAX_NAMED = 5
 Kind = Literal["impossible", "full"]
 Rule = Literal[
     "skills", "skill_mix", "max_tasks", "capacity", "travel_limit", "shift_length", "window",
-    "shift_end", "break", "several", "outranked", "no_room",
+    "shift_end", "break", "several", "outranked", "no_room", "order",
 ]
 
 IMPOSSIBLE = "impossible: "
@@ -56,6 +62,8 @@ _FULL_HEADLINES: dict[str, str] = {
     "outranked": "the day is full: it cannot be added without dropping visits worth as much "
                  "or more",
     "no_room": "the day is full: the therapists who could do it have no room left",
+    "order": "the day is full in infection-control order: it would fit only on the wrong side "
+             "of visits that must come before or after it",
 }
 _SKILL_SENTENCES: dict[str, str] = {
     "skills": "no therapist has the skill(s) ",
@@ -188,20 +196,100 @@ def _alone_problem(problem: Problem, vehicle: Vehicle, job: Job) -> tuple[Rule, 
 
 
 def why_left_out(
-    problem: Problem, p: int, routes: Sequence[TimedRoute], candidates: Sequence[int]
+    problem: Problem,
+    p: int,
+    routes: Sequence[TimedRoute],
+    candidates: Sequence[int],
+    unordered: Problem | None = None,
 ) -> Reason:
-    """The reason a job possible alone is not served: the jobs it competes with."""
+    """The reason a job possible alone is not served: the jobs it competes with, or the visits
+    whose class order keeps it out.
+
+    ``unordered`` is ``problem`` with every job in one class (:func:`without_classes`); pass
+    it when asking about many jobs, to build it once.
+    """
     used = {route.vehicle for route in routes}
     if not any(v in used for v in candidates):
         return Reason("full", _FULL_HEADLINES["no_room"], "no_room")
-    rivals = _rivals(problem, p, routes, candidates)
-    named = tuple((other.id, other.priority) for other in rivals[:MAX_NAMED])
-    more = max(0, len(rivals) - MAX_NAMED)
-    text = _FULL_HEADLINES["outranked"]
-    if named:
-        listed = ", ".join(f"{job_id} (priority {priority})" for job_id, priority in named)
-        text += f"; it lost to {listed}" + (f" and {more} more" if more else "")
+    in_the_way = _order_blockers(problem, p, routes, candidates, unordered)
+    if in_the_way:
+        named, more = _named(in_the_way)
+        return Reason("full", _FULL_HEADLINES["order"] + _listed("in its way: ", named, more),
+                      "order", rivals=named, more=more)
+    named, more = _named(_rivals(problem, p, routes, candidates))
+    text = _FULL_HEADLINES["outranked"] + _listed("it lost to ", named, more)
     return Reason("full", text, "outranked", rivals=named, more=more)
+
+
+def without_classes(problem: Problem) -> Problem:
+    """The problem with every job in the default class: the day as if the order did not
+    matter, to tell whether the order is what keeps a job out."""
+    if all(job.order_class == DEFAULT_ORDER_CLASS for job in problem.jobs):
+        return problem
+    return replace(
+        problem,
+        jobs=tuple(replace(job, order_class=DEFAULT_ORDER_CLASS) for job in problem.jobs),
+    )
+
+
+def _order_blockers(
+    problem: Problem,
+    p: int,
+    routes: Sequence[TimedRoute],
+    candidates: Sequence[int],
+    unordered: Problem | None,
+) -> list[Job]:
+    """The visits whose class keeps job ``p`` out of routes it would otherwise fit, highest
+    priority first; empty when the order is not what keeps it out.
+
+    The order keeps it out when, in some route of a vehicle that could serve it, a place the
+    order forbids would fit by every other rule, and no place the order allows fits. At each
+    such place the visits in the way are those before it of a higher class and those after it
+    of a lower class.
+    """
+    wanted = problem.jobs[p].order_class
+    blockers: dict[int, Job] = {}
+    allowed_somewhere: list[tuple[int, list[int], range]] = []
+    for route in routes:
+        if route.vehicle not in candidates:
+            continue
+        jobs = list(route.jobs)
+        allowed = class_slots(problem, jobs, p)
+        allowed_somewhere.append((route.vehicle, jobs, allowed))
+        for k in range(len(jobs) + 1):
+            if k in allowed:
+                continue
+            if unordered is None:
+                unordered = without_classes(problem)
+            if time_route(unordered, route.vehicle, [*jobs[:k], p, *jobs[k:]]) is None:
+                continue
+            for q in jobs[:k]:
+                if problem.jobs[q].order_class > wanted:
+                    blockers[q] = problem.jobs[q]
+            for q in jobs[k:]:
+                if problem.jobs[q].order_class < wanted:
+                    blockers[q] = problem.jobs[q]
+    if not blockers:
+        return []
+    for v, jobs, allowed in allowed_somewhere:  # a place it may go fits: not the order's doing
+        for k in allowed:
+            if time_route(problem, v, [*jobs[:k], p, *jobs[k:]]) is not None:
+                return []
+    return sorted(blockers.values(), key=lambda other: (-other.priority, other.id))
+
+
+def _named(jobs: Sequence[Job]) -> tuple[tuple[tuple[int, int], ...], int]:
+    """The first :data:`MAX_NAMED` jobs as (id, priority), and how many more there are."""
+    named = tuple((other.id, other.priority) for other in jobs[:MAX_NAMED])
+    return named, max(0, len(jobs) - MAX_NAMED)
+
+
+def _listed(lead: str, named: Sequence[tuple[int, int]], more: int) -> str:
+    """``"; <lead>4 (priority 50), 7 (priority 10) and 2 more"``, or nothing if none."""
+    if not named:
+        return ""
+    listed = ", ".join(f"{job_id} (priority {priority})" for job_id, priority in named)
+    return f"; {lead}{listed}" + (f" and {more} more" if more else "")
 
 
 def _rivals(

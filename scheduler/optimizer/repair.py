@@ -5,6 +5,8 @@ windows is given to OR-Tools as one wide window), so each proposed route is re-t
 the rules reject loses its least valuable jobs until it passes. Then every job still left out
 that some vehicle could serve alone is offered its cheapest feasible insertion, highest
 priority first: no job that fits as things stand is ever reported as "the day is full".
+Insertions are tried only where the class order allows (:func:`.schedule.class_slots`);
+:func:`.schedule.time_route` checks it again with every other rule.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from collections.abc import Sequence
 
 from .problem import Problem
-from .schedule import TimedRoute, time_route
+from .schedule import TimedRoute, class_slots, time_route
 
 
 def make_feasible(problem: Problem, vehicle: int, jobs: Sequence[int]) -> TimedRoute | None:
@@ -48,7 +50,7 @@ def insert_left_out(
             route = routes.get(v, [])
             base = time_route(problem, v, route)
             base_travel = base.travel if base is not None else 0
-            for position in range(len(route) + 1):
+            for position in class_slots(problem, route, p):
                 trial = route[:position] + [p] + route[position:]
                 timed = time_route(problem, v, trial)
                 if timed is None:
@@ -117,7 +119,7 @@ def _best_swap(
             if gain <= 0 or (best is not None and gain < best[0][0]):
                 continue
             rest = route[:k] + route[k + 1 :]
-            for position in range(len(rest) + 1):
+            for position in class_slots(problem, rest, p):
                 trial = rest[:position] + [p] + rest[position:]
                 timed = time_route(problem, v, trial)
                 if timed is None:

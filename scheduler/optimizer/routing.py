@@ -16,7 +16,10 @@ rule:
   same-place nodes may precede; the two nodes are alternatives of one disjunction;
 * breaks: OR-Tools break intervals, clipped to the vehicle's working hours;
 * capacity, ``max_tasks``, ``max_travel_time``: one dimension each; skills and jobs that a
-  vehicle cannot do even alone: the job's vehicle variable.
+  vehicle cannot do even alone: the job's vehicle variable;
+* class order (``order_class`` never decreases along a route): the arcs from a job to a job
+  of a lower class are removed from the successor variables' domains, so first solutions and
+  every local search move see only orders that respect it.
 
 Times handed to OR-Tools are shifted by an origin (the earliest time in the problem) and
 checked against :data:`.integers.MAX_VALUE`.
@@ -233,6 +236,7 @@ class RoutingModelBuilder:
         self._add_travel_cost()
         self._add_time()
         self._add_job_choices()
+        self._add_class_order()
         self._add_capacities()
         self._add_task_limits()
         self._add_travel_limits()
@@ -344,6 +348,29 @@ class RoutingModelBuilder:
             if self._is_end(k):
                 continue
             self.routing.NextVar(self._index(k)).RemoveValue(twin_index)
+
+    def _add_class_order(self) -> None:
+        """Class order: no arc from a job to a job of a lower ``order_class``.
+
+        A route's classes never decrease iff no consecutive pair decreases, so removing those
+        arcs is the whole rule. Nothing is removed when all classes are equal (the default),
+        so such a model is the one built before classes existed.
+        """
+        jobs = self.problem.jobs
+        by_class: dict[int, list[int]] = {}
+        for p, nodes in self.job_nodes.items():
+            by_class.setdefault(jobs[p].order_class, []).extend(self._index(n) for n in nodes)
+        for p, nodes in self.job_nodes.items():
+            lower = [
+                index
+                for order_class, indices in by_class.items()
+                if order_class < jobs[p].order_class
+                for index in indices
+            ]
+            if not lower:
+                continue
+            for node in nodes:
+                self.routing.NextVar(self._index(node)).RemoveValues(lower)
 
     def _add_capacities(self) -> None:
         """Capacity: deliveries loaded at the start, one dimension per amount component."""

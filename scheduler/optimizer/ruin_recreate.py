@@ -359,13 +359,14 @@ class _Search:
     def _insert(self, routes: list[Route | None], p: int) -> bool:
         """Put ``p`` at its cheapest feasible position (blinking); ``False`` if none is found.
 
-        Positions on vehicles without breaks are exact by the O(1) check. On vehicles with
+        Only the positions the class order allows are tried (one run of consecutive stops per
+        route). Positions on vehicles without breaks are exact by the O(1) check. On vehicles with
         breaks the check only filters: the route's cached options are collected and the
         cheapest verified, up to the cap (:meth:`_verify_cheapest`).
         """
         tables, rng = self.tables, self.rng
         durations, blink = tables.durations, self.settings.blink_rate
-        here = tables.place[p]
+        here, order = tables.place[p], tables.order[p]
         from_here = durations[here]
         fits, last_due, timed = tables.insertion_fits, tables.last_due[p], tables.timed
         best_cost, best_route, best_at = math.inf, None, -1
@@ -392,8 +393,8 @@ class _Search:
             if not tables.room_for(route, p):
                 continue
             budget = tables.max_travel[v] - route.travel
-            places, departs = route.places, route.departs
-            for k in range(len(places) - 1):
+            places, departs, starts = route.places, route.departs, route.class_starts
+            for k in range(starts[order], starts[order + 1] + 1):  # where the class may go
                 if departs[k] > last_due:  # departures only grow along a route
                     break
                 before, after = places[k], places[k + 1]

@@ -14,6 +14,9 @@ The rules (VROOM's, plus where VROOM is silent, ours):
   windows, between two steps (before the first job and after the last one included), wherever
   the therapist is: at the previous stop, on the way, or while waiting at the next stop, never
   during a setup or a service.
+* Along the route the jobs' ``order_class`` never decreases (infection control: every visit
+  to protect before every ordinary one, every ordinary one before every isolation room).
+  Breaks, the start and the end have no class. This rule ignores the clock, like skills.
 * Waiting is always allowed, so for a given order and a given number of breaks taken so far, an
   earlier ready time is never worse. That makes the exact check a small dynamic programme over
   (stop, breaks taken) keeping the earliest time, see :func:`time_route`.
@@ -77,9 +80,32 @@ def setup_paid(previous_location: int | None, job: Job) -> int:
     return 0 if previous_location == job.location_index else job.setup
 
 
+def in_class_order(jobs: Sequence[Job]) -> bool:
+    """Whether the jobs' ``order_class`` never decreases along this order."""
+    return all(a.order_class <= b.order_class for a, b in zip(jobs, jobs[1:], strict=False))
+
+
+def class_slots(problem: Problem, route: Sequence[int], p: int) -> range:
+    """The positions where job ``p`` may be inserted into ``route`` (job positions, in class
+    order) without breaking the order: after every job of a lower class and before every job
+    of a higher one. Inserting at position ``k`` puts ``p`` before ``route[k]``.
+
+    In a route in class order these positions are consecutive; with every class equal they
+    are all of them.
+    """
+    wanted = problem.jobs[p].order_class
+    classes = [problem.jobs[q].order_class for q in route]
+    first = sum(1 for c in classes if c < wanted)
+    last = sum(1 for c in classes if c <= wanted)
+    return range(first, last + 1)
+
+
 def fits_statically(problem: Problem, vehicle: Vehicle, jobs: Sequence[Job]) -> bool:
-    """Skills, capacity, ``max_tasks`` and ``max_travel_time``: the rules that ignore the clock."""
+    """Skills, capacity, ``max_tasks``, ``max_travel_time`` and the class order: the rules that
+    ignore the clock."""
     if vehicle.max_tasks is not None and len(jobs) > vehicle.max_tasks:
+        return False
+    if not in_class_order(jobs):
         return False
     if any(not vehicle.can_do(job) for job in jobs):
         return False
@@ -146,8 +172,8 @@ def time_route(
 ) -> TimedRoute | None:
     """The earliest feasible schedule of this order of jobs, or ``None`` if there is none.
 
-    Checks every rule: skills, capacity, ``max_tasks``, ``max_travel_time``, windows, breaks and
-    the vehicle's working hours.
+    Checks every rule: skills, capacity, ``max_tasks``, ``max_travel_time``, the class order,
+    windows, breaks and the vehicle's working hours.
     """
     vehicle = problem.vehicles[vehicle_pos]
     jobs = [problem.jobs[p] for p in job_positions]

@@ -15,8 +15,12 @@ before the deadline), setups (paid only when the previous stop is at another pla
 successor's setup is re-derived from the inserted job), vehicle working hours, open starts
 and ends (a place ``nowhere`` at zero distance from everything, which is never a job's place,
 so the first job pays its setup as :func:`.schedule.setup_paid` says), capacity in every
-dimension, ``max_tasks`` and ``max_travel_time``. Callers still verify final routes with
-:func:`.schedule.time_route`, the single definition of feasibility.
+dimension, ``max_tasks`` and ``max_travel_time``, and the class order (``order_class``
+never decreases along a route): a route knows where each class starts
+(:attr:`Route.class_starts`), so the places a job may go form one run of consecutive
+positions (:meth:`Tables.class_range`), and :meth:`Tables.insertion_fits` checks the jobs on
+either side. Callers still verify final routes with :func:`.schedule.time_route`, the single
+definition of feasibility.
 
 Breaks only ever delay a route: dropping them from a feasible schedule leaves a feasible one,
 since waiting is allowed. So for a vehicle with breaks the same tables, computed as if it had
@@ -35,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .problem import Problem
+from .problem import ORDER_CLASSES, Problem
 from .schedule import NO_END, time_route, vehicle_window
 
 NEVER = -(2**62)
@@ -68,9 +72,15 @@ class Route:
     ``latest[k]`` the latest departure from job ``k`` (``1 <= k <= n``) that still lets the
     rest of the route finish in time. For a vehicle with breaks these are the break-free
     bounds (a relaxation), and ``options`` caches :meth:`Tables.options` per job.
+    ``class_starts[c]`` is the number of jobs of a class below ``c`` (``c`` from 0 to one past
+    the highest class), so a job of class ``c`` may go after stop ``k`` for ``k`` from
+    ``class_starts[c]`` to ``class_starts[c + 1]``.
     """
 
-    __slots__ = ("vehicle", "jobs", "places", "departs", "latest", "load", "travel", "options")
+    __slots__ = (
+        "vehicle", "jobs", "places", "departs", "latest", "load", "travel", "options",
+        "class_starts",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -81,6 +91,7 @@ class Route:
         latest: list[int],
         load: list[int],
         travel: int,
+        class_starts: list[int],
     ) -> None:
         self.vehicle = vehicle
         self.jobs = jobs
@@ -90,6 +101,7 @@ class Route:
         self.load = load
         self.travel = travel
         self.options: dict[int, list[tuple[int, int]]] = {}
+        self.class_starts = class_starts
 
 
 class Tables:
@@ -121,6 +133,8 @@ class Tables:
         self.due = [job.time_windows[0][1] if job.time_windows else NO_END for job in jobs]
         self.last_due = [job.time_windows[-1][1] if job.time_windows else NO_END for job in jobs]
         self.demand = [list(job.delivery) + [0] * (dims - len(job.delivery)) for job in jobs]
+        self.order = [job.order_class for job in jobs]
+        self.classes = ORDER_CLASSES[-1] + 1
         vehicles = problem.vehicles
         self.start = [size if v.start_index is None else v.start_index for v in vehicles]
         self.end = [size if v.end_index is None else v.end_index for v in vehicles]
@@ -161,6 +175,9 @@ class Tables:
         capacity = self.capacity[vehicle]
         if capacity is not None and any(a > c for a, c in zip(load, capacity, strict=True)):
             return None
+        class_starts = self._class_starts(jobs)
+        if class_starts is None:
+            return None
         durations, place = self.durations, self.place
         places = [self.start[vehicle], *(place[p] for p in jobs), self.end[vehicle]]
         departs = self._forward(vehicle, jobs, places)
@@ -169,9 +186,29 @@ class Tables:
         travel = sum(durations[a][b] for a, b in zip(places, places[1:], strict=False))
         if travel > self.max_travel[vehicle]:
             return None
-        return Route(
-            vehicle, jobs, places, departs, self._backward(vehicle, jobs, places), load, travel
-        )
+        latest = self._backward(vehicle, jobs, places)
+        return Route(vehicle, jobs, places, departs, latest, load, travel, class_starts)
+
+    def _class_starts(self, jobs: list[int]) -> list[int] | None:
+        """:attr:`Route.class_starts` of ``jobs``; ``None`` if their classes ever decrease."""
+        order = self.order
+        starts = [0] * (self.classes + 1)
+        previous = 0
+        for k, p in enumerate(jobs):
+            c = order[p]
+            if c < previous:
+                return None
+            for later in range(previous + 1, c + 1):
+                starts[later] = k
+            previous = c
+        for later in range(previous + 1, self.classes + 1):
+            starts[later] = len(jobs)
+        return starts
+
+    def class_range(self, route: Route, p: int) -> range:
+        """The stops ``k`` after which job ``p`` may go in ``route`` by the class order."""
+        c = self.order[p]
+        return range(route.class_starts[c], route.class_starts[c + 1] + 1)
 
     def _forward(self, vehicle: int, jobs: list[int], places: list[int]) -> list[int] | None:
         """Earliest departure from the start and from each job; ``None`` if a window is missed."""
@@ -238,6 +275,9 @@ class Tables:
         start-in-window step is written out here as in :meth:`_forward` rather than called:
         this is the innermost loop of ruin and recreate, where a call per check costs.
         """
+        starts, c = route.class_starts, self.order[p]
+        if k < starts[c] or k > starts[c + 1]:
+            return False
         places = route.places
         durations = self.durations
         before, here = places[k], self.place[p]
@@ -298,7 +338,7 @@ class Tables:
             from_here = durations[here]
             budget = self.max_travel[route.vehicle] - route.travel
             places, departs = route.places, route.departs
-            for k in range(len(places) - 1):
+            for k in self.class_range(route, p):
                 if departs[k] > last_due:  # departures only grow along a route
                     break
                 row = durations[places[k]]

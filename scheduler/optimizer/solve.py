@@ -12,7 +12,13 @@ from .errors import ProblemError
 from .exact import MAX_EXACT_JOBS, greedy_route, solve_exact
 from .json_io import parse_problem
 from .problem import Problem
-from .reasons import Reason, candidate_vehicles, why_impossible, why_left_out
+from .reasons import (
+    Reason,
+    candidate_vehicles,
+    why_impossible,
+    why_left_out,
+    without_classes,
+)
 from .repair import insert_left_out, make_feasible, swap_in_left_out
 from .routing import SearchSettings, search_routes
 from .ruin_recreate import ruin_and_recreate
@@ -119,8 +125,9 @@ def solve(
     except OverflowError as error:
         return Solution.failure(f"problem: {error}")
     served = {p for route in routes for p in route.jobs}
+    unordered = without_classes(typed)
     unassigned = tuple(
-        Unassigned(p, _reason(typed, p, routes, candidates[p]))
+        Unassigned(p, _reason(typed, p, routes, candidates[p], unordered))
         for p in range(len(typed.jobs))
         if p not in served
     )
@@ -230,8 +237,12 @@ def _objective(problem: Problem, route: TimedRoute | None) -> tuple[int, int, in
 
 
 def _reason(
-    problem: Problem, p: int, routes: tuple[TimedRoute, ...], candidates: list[int]
+    problem: Problem,
+    p: int,
+    routes: tuple[TimedRoute, ...],
+    candidates: list[int],
+    unordered: Problem,
 ) -> Reason:
     if not candidates:
         return why_impossible(problem, p)
-    return why_left_out(problem, p, routes, candidates)
+    return why_left_out(problem, p, routes, candidates, unordered)
