@@ -2,8 +2,9 @@
 
 It shares no code with ``scheduler.optimizer``: it reads the problem dict and the solution dict
 as a stranger would, recomputes arrivals, waits, setups, windows, breaks, skills, capacity,
-``max_tasks``, ``max_travel_time`` and the vehicle's working hours, and compares every figure
-the solution states with its own. It needs problems with explicit matrices.
+``max_tasks``, ``max_travel_time``, the vehicle's working hours and the infection-control
+order (a job's ``order_class``, 1 when absent, never decreases along a route), and compares
+every figure the solution states with its own. It needs problems with explicit matrices.
 
 Step timing it expects (the contract in docs/optimizer.md): for consecutive steps a, b,
 ``b.arrival = a.arrival + a.waiting_time + a.setup + a.service + (b.duration - a.duration)``;
@@ -141,6 +142,7 @@ def _check_route(vehicle, route, jobs, durations, distances, seen) -> dict[str, 
                 if step["service"] != job.get("service", 0):
                     _fail(f"job {step['id']}: wrong service")
                 _check_in_windows(start, job.get("time_windows"), f"job {step['id']}")
+                _check_order(vid, served_here, job)
                 served_here.append(job)
             place = here if here is not None else place
             leg_drive = 0
@@ -175,6 +177,17 @@ def _check_route(vehicle, route, jobs, durations, distances, seen) -> dict[str, 
 def _check_in_windows(start: int, windows, what: str) -> None:
     if windows and not any(a <= start <= b for a, b in windows):
         _fail(f"{what} starts at {start}, outside its windows {windows}")
+
+
+def _check_order(vid, served_before, job) -> None:
+    """No job after one of a higher ``order_class`` (protect first, isolation last)."""
+    mine = job.get("order_class", 1)
+    for earlier in served_before:
+        if earlier.get("order_class", 1) > mine:
+            _fail(
+                f"vehicle {vid}: job {job['id']} (order_class {mine}) after job "
+                f"{earlier['id']} (order_class {earlier.get('order_class', 1)})"
+            )
 
 
 def _check_limits(vehicle, served, travel) -> None:

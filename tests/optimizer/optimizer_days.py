@@ -3,6 +3,7 @@
 Days are placed at Unix epoch times near 1.79e9 (2026) as Rounds sends them. Some visits share
 a facility (same location index: setup paid once), some have two or three windows, some
 therapists have a lunch break with one or two windows, skills, visit limits and a travel cap.
+With ``classes`` the visits also get an infection-control ``order_class`` (0 first, 2 last).
 """
 
 from __future__ import annotations
@@ -16,8 +17,19 @@ DAY = 1_790_000_000 - 1_790_000_000 % 86_400  # a midnight in 2026, in epoch sec
 HOUR = 3600
 
 
-def random_day(seed: int, jobs: int, vehicles: int = 1, tight: bool = False) -> dict[str, Any]:
-    """A random problem with explicit matrices; ``tight`` shortens shifts and windows."""
+CLASS_SHARES = ((0, 0.3), (2, 0.3))
+"""With ``classes``: the share of visits to protect (class 0) and in isolation (class 2); the
+rest are written out as class 1, so the field is read in all three values."""
+
+
+def random_day(
+    seed: int, jobs: int, vehicles: int = 1, tight: bool = False, classes: bool = False
+) -> dict[str, Any]:
+    """A random problem with explicit matrices; ``tight`` shortens shifts and windows.
+
+    ``classes`` adds an ``order_class`` to every job, drawn from a generator of its own, so
+    the day is otherwise the very day drawn without it.
+    """
     rng = random.Random(seed)
     facilities = max(2, jobs - rng.randrange(0, max(1, jobs // 2)))
     points = [(rng.uniform(0, 30), rng.uniform(0, 30)) for _ in range(facilities + 2)]
@@ -31,7 +43,20 @@ def random_day(seed: int, jobs: int, vehicles: int = 1, tight: bool = False) -> 
         "jobs": [_job(rng, k, facilities, tight) for k in range(jobs)],
         "matrices": {"car": {"durations": durations, "distances": distances}},
     }
+    if classes:
+        add_classes(problem, random.Random(f"classes {seed}"))
     return problem
+
+
+def add_classes(problem: dict[str, Any], rng: random.Random, shares=CLASS_SHARES) -> None:
+    """Give every job an ``order_class``: each of ``shares`` (class, share), else 1."""
+    for job in problem["jobs"]:
+        draw, job["order_class"] = rng.random(), 1
+        for order_class, share in shares:
+            if draw < share:
+                job["order_class"] = order_class
+                break
+            draw -= share
 
 
 def _vehicle(rng: random.Random, k: int, shift: int, facilities: int, tight: bool) -> dict:
@@ -113,6 +138,9 @@ def _order_travel(problem, vehicle, route) -> int:
 
 def _order_feasible(problem, vehicle, route, travel) -> bool:
     if not all(set(j.get("skills", [])) <= set(vehicle.get("skills", [])) for j in route):
+        return False
+    classes = [j.get("order_class", 1) for j in route]
+    if classes != sorted(classes):  # protect visits first, isolation rooms last
         return False
     if vehicle.get("max_tasks") is not None and len(route) > vehicle["max_tasks"]:
         return False

@@ -26,9 +26,12 @@ from scheduler.optimizer.slack import Tables
 from scheduler.optimizer.solution import Unassigned
 
 
-def day_without_breaks(seed: int, jobs: int, vehicles: int, tight: bool = False) -> dict:
-    """A random day (setups, several windows, skills, limits) with no breaks; some open ends."""
-    problem = random_day(seed, jobs=jobs, vehicles=vehicles, tight=tight)
+def day_without_breaks(
+    seed: int, jobs: int, vehicles: int, tight: bool = False, classes: bool = False
+) -> dict:
+    """A random day (setups, several windows, skills, limits) with no breaks; some open ends;
+    ``classes``: random infection-control classes too."""
+    problem = random_day(seed, jobs=jobs, vehicles=vehicles, tight=tight, classes=classes)
     rng = random.Random(seed)
     for vehicle in problem["vehicles"]:
         vehicle.pop("breaks", None)
@@ -64,10 +67,10 @@ def checked(raw: dict, problem, routes: dict[int, list[int]]) -> None:
 # The fast check is the rules of schedule.py
 
 
-def compare_insertions(seed: int) -> tuple[list[tuple], int]:
+def compare_insertions(seed: int, classes: bool = False) -> tuple[list[tuple], int]:
     """Each insertion into random routes, fast check vs time_route: (disagreements, fits)."""
     problem = parse_problem(
-        day_without_breaks(700 + seed, jobs=16, vehicles=3, tight=seed % 4 == 0)
+        day_without_breaks(700 + seed, jobs=16, vehicles=3, tight=seed % 4 == 0, classes=classes)
     )
     tables = Tables(problem)
     rng = random.Random(seed)

@@ -18,9 +18,12 @@ from scheduler.optimizer.ruin_recreate import RuinSettings, ruin_and_recreate
 from scheduler.optimizer.slack import Tables
 
 
-def day_with_breaks(seed: int, jobs: int, vehicles: int, tight: bool = False) -> dict:
-    """A random day where every therapist has a lunch (one or two windows), some two breaks."""
-    problem = random_day(seed, jobs=jobs, vehicles=vehicles, tight=tight)
+def day_with_breaks(
+    seed: int, jobs: int, vehicles: int, tight: bool = False, classes: bool = False
+) -> dict:
+    """A random day where every therapist has a lunch (one or two windows), some two breaks;
+    ``classes``: random infection-control classes too."""
+    problem = random_day(seed, jobs=jobs, vehicles=vehicles, tight=tight, classes=classes)
     rng = random.Random(seed)
     for vehicle in problem["vehicles"]:
         begin = vehicle["time_window"][0]
@@ -47,10 +50,10 @@ def random_route(problem, rng: random.Random, v: int, doable: list[int]) -> list
     return route
 
 
-def compare_insertions(seed: int) -> tuple[list[tuple], int, int]:
+def compare_insertions(seed: int, classes: bool = False) -> tuple[list[tuple], int, int]:
     """Every insertion into random routes: (relaxed refusals time_route accepts, accepted by
     both, accepted by the relaxation only). Also checks build, options and verified_insertion."""
-    raw = day_with_breaks(500 + seed, jobs=16, vehicles=3, tight=seed % 4 == 0)
+    raw = day_with_breaks(500 + seed, jobs=16, vehicles=3, tight=seed % 4 == 0, classes=classes)
     problem = parse_problem(raw)
     tables = Tables(problem)
     rng = random.Random(seed)
