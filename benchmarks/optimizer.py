@@ -3,11 +3,14 @@
 Usage::
 
     .venv/bin/python benchmarks/optimizer.py [--days 40] [--practice-limit 30] [--skip-practice]
+                                             [--classes]
 
 Three figures (issue 3):
 
 1. one therapist, 8-12 visits: median and worst solve time, and how many answers were proved
-   optimal by the exact method (target: all proved, median <= 200 ms);
+   optimal by the exact method (target: all proved, median <= 200 ms); with ``--classes``
+   the same days again with infection-control classes (issue 11: 20 % of the visits to
+   protect, class 0, 20 % in isolation, class 2), each day solved both ways in turn;
 2. one therapist, 25 visits: solve time (target <= 2 s) beside VROOM on the same input;
 3. a practice day, 10 therapists and 150 visits with skills and lunch breaks: objective
    (priority served, visits served, travel) and time (target feasible in <= 30 s), beside
@@ -39,12 +42,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "optimizer"))
 
 from optimizer_checker import check_solution  # noqa: E402
+from optimizer_days import add_classes  # noqa: E402
 
 from scheduler.optimizer import solve, travel_matrices  # noqa: E402
 
 DAY = 1_790_000_000 - 1_790_000_000 % 86_400 + 5 * 3600  # a 2026 midnight in Kansas City (UTC-5)
 HOUR = 3600
 ONCOLOGY, LYMPHEDEMA, PEDIATRIC = 1, 2, 3
+CLASS_SHARES = ((0, 0.2), (2, 0.2))
+"""``--classes``: the share of visits to protect (class 0) and in isolation (class 2)."""
 
 
 def kc_point(rng: random.Random) -> tuple[float, float]:
@@ -138,18 +144,31 @@ def run_vroom(problem: dict[str, Any], time_limit: float):
     return value, elapsed
 
 
-def one_therapist(days: int) -> None:
-    times, proved = [], 0
+def one_therapist(days: int, classes: bool = False) -> None:
+    """Figure 1; with ``classes`` each day is also solved with random order classes."""
+    variants = ("", " with classes") if classes else ("",)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    proved = dict.fromkeys(variants, 0)
+    values: dict[str, list[tuple[int, int, int]]] = {name: [] for name in variants}
     for seed in range(days):
-        problem = practice_day(seed, therapists=1, visits=8 + seed % 5)
-        _, elapsed, was_proved = run_ours(problem)
-        times.append(elapsed)
-        proved += was_proved
-    print(
-        f"1 therapist, 8-12 visits, {days} days: median {statistics.median(times) * 1000:.0f} "
-        f"ms, worst {max(times) * 1000:.0f} ms, proved optimal {proved}/{days}",
-        flush=True,
-    )
+        for name in variants:
+            problem = practice_day(seed, therapists=1, visits=8 + seed % 5)
+            if name:
+                add_classes(problem, random.Random(f"classes {seed}"), CLASS_SHARES)
+            value, elapsed, was_proved = run_ours(problem)
+            times[name].append(elapsed)
+            proved[name] += was_proved
+            values[name].append(value)
+    for name in variants:
+        print(
+            f"1 therapist, 8-12 visits{name}, {days} days: median "
+            f"{statistics.median(times[name]) * 1000:.0f} ms, worst "
+            f"{max(times[name]) * 1000:.0f} ms, proved optimal {proved[name]}/{days}",
+            flush=True,
+        )
+    if classes:
+        changed = sum(a != b for a, b in zip(*values.values(), strict=True))
+        print(f"  the order changed the optimum on {changed}/{days} days", flush=True)
 
 
 def twenty_five(days: int) -> None:
@@ -208,8 +227,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--practice-limit", type=float, default=30.0)
     parser.add_argument("--practice-days", type=int, default=2)
     parser.add_argument("--skip-practice", action="store_true")
+    parser.add_argument(
+        "--classes",
+        action="store_true",
+        help="also solve the 8-12 visit days with random infection-control classes",
+    )
     args = parser.parse_args(argv)
-    one_therapist(args.days)
+    one_therapist(args.days, classes=args.classes)
     twenty_five(max(3, args.days // 8))
     if not args.skip_practice:
         practice(args.practice_limit, args.practice_days)

@@ -179,6 +179,48 @@ CASES = [
         "latitude",
     ),
     ("jobs not a list", lambda p: p.update(jobs={"id": 1}), "jobs", "list"),
+    (
+        "order class above 2",
+        lambda p: p["jobs"][1].update(order_class=3),
+        "jobs[1].order_class",
+        "between 0 and 2",
+    ),
+    (
+        "order class below 0",
+        lambda p: p["jobs"][1].update(order_class=-1),
+        "jobs[1].order_class",
+        "negative",
+    ),
+    (
+        "order class as text",
+        lambda p: p["jobs"][0].update(order_class="isolation"),
+        "jobs[0].order_class",
+        "whole number",
+    ),
+    (
+        "order class true",
+        lambda p: p["jobs"][0].update(order_class=True),
+        "jobs[0].order_class",
+        "whole number",
+    ),
+    (
+        "order class fractional",
+        lambda p: p["jobs"][1].update(order_class=1.0),
+        "jobs[1].order_class",
+        "whole number",
+    ),
+    (
+        "order class null",
+        lambda p: p["jobs"][1].update(order_class=None),
+        "jobs[1].order_class",
+        "whole number",
+    ),
+    (
+        "order class on a vehicle",
+        lambda p: p["vehicles"][0].update(order_class=1),
+        "vehicles[0].order_class",
+        "unknown",
+    ),
 ]
 
 
@@ -205,6 +247,13 @@ def test_good_problem_solves():
     answer = solve(good()).to_json()
     assert answer["code"] == 0
     assert answer["summary"]["unassigned"] == 0
+
+
+@pytest.mark.parametrize("order_class", [0, 1, 2])
+def test_each_order_class_is_accepted(order_class):
+    problem = broken(lambda p: p["jobs"][0].update(order_class=order_class))
+    assert parse_problem(problem).jobs[0].order_class == order_class
+    assert solve(problem).to_json()["summary"]["unassigned"] == 0
 
 
 def test_cli_prints_solution(tmp_path):
