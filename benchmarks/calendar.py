@@ -29,8 +29,8 @@ from datetime import date, time, timedelta  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 from scheduler import models  # noqa: E402
-from scheduler.calendar import PracticeSnapshot, calendars_between, day_calendar  # noqa: E402
-from scheduler.recurrence import expand_series  # noqa: E402
+from scheduler.calendar.day import PracticeSnapshot, calendars_between, day_calendar  # noqa: E402
+from scheduler.calendar.series import expand_series  # noqa: E402
 
 ZONE = ZoneInfo("America/Chicago")
 FIRST = date(2026, 11, 30)

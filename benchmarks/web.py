@@ -49,6 +49,8 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
+from scheduler import planning  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results" / "web-sqlite.json"
 PASSWORD = "rounds-demo"
 
@@ -102,12 +104,12 @@ def build_instance(instance: Path, copies: int) -> dict[str, Any]:
     """Load the practice, plan a Monday, issue a token; return what the load needs."""
     from sqlalchemy import func, select
 
-    from scheduler import migrate, models, planning
+    from scheduler import migrate, models
+    from scheduler.accounts.tokens import issue_token
     from scheduler.clock import utcnow
     from scheduler.demo.loader import anchor_monday, load_demo
     from scheduler.runtime import open_runtime
     from scheduler.settings import load_settings
-    from scheduler.tokens import issue_token
 
     settings = load_settings(environ=dict(os.environ), instance_path=instance)
     runtime = open_runtime(settings)

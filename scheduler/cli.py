@@ -14,9 +14,9 @@ from typing import Any
 import click
 
 from scheduler import migrate
+from scheduler.records.validation import ValidationError
 from scheduler.runtime import Runtime, open_runtime
 from scheduler.settings import SettingsError, load_settings
-from scheduler.validation import ValidationError
 
 EXIT_USAGE = 2
 
@@ -159,7 +159,7 @@ def register_optional_commands(group: click.Group) -> None:
 @click.pass_context
 def visits(ctx: click.Context, day_text: str, therapist_id: int | None, as_json: bool) -> None:
     """Each therapist's visits of a day, their allowed windows, and what took time away."""
-    from scheduler.calendar import calendar_as_data, day_calendar, load_practice
+    from scheduler.calendar.day import calendar_as_data, day_calendar, load_practice
 
     day = parse_day(day_text)
     runtime = runtime_from(ctx)

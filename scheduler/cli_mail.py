@@ -14,7 +14,8 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler import clock, jobs, outbox, time_off
+from scheduler import clock, jobs, outbox
+from scheduler.calendar import time_off
 from scheduler.cli import parse_day, require_current_schema, runtime_from
 from scheduler.mail import MailConfigError, sender_from_settings
 from scheduler.models import OutboxMessage, OutboxState, Therapist

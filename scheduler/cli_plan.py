@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import models
+from scheduler.calendar.local_time import local_datetime
 from scheduler.cli import echo_json, parse_day, require_current_schema, runtime_from
 from scheduler.clock import utcnow
 from scheduler.plan_text import itinerary_text, plan_as_data
 from scheduler.planning import plan_range, replan_from
-from scheduler.recurrence import local_datetime
 from scheduler.settings import parse_hhmm
 
 

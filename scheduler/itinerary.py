@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import icalendar
 
 from scheduler.models import Client, DayPlan, PlanStatus, PlanStop, Therapist
-from scheduler.precautions import FLAGS, flags_for
+from scheduler.records.precautions import FLAGS, flags_for
 from scheduler.settings import Settings
 
 DAY_PAGE_PATH = "/day/{day}"  # the web's day page; the link in every e-mail and event

@@ -60,10 +60,12 @@ from apscheduler.util import ref_to_obj
 from sqlalchemy import Engine, Table, delete, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import clock, outbox, time_off
+from scheduler import clock, outbox, planning
+from scheduler.calendar import time_off
 from scheduler.itinerary import build_itinerary, itinerary_message
 from scheduler.mail import MailSender, sender_from_settings
 from scheduler.models import DayPlan, OutboxMessage, PlanStatus, Therapist
+from scheduler.plans import record
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
 
@@ -181,10 +183,9 @@ def plan_for_day(session: Session, settings: Settings, therapist_id: int, day: d
                  now: datetime) -> tuple[DayPlan | None, bool]:
     """The plan to send and whether planning failed. Plans (and publishes) the day when no
     published plan exists, so that what the therapist receives is the plan of record."""
-    from scheduler import planning  # here, not at the top: it loads OR-Tools, which the CLI
     # commands that merely import this module (for `rounds worker`) should not pay for
 
-    plan = planning.current_plan(session, therapist_id, day)
+    plan = record.current_plan(session, therapist_id, day)
     if plan is not None and plan.status == PlanStatus.PUBLISHED:
         return plan, False
     try:

@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     data = json.loads(args.file.read_text("utf-8"))
     status = report(Demo(data, anchor), args.weeks)
     if not args.no_load:
-        from scheduler.validation import ValidationError
+        from scheduler.records.validation import ValidationError
 
         try:
             print("\n" + load_into_sqlite(data, anchor))

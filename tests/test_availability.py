@@ -21,23 +21,24 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduler import models
-from scheduler.availability import (
+from scheduler.calendar.availability import (
     Availability,
-    Block,
-    Bound,
     compute_availability,
     describe_availability,
-    during_bound,
     longest_free_minutes,
+    visit_fits_any_window,
+)
+from scheduler.calendar.bounds import Block, Bound
+from scheduler.calendar.local_time import from_epoch, local_day_epochs, local_epoch
+from scheduler.calendar.visit_rules import (
+    during_bound,
     preferred_bound,
     shift_bound,
     treatment_blocks,
     treatment_label,
     visit_constraints,
-    visit_fits_any_window,
     visiting_hours_bound,
 )
-from scheduler.recurrence import from_epoch, local_day_epochs, local_epoch
 
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY, TUESDAY, SATURDAY, SUNDAY = (date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 14),

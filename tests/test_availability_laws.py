@@ -15,15 +15,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.availability import (
-    DAY_START,
-    Availability,
-    Block,
-    Bound,
-    Constraint,
-    compute_availability,
-)
-from scheduler.recurrence import local_day_epochs
+from scheduler.calendar.availability import Availability, compute_availability
+from scheduler.calendar.bounds import DAY_START, Block, Bound, Constraint
+from scheduler.calendar.local_time import local_day_epochs
 
 CHICAGO = ZoneInfo("America/Chicago")
 DAYS = [date(2026, 3, 8), date(2026, 3, 9), date(2026, 7, 1), date(2026, 11, 1),

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from scheduler import models
-from scheduler.calendar import calendar_as_data, day_calendar, load_practice
+from scheduler.calendar.day import calendar_as_data, day_calendar, load_practice
 from web.cli import cli
 
 ZONE_NAME = "America/Chicago"

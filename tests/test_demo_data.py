@@ -35,7 +35,7 @@ import pytest
 from dateutil.rrule import rrulestr
 
 from scheduler.models import FacilityKind
-from scheduler.precautions import validate_flags
+from scheduler.records.precautions import validate_flags
 
 CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 WEEKS = 8

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import models
+from scheduler.accounts.passwords import verify_password
 from scheduler.demo.loader import (
     DEMO_PASSWORD,
     DemoRefused,
@@ -20,8 +21,7 @@ from scheduler.demo.loader import (
     load_demo,
     read_demo_file,
 )
-from scheduler.passwords import verify_password
-from scheduler.validation import ValidationError
+from scheduler.records.validation import ValidationError
 from web.cli import cli
 
 ANCHOR = date(2026, 11, 30)  # a Monday

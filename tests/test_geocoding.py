@@ -26,7 +26,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.db import make_engine, make_session_factory
-from scheduler.geocoding import (
+from scheduler.models import Base, CoordinateSource, Facility, FacilityKind, GeocodeResult
+from scheduler.settings import Settings, load_settings
+from scheduler.travel.geocoding import (
     GeocodingError,
     GeocodingProblem,
     NominatimGeocoder,
@@ -35,8 +37,6 @@ from scheduler.geocoding import (
     geocode_facility,
     make_geocoder,
 )
-from scheduler.models import Base, CoordinateSource, Facility, FacilityKind, GeocodeResult
-from scheduler.settings import Settings, load_settings
 
 USER_AGENT = "rounds-test/1.0 (ops@clinic.test)"
 ST_LUKES = "4401 Wornall Rd, Kansas City, MO 64111"
@@ -382,7 +382,7 @@ def test_the_placeholder_user_agent_is_flagged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     defaults = load_settings(environ={}, overrides={"instance": {"path": str(tmp_path)}})
-    with caplog.at_level(logging.WARNING, logger="scheduler.geocoding"):
+    with caplog.at_level(logging.WARNING, logger="scheduler.travel.geocoding"):
         make_geocoder(defaults)  # builds the client only; nothing is sent
     assert "geocoding.user_agent still names example.org" in caplog.text
 

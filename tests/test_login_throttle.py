@@ -11,7 +11,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.login_throttle import Keys, Limits, record_failure, record_success, retry_after
+from scheduler.accounts.login_throttle import (
+    Keys,
+    Limits,
+    record_failure,
+    record_success,
+    retry_after,
+)
 from scheduler.models import LoginFailure
 
 T0 = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)

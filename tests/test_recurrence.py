@@ -18,25 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler import models
-from scheduler.recurrence import (
-    Occurrence,
-    RuleError,
-    describe_rule,
-    exception_problems,
-    expand_series,
-    first_occurrence,
-    local_datetime,
-    local_day_bounds,
-    local_epoch,
-    normalize_rule,
-    occurrence_dates,
-    occurs_on,
-    parse_rule,
-    to_epoch,
-    treatment_epoch_intervals,
-    treatment_intervals,
-    validate_rule,
-)
+from scheduler.calendar.expand import first_occurrence, occurrence_dates, occurs_on, validate_rule
+from scheduler.calendar.local_time import local_datetime, local_day_bounds, local_epoch, to_epoch
+from scheduler.calendar.rules import RuleError, normalize_rule, parse_rule
+from scheduler.calendar.series import Occurrence, exception_problems, expand_series
+from scheduler.calendar.treatments import treatment_epoch_intervals, treatment_intervals
+from scheduler.calendar.words import describe_rule
 
 CHICAGO = ZoneInfo("America/Chicago")
 HOUR = 3600

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import audit, models, time_off
-from scheduler.calendar import calendar_as_data, day_calendar, load_practice
-from scheduler.validation import ValidationError
+from scheduler import audit, models
+from scheduler.calendar.day import calendar_as_data, day_calendar, load_practice
+from scheduler.records import time_off as time_off_records
+from scheduler.records.validation import ValidationError
 from web.cli import cli
 
 ZONE = ZoneInfo("America/Chicago")
@@ -52,7 +53,7 @@ def practice(session: Session) -> dict[str, models.Base]:
 
 def _off(session: Session, therapist: models.Therapist | None, first: date, last: date,
          reason: str) -> models.TimeOff:
-    entry = time_off.add(session, ACTOR, therapist.id if therapist else None,
+    entry = time_off_records.add(session, ACTOR, therapist.id if therapist else None,
                          {"first_day": first.isoformat(), "last_day": last.isoformat(),
                           "reason": reason})
     session.commit()
@@ -163,7 +164,7 @@ def test_rounds_visits_shows_a_closed_practice(tmp_path: Path) -> None:
 
 def _problems(session: Session, therapist_id: int | None, data: dict) -> dict[str, list[str]]:
     with pytest.raises(ValidationError) as raised:
-        time_off.add(session, ACTOR, therapist_id, data)
+        time_off_records.add(session, ACTOR, therapist_id, data)
     assert session.scalars(select(models.TimeOff)).all() == []
     return raised.value.by_field()
 
@@ -180,7 +181,7 @@ def test_more_than_a_year_is_refused(session: Session, practice: dict) -> None:
     problems = _problems(session, practice["dana"].id,
                          {"first_day": "2026-12-24", "last_day": "2027-12-26"})
     assert "at most 366" in problems["last_day"][0]
-    ok = time_off.add(session, ACTOR, practice["dana"].id,
+    ok = time_off_records.add(session, ACTOR, practice["dana"].id,
                       {"first_day": "2026-01-01", "last_day": "2026-12-31"})
     assert (ok.last_day - ok.first_day).days == 364
 
@@ -200,7 +201,7 @@ def test_adding_and_removing_leaves_audit_rows_without_the_reason(
     session: Session, practice: dict
 ) -> None:
     entry = _off(session, practice["dana"], WEDNESDAY, WEDNESDAY, "Dentist")
-    time_off.remove(session, ACTOR, entry)
+    time_off_records.remove(session, ACTOR, entry)
     session.commit()
     assert session.scalars(select(models.TimeOff)).all() == []
     events = session.scalars(select(models.AuditEvent).where(

@@ -28,16 +28,18 @@ from hypothesis import strategies as st
 
 from scheduler.optimizer.integers import round_half_up as whole
 from scheduler.settings import Settings, load_settings
-from scheduler.travel import (
-    CachedTravelModel,
-    DrivingCalibration,
-    GeodesicTravelModel,
-    Matrices,
-    OsrmTravelModel,
-    RushHours,
+from scheduler.travel.from_settings import (
     calibration_from_settings,
-    make_travel_model,
+    make_travel_times,
     rush_hours_from_settings,
+)
+from scheduler.travel.osrm import OsrmTravelTimes
+from scheduler.travel.times import (
+    CachedTravelTimes,
+    DrivingCalibration,
+    GeodesicTravelTimes,
+    Matrices,
+    RushHours,
 )
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -111,7 +113,7 @@ def test_straight_line_between_kansas_city_places(a, b, low_km, high_km) -> None
 
 
 def test_road_distance_is_straight_line_times_circuity() -> None:
-    matrices = GeodesicTravelModel(KC).matrices([PLAZA, KU_MED])
+    matrices = GeodesicTravelTimes(KC).matrices([PLAZA, KU_MED])
     assert matrices.distances[0][1] == whole(straight_line_metres(PLAZA, KU_MED) * 1.3)
 
 
@@ -137,7 +139,7 @@ def test_drive_time_is_charged_stretch_by_stretch(road_km: float, seconds: float
 def test_farther_is_longer_across_the_speed_bands() -> None:
     # Every quarter kilometre out to 25 km straight line (32.5 km of road), so the 3 km and
     # 15 km band edges are crossed: time and distance must both keep growing.
-    model = GeodesicTravelModel(KC)
+    model = GeodesicTravelTimes(KC)
     legs = [model.matrices([PLAZA, point_east_of(PLAZA, 0.25 * k)]) for k in range(1, 101)]
     seconds = [leg.durations[0][1] for leg in legs]
     metres = [leg.distances[0][1] for leg in legs]
@@ -147,7 +149,7 @@ def test_farther_is_longer_across_the_speed_bands() -> None:
 
 def test_matrices_are_square_whole_symmetric_with_zero_diagonal() -> None:
     points = [PLAZA, KU_MED, TRUMAN, KCI]
-    matrices = GeodesicTravelModel(KC, RUSH).matrices(points)
+    matrices = GeodesicTravelTimes(KC, RUSH).matrices(points)
     assert matrices.size == 4
     for grid in (matrices.durations, matrices.distances):
         assert len(grid) == 4 and all(len(row) == 4 for row in grid)
@@ -160,7 +162,7 @@ def test_matrices_are_square_whole_symmetric_with_zero_diagonal() -> None:
 
 
 def test_two_stops_in_one_building_cost_nothing_to_drive() -> None:
-    matrices = GeodesicTravelModel(KC).matrices([PLAZA, TRUMAN, TRUMAN])
+    matrices = GeodesicTravelTimes(KC).matrices([PLAZA, TRUMAN, TRUMAN])
     assert matrices.durations[1][2] == matrices.distances[1][2] == 0
     assert matrices.durations[0][1] == matrices.durations[0][2] > 0
 
@@ -178,26 +180,26 @@ class CountingCalibration(DrivingCalibration):
 
 def test_each_pair_of_places_is_measured_once_across_days() -> None:
     calibration = CountingCalibration(KC.circuity, KC.speed_bands)
-    model = GeodesicTravelModel(calibration, RUSH)
+    model = GeodesicTravelTimes(calibration, RUSH)
     monday = model.matrices([PLAZA, KU_MED, TRUMAN])
     assert len(calibration.measured) == 3
     tuesday = model.matrices([TRUMAN, PLAZA, KCI], datetime(2026, 3, 10, 8, 0, tzinfo=CHICAGO))
     assert len(calibration.measured) == 5  # only KCI's two pairs are new
     assert monday.distances[0][2] == tuesday.distances[1][0]  # Plaza-Truman, remembered
-    assert tuesday == GeodesicTravelModel(KC, RUSH).matrices(
+    assert tuesday == GeodesicTravelTimes(KC, RUSH).matrices(
         [TRUMAN, PLAZA, KCI], datetime(2026, 3, 10, 8, 0, tzinfo=CHICAGO)
     )
 
 
 def test_the_pair_memory_is_bounded() -> None:
-    model = GeodesicTravelModel(KC, max_remembered_pairs=4)
+    model = GeodesicTravelTimes(KC, max_remembered_pairs=4)
     model.matrices([point_east_of(PLAZA, k) for k in range(6)])  # 15 pairs
     assert 1 <= model.remembered_pairs() <= 4
 
 
 def test_no_points_and_one_point() -> None:
-    assert GeodesicTravelModel(KC).matrices([]).durations == ()
-    assert GeodesicTravelModel(KC).matrices([PLAZA]).distances == ((0,),)
+    assert GeodesicTravelTimes(KC).matrices([]).durations == ()
+    assert GeodesicTravelTimes(KC).matrices([PLAZA]).distances == ((0,),)
 
 
 @pytest.mark.parametrize(
@@ -212,7 +214,7 @@ def test_no_points_and_one_point() -> None:
 )
 def test_bad_points_are_refused_by_index(point: Any, problem: str) -> None:
     with pytest.raises(ValueError, match=problem.replace("(", r"\(").replace(")", r"\)")):
-        GeodesicTravelModel(KC).matrices([PLAZA, point])
+        GeodesicTravelTimes(KC).matrices([PLAZA, point])
 
 
 KC_POINTS = st.tuples(st.floats(38.8, 39.35), st.floats(-94.85, -94.35))
@@ -223,7 +225,7 @@ KC_POINTS = st.tuples(st.floats(38.8, 39.35), st.floats(-94.85, -94.35))
 def test_a_detour_is_never_quicker_than_the_direct_leg(a, b, c) -> None:
     # The optimizer relies on it: a stop in between must not shorten the trip. Stretch-wise
     # speeds make drive time concave in distance, so this holds up to rounding (1 s, 1 m).
-    matrices = GeodesicTravelModel(KC, RUSH).matrices(
+    matrices = GeodesicTravelTimes(KC, RUSH).matrices(
         [a, b, c], datetime(2026, 3, 9, 13, 0, 0, tzinfo=UTC)
     )
     d, m = matrices.durations, matrices.distances
@@ -266,7 +268,7 @@ def test_rush_hours_follow_the_practice_clock(instant: datetime | None, rush: bo
 
 
 def test_rush_hour_multiplies_durations_only() -> None:
-    model = GeodesicTravelModel(KC, RUSH)
+    model = GeodesicTravelTimes(KC, RUSH)
     points = [PLAZA, KU_MED, TRUMAN]
     rush = model.matrices(points, datetime(2026, 3, 8, 8, 30, tzinfo=CHICAGO))
     midday = model.matrices(points, datetime(2026, 3, 8, 12, 30, tzinfo=CHICAGO))
@@ -282,7 +284,7 @@ def test_rush_hour_multiplies_durations_only() -> None:
 
 def test_a_naive_departure_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        GeodesicTravelModel(KC, RUSH).matrices([PLAZA, KU_MED], datetime(2026, 3, 8, 8, 30))
+        GeodesicTravelTimes(KC, RUSH).matrices([PLAZA, KU_MED], datetime(2026, 3, 8, 8, 30))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,10 +317,10 @@ def osrm_table(durations: list[list[Any]], distances: list[list[Any]]) -> bytes:
     return json.dumps({"code": "Ok", "durations": durations, "distances": distances}).encode()
 
 
-def osrm_model(stub: StubServer, **options: Any) -> OsrmTravelModel:
+def osrm_model(stub: StubServer, **options: Any) -> OsrmTravelTimes:
     options.setdefault("timeout_seconds", 0.5)
     options.setdefault("rush", RUSH)
-    return OsrmTravelModel(stub.url + "/", fallback=GeodesicTravelModel(KC, RUSH), **options)
+    return OsrmTravelTimes(stub.url + "/", fallback=GeodesicTravelTimes(KC, RUSH), **options)
 
 
 def test_osrm_answer_is_used_rounded_and_asked_for_in_its_url_form(osrm: StubServer) -> None:
@@ -353,7 +355,7 @@ def test_osrm_durations_take_the_rush_hour_factor(osrm: StubServer) -> None:
 
 def test_legs_osrm_cannot_route_are_filled_in_offline(osrm: StubServer) -> None:
     osrm.respond = lambda path: Reply(200, osrm_table([[0, None], [100, 0]], [[0, None], [900, 0]]))
-    offline = GeodesicTravelModel(KC, RUSH).matrices([PLAZA, KU_MED])
+    offline = GeodesicTravelTimes(KC, RUSH).matrices([PLAZA, KU_MED])
     matrices = osrm_model(osrm).matrices([PLAZA, KU_MED])
     assert matrices.durations == ((0, offline.durations[0][1]), (100, 0))
     assert matrices.distances == ((0, offline.distances[0][1]), (900, 0))
@@ -403,7 +405,7 @@ def test_osrm_failures_fall_back_to_the_offline_model(
         matrices = osrm_model(osrm).matrices([PLAZA, KU_MED, TRUMAN], depart)
     assert time.monotonic() - started < 2.0  # the timeout cut the wait short
     assert len(osrm.requests) == 1
-    offline = GeodesicTravelModel(KC, RUSH).matrices([PLAZA, KU_MED, TRUMAN], depart)
+    offline = GeodesicTravelTimes(KC, RUSH).matrices([PLAZA, KU_MED, TRUMAN], depart)
     assert (matrices.durations, matrices.distances) == (offline.durations, offline.distances)
     assert matrices.fell_back and matrices.source == "geodesic"
 
@@ -416,13 +418,13 @@ def test_osrm_failures_fall_back_to_the_offline_model(
 
 def test_an_unreachable_osrm_falls_back(caplog: pytest.LogCaptureFixture) -> None:
     # Port 9 on this machine: nothing listens there (discard service is not run).
-    model = OsrmTravelModel(
-        "http://127.0.0.1:9", fallback=GeodesicTravelModel(KC), timeout_seconds=0.5
+    model = OsrmTravelTimes(
+        "http://127.0.0.1:9", fallback=GeodesicTravelTimes(KC), timeout_seconds=0.5
     )
     with caplog.at_level(logging.WARNING, logger="scheduler.travel"):
         matrices = model.matrices([PLAZA, KU_MED])
     assert matrices.fell_back
-    assert matrices.durations == GeodesicTravelModel(KC).matrices([PLAZA, KU_MED]).durations
+    assert matrices.durations == GeodesicTravelTimes(KC).matrices([PLAZA, KU_MED]).durations
     assert "could not connect" in caplog.records[0].getMessage()
 
 
@@ -443,8 +445,8 @@ def test_after_a_failure_osrm_is_left_alone_for_a_while(osrm: StubServer) -> Non
 
 
 def test_the_service_description_hides_credentials() -> None:
-    model = OsrmTravelModel(
-        "https://me:secret@osrm.example.org:5000/v5/", fallback=GeodesicTravelModel(KC)
+    model = OsrmTravelTimes(
+        "https://me:secret@osrm.example.org:5000/v5/", fallback=GeodesicTravelTimes(KC)
     )
     assert model.describe_service() == "https://osrm.example.org:5000/v5"
 
@@ -466,8 +468,8 @@ class Counting:
 
 
 def test_the_cache_answers_a_repeated_request() -> None:
-    counting = Counting(GeodesicTravelModel(KC, RUSH))
-    cache = CachedTravelModel(counting, band=RUSH.band)
+    counting = Counting(GeodesicTravelTimes(KC, RUSH))
+    cache = CachedTravelTimes(counting, band=RUSH.band)
     morning = datetime(2026, 3, 9, 7, 30, tzinfo=CHICAGO)
     first = cache.matrices([PLAZA, KU_MED, TRUMAN], morning)
     again = cache.matrices([PLAZA, KU_MED, TRUMAN], morning.replace(hour=8))  # same band
@@ -476,12 +478,12 @@ def test_the_cache_answers_a_repeated_request() -> None:
     )  # 1 cm away: rounded to the same key
     assert first is again is nudged
     assert len(counting.calls) == 1 and (cache.hits, cache.misses) == (2, 1)
-    assert first == GeodesicTravelModel(KC, RUSH).matrices([PLAZA, KU_MED, TRUMAN], morning)
+    assert first == GeodesicTravelTimes(KC, RUSH).matrices([PLAZA, KU_MED, TRUMAN], morning)
 
 
 def test_the_cache_keeps_rush_and_off_peak_apart() -> None:
-    counting = Counting(GeodesicTravelModel(KC, RUSH))
-    cache = CachedTravelModel(counting, band=RUSH.band)
+    counting = Counting(GeodesicTravelTimes(KC, RUSH))
+    cache = CachedTravelTimes(counting, band=RUSH.band)
     rush = cache.matrices([PLAZA, KU_MED], datetime(2026, 3, 9, 8, 0, tzinfo=CHICAGO))
     noon = cache.matrices([PLAZA, KU_MED], datetime(2026, 3, 9, 12, 0, tzinfo=CHICAGO))
     unknown = cache.matrices([PLAZA, KU_MED], None)
@@ -490,8 +492,8 @@ def test_the_cache_keeps_rush_and_off_peak_apart() -> None:
 
 
 def test_the_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
-    counting = Counting(GeodesicTravelModel(KC))
-    cache = CachedTravelModel(counting, band=RUSH.band, max_entries=2)
+    counting = Counting(GeodesicTravelTimes(KC))
+    cache = CachedTravelTimes(counting, band=RUSH.band, max_entries=2)
     a, b, c = [PLAZA, KU_MED], [PLAZA, TRUMAN], [PLAZA, KCI]
     cache.matrices(a)
     cache.matrices(b)
@@ -506,7 +508,7 @@ def test_the_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
 
 def test_the_cache_does_not_keep_fallback_answers(osrm: StubServer) -> None:
     osrm.respond = lambda path: Reply(500, b"")
-    cache = CachedTravelModel(osrm_model(osrm, retry_after_seconds=0.0), band=RUSH.band)
+    cache = CachedTravelTimes(osrm_model(osrm, retry_after_seconds=0.0), band=RUSH.band)
     assert cache.matrices([PLAZA, KU_MED]).fell_back
     osrm.respond = lambda path: Reply(200, osrm_table([[0, 7], [7, 0]], [[0, 9], [9, 0]]))
     assert cache.matrices([PLAZA, KU_MED]).source == "osrm"
@@ -519,9 +521,9 @@ def test_the_cache_does_not_keep_fallback_answers(osrm: StubServer) -> None:
 
 
 def test_the_default_settings_give_the_cached_offline_model(app_settings: Settings) -> None:
-    model = make_travel_model(app_settings)
-    assert isinstance(model, CachedTravelModel)
-    assert isinstance(model.inner, GeodesicTravelModel)
+    model = make_travel_times(app_settings)
+    assert isinstance(model, CachedTravelTimes)
+    assert isinstance(model.inner, GeodesicTravelTimes)
     assert model.inner.calibration == KC
     assert model.inner.rush == RUSH
     assert calibration_from_settings(app_settings) == KC
@@ -536,7 +538,7 @@ def test_settings_change_the_figures(tmp_path: Any) -> None:
             "travel": {"circuity": 1.5, "rush_hours": "10:00-11:00", "rush_hour_factor": 2.0},
         },
     )
-    model = make_travel_model(settings)
+    model = make_travel_times(settings)
     at_ten = model.matrices([PLAZA, KU_MED], datetime(2026, 3, 9, 10, 30, tzinfo=CHICAGO))
     at_eight = model.matrices([PLAZA, KU_MED], datetime(2026, 3, 9, 8, 30, tzinfo=CHICAGO))
     assert at_ten.distances[0][1] == whole(straight_line_metres(PLAZA, KU_MED) * 1.5)
@@ -555,12 +557,12 @@ def test_osrm_settings_give_the_service_with_the_offline_model_behind(tmp_path: 
             },
         },
     )
-    model = make_travel_model(settings)
+    model = make_travel_times(settings)
     service = model.inner
-    assert isinstance(service, OsrmTravelModel)
+    assert isinstance(service, OsrmTravelTimes)
     assert service.base_url == "http://osrm.internal:5000"
     assert service.timeout_seconds == 2.5
-    assert isinstance(service.fallback, GeodesicTravelModel)
+    assert isinstance(service.fallback, GeodesicTravelTimes)
     assert service.rush == service.fallback.rush == RUSH
 
 

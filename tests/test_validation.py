@@ -7,8 +7,9 @@ from datetime import date, time
 import pytest
 from sqlalchemy.orm import Session
 
-from scheduler import models, validation
-from scheduler.validation import ValidationError
+from scheduler import models
+from scheduler.records import validation
+from scheduler.records.validation import ValidationError
 
 
 def _facility(**changes: object) -> models.Facility:

@@ -44,10 +44,11 @@ from flask_login import (
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from scheduler import audit, login_throttle, models, records
+from scheduler import audit, models, records
+from scheduler.accounts import login_throttle
+from scheduler.accounts.passwords import hash_password, needs_rehash, verify_password
 from scheduler.clock import utcnow
-from scheduler.passwords import hash_password, needs_rehash, verify_password
-from scheduler.validation import ValidationError
+from scheduler.records.validation import ValidationError
 from web.database import audit_db, db, runtime
 
 bp = Blueprint("auth", __name__)

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Flask
 
+from scheduler.records.validation import WEEKDAY_CODES
 from scheduler.settings import Settings
-from scheduler.validation import WEEKDAY_CODES
 
 WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -20,7 +20,7 @@ WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 @lru_cache(maxsize=1)
 def flag_catalogue() -> dict[str, str]:
     """Precaution flag code -> label, from :mod:`scheduler.precautions` (fixed at import)."""
-    from scheduler.precautions import FLAGS
+    from scheduler.records.precautions import FLAGS
 
     labels: dict[str, str] = {}
     for code, value in dict(FLAGS).items():

@@ -19,9 +19,11 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from scheduler import models, validation
-from scheduler.passwords import hash_password
-from scheduler.recurrence import RuleError, occurrence_dates, validate_rule
+from scheduler import models
+from scheduler.accounts.passwords import hash_password
+from scheduler.calendar.expand import occurrence_dates, validate_rule
+from scheduler.calendar.rules import RuleError
+from scheduler.records import validation
 
 DEMO_PASSWORD = "rounds-demo"
 DEMO_WEEKS = 8

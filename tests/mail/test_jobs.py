@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from mail_fixtures import CHICAGO, DST_DAYS, DrivenClock, add_plan, add_practice, local
 from sqlalchemy import select
 
-from scheduler import jobs, models
+from scheduler import jobs, models, planning
 from scheduler.db import make_engine, make_session_factory
 from scheduler.demo.loader import load_demo
 from scheduler.outbox import Outcome
@@ -280,7 +280,6 @@ def test_the_job_plans_an_unplanned_day_and_leaks_nothing(settings: Settings,
 def test_when_planning_fails_the_email_says_so_and_the_log_names_no_patient(
         practice: Runtime, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    from scheduler import planning
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("no route for Marguerite Quimby")  # its text must not be logged

@@ -9,10 +9,11 @@ from click.testing import CliRunner, Result
 from mail_fixtures import DrivenClock, add_plan, add_practice, local
 from sqlalchemy import select
 
-from scheduler import audit, jobs, models, time_off
+from scheduler import audit, jobs, models
 from scheduler.cli import RoundsGroup
 from scheduler.cli_mail import send_itineraries_command
 from scheduler.outbox import Outcome
+from scheduler.records import time_off as time_off_records
 from scheduler.runtime import Runtime
 
 MONDAY = date(2026, 3, 9)
@@ -30,7 +31,7 @@ def practice(runtime: Runtime) -> Runtime:
 
 def _off(runtime: Runtime, therapist_id: int | None, first: date, last: date) -> None:
     with runtime.session() as session:
-        time_off.add(session, audit.Actor(None, "test"), therapist_id,
+        time_off_records.add(session, audit.Actor(None, "test"), therapist_id,
                      {"first_day": first.isoformat(), "last_day": last.isoformat(),
                       "reason": "Vacation"})
         session.commit()

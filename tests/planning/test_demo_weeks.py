@@ -26,7 +26,7 @@ from plan_checks import (
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from scheduler.calendar import day_calendar, load_practice
+from scheduler.calendar.day import day_calendar, load_practice
 from scheduler.db import make_session_factory
 from scheduler.models import DayPlan
 from scheduler.planning import plan_range, visit_key

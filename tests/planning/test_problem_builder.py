@@ -6,27 +6,25 @@ from __future__ import annotations
 import pytest
 
 from scheduler.optimizer import Reason, Solution, parse_problem, solve
-from scheduler.problem_builder import (
+from scheduler.planning.answer import Taken, arrival_time, explain, read_solution
+from scheduler.planning.problem import (
+    Location,
     Pause,
-    Place,
-    Taken,
     Task,
     Travel,
     Worker,
-    arrival_time,
     build_problem,
-    explain,
-    read_solution,
-    solve_day,
     therapist_token,
 )
+from scheduler.planning.strategy import solve_day
 
 H = 3600
 DAY = 1_796_000_000 - 1_796_000_000 % 86_400  # a midnight (UTC) in 2026, in epoch seconds
 
 # Home and two buildings; the second one is 10 min from home, the third 10 min from the second.
-PLACES = (Place("home:1", (39.07, -94.58)), Place("facility:1", (39.05, -94.59), overhead=900),
-          Place("facility:2", (39.09, -94.58), overhead=300))
+PLACES = (Location("home:1", (39.07, -94.58)),
+          Location("facility:1", (39.05, -94.59), overhead=900),
+          Location("facility:2", (39.09, -94.58), overhead=300))
 TRAVEL = Travel(PLACES,
                 seconds=((0, 600, 610), (600, 0, 600), (610, 600, 0)),
                 metres=((0, 5000, 5100), (5000, 0, 5000), (5100, 5000, 0)))

@@ -13,14 +13,8 @@ from sqlalchemy.orm import Session
 
 from scheduler import models
 from scheduler.models import PlanStatus, StopState
-from scheduler.planning import (
-    current_plan,
-    plan_days,
-    publish_plan,
-    replan_from,
-    set_stop_state,
-    visit_key,
-)
+from scheduler.planning import plan_days, publish_plan, replan_from, set_stop_state, visit_key
+from scheduler.plans.record import current_plan
 from scheduler.settings import Settings
 
 DAY = DEMO_ANCHOR + timedelta(days=2)  # a Wednesday: all four therapists work
@@ -162,7 +156,7 @@ def test_a_draft_replanned_stays_a_draft_and_bad_input_names_the_field(demo_sess
     new = replan_from(demo_session, module_settings, plans[0].therapist_id, DAY, at,
                       time_limit=TIME_LIMIT)
     assert new.status == PlanStatus.DRAFT and plans[0].status == PlanStatus.DRAFT
-    from scheduler.validation import ValidationError
+    from scheduler.records.validation import ValidationError
 
     with pytest.raises(ValidationError, match="at: expected an aware date-time"):
         replan_from(demo_session, module_settings, plans[0].therapist_id, DAY,

@@ -10,8 +10,9 @@ from conftest import TIME_LIMIT
 from plan_checks import check_plan
 from sqlalchemy.orm import Session
 
-from scheduler import audit, models, time_off
+from scheduler import audit, models
 from scheduler.planning import plan_days, plan_range
+from scheduler.records import time_off as time_off_records
 from scheduler.settings import Settings
 
 MONDAY = make.MONDAY  # 2026-12-07
@@ -20,7 +21,7 @@ WEDNESDAY = MONDAY + timedelta(days=2)
 
 def _off(session: Session, therapist: models.Therapist | None, first: date, last: date,
          reason: str) -> None:
-    time_off.add(session, audit.Actor(None, "test"), therapist.id if therapist else None,
+    time_off_records.add(session, audit.Actor(None, "test"), therapist.id if therapist else None,
                  {"first_day": first.isoformat(), "last_day": last.isoformat(),
                   "reason": reason})
     session.flush()

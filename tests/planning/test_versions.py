@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from scheduler import models
 from scheduler.models import PlanStatus, StopState
-from scheduler.planning import current_plan, plan_days, publish_plan, set_stop_state
+from scheduler.planning import days as planning_days
+from scheduler.planning import plan_days, publish_plan, set_stop_state
+from scheduler.plans.record import current_plan
 
 DAY = make.MONDAY
 NOW = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
@@ -113,7 +115,6 @@ def test_two_plannings_of_one_day_at_once_take_consecutive_versions(engine, modu
     both are saved, one after the other, and the last to publish is the one published."""
     import threading
 
-    from scheduler import planning
     from scheduler.db import make_session_factory
 
     sessions = make_session_factory(engine)
@@ -124,7 +125,7 @@ def test_two_plannings_of_one_day_at_once_take_consecutive_versions(engine, modu
     # On SQLite the second cannot even start reading until the first commits, so the wait
     # times out there; on PostgreSQL both really are between solving and saving at once.
     barrier = threading.Barrier(2)
-    solve_day = planning.solve_day
+    solve_day = planning_days.solve_day
 
     def solve_then_meet(*args, **kwargs):
         answer = solve_day(*args, **kwargs)
@@ -134,7 +135,7 @@ def test_two_plannings_of_one_day_at_once_take_consecutive_versions(engine, modu
             pass
         return answer
 
-    monkeypatch.setattr(planning, "solve_day", solve_then_meet)
+    monkeypatch.setattr(planning_days, "solve_day", solve_then_meet)
     saved: list[tuple[int, PlanStatus]] = []
     errors: list[BaseException] = []
 

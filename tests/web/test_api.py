@@ -10,9 +10,9 @@ from sqlalchemy import select
 from web_support import PLAN_DAY, api_token
 
 from scheduler import models
+from scheduler.accounts.tokens import revoke_token
 from scheduler.clock import utcnow
 from scheduler.models import ApiToken
-from scheduler.tokens import revoke_token
 from web.api.openapi import document
 
 API = "/api/v1"

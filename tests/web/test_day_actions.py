@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from web_support import PLAN_DAY, post
 
-from scheduler import models
+from scheduler import models, planning
 
 DAY = PLAN_DAY.isoformat()
 
@@ -78,7 +78,6 @@ def test_running_late_replans_from_now_keeping_done_stops(monkeypatch, web_runti
 
 
 def test_draft_is_offered_for_publishing(web_runtime, admin_client, practice):
-    from scheduler import planning
     from scheduler.clock import utcnow
 
     with web_runtime.session() as s:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from web_support import PLAN_DAY, post
 
 from scheduler import models
-from scheduler.geocoding import Place
+from scheduler.travel.geocoding import GeocodedPlace
 
 DAY = PLAN_DAY.isoformat()
 
@@ -170,7 +170,7 @@ def test_geocode_button_uses_the_geocoder(app, web_runtime, admin_client, practi
 
         def lookup(self, address):
             self.asked.append(address)
-            return Place(39.1, -94.6, "somewhere")
+            return GeocodedPlace(39.1, -94.6, "somewhere")
 
     fake = FakeGeocoder()
     app.extensions["rounds_geocoder"] = fake

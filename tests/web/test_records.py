@@ -13,7 +13,7 @@ from web_support import make_practice
 
 from scheduler import models, records
 from scheduler.audit import Actor
-from scheduler.validation import ValidationError
+from scheduler.records.validation import ValidationError
 
 ACTOR = Actor(None, "test")
 

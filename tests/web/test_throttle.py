@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from web_support import PASSWORD, login, make_practice, make_runtime
 
-from scheduler.login_throttle import Keys
+from scheduler.accounts.login_throttle import Keys
 from scheduler.models import LoginFailure
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings

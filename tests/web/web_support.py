@@ -20,12 +20,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from scheduler import models
+from scheduler.accounts.passwords import hash_password
+from scheduler.accounts.tokens import issue_token
 from scheduler.clock import utcnow
 from scheduler.db import make_engine, make_session_factory
-from scheduler.passwords import hash_password
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
-from scheduler.tokens import issue_token
 from web import create_app
 
 PASSWORD = "correct horse battery"

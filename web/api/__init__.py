@@ -20,11 +20,11 @@ from sqlalchemy import Select, func, select, update
 from werkzeug.exceptions import Unauthorized
 
 from scheduler import audit, models
+from scheduler.accounts.tokens import find_token
 from scheduler.clock import utcnow
 from scheduler.models import ApiToken
 from scheduler.records import InUse
-from scheduler.tokens import find_token
-from scheduler.validation import FieldProblem, ValidationError
+from scheduler.records.validation import FieldProblem, ValidationError
 from web.database import audit_db, db
 from web.security import csrf
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import jsonify
 
-from scheduler import records, time_off
+from scheduler import records
+from scheduler.records import time_off as time_off_records
 from web.api import MAX_PER_PAGE, bp
 from web.converters import MAX_ID
 
@@ -228,14 +229,14 @@ def _time_off_schemas() -> dict[str, Any]:
     owner = _nullable({**ID, "description": "the therapist who is off; null: the practice "
                                             "is closed"})
     fields = {"id": ID, "therapist_id": owner, "first_day": DATE, "last_day": DATE,
-              "reason": {**_text(time_off.REASON_MAX), "description": "a short word for the "
-                                                                    "team, e.g. Vacation"}}
+              "reason": {**_text(time_off_records.REASON_MAX),
+                         "description": "a short word for the team, e.g. Vacation"}}
     writable = {name: schema for name, schema in fields.items() if name != "id"}
     return {
         "TimeOff": {"type": "object", "required": list(fields), "additionalProperties": False,
                     "properties": fields},
         "TimeOffInput": {"type": "object", "additionalProperties": False,
-                         "required": list(time_off.REQUIRED), "properties": writable},
+                         "required": list(time_off_records.REQUIRED), "properties": writable},
         "TimeOffPage": _page("TimeOff"),
     }
 

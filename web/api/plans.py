@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from scheduler import audit, models, planning
 from scheduler.clock import utcnow
 from scheduler.records import parse_practice_date
-from scheduler.validation import FieldProblem, Problems, ValidationError, parse_float
+from scheduler.records.validation import FieldProblem, Problems, ValidationError, parse_float
 from web import access
 from web.api import actor, body, bp, is_admin, paginated, query_int, user
 from web.api import serialize as out

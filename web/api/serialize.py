@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler import models
-from scheduler.validation import WEEKDAY_CODES
+from scheduler.records.validation import WEEKDAY_CODES
 
 
 def _hm(value: time | None) -> str | None:

@@ -17,9 +17,10 @@ from typing import Any
 from flask import abort, request
 from sqlalchemy import Select, or_, select
 
-from scheduler import models, time_off
+from scheduler import models
 from scheduler.records import parse_practice_date
-from scheduler.validation import FieldProblem, Problems, ValidationError
+from scheduler.records import time_off as time_off_records
+from scheduler.records.validation import FieldProblem, Problems, ValidationError
 from web import access
 from web.api import actor, body, bp, forbid_unless_admin, is_admin, paginated, query_int, user
 from web.api.resources import created, no_content
@@ -41,7 +42,7 @@ def list_time_off() -> Any:
         query = _own_and_closures(query, therapist_id)
     if not is_admin():
         query = _own_and_closures(query, user().id)
-    return paginated(query, time_off.as_data)
+    return paginated(query, time_off_records.as_data)
 
 
 @bp.post("/time-off")
@@ -50,7 +51,8 @@ def create_time_off() -> Any:
     data = body()
     fields = {name: value for name, value in data.items() if name != "therapist_id"}
     therapist_id = _owner(data.get("therapist_id"), fields)
-    return created(time_off.as_data(time_off.add(db(), actor(), therapist_id, fields)))
+    entry = time_off_records.add(db(), actor(), therapist_id, fields)
+    return created(time_off_records.as_data(entry))
 
 
 @bp.delete("/time-off/<id:time_off_id>")
@@ -60,7 +62,7 @@ def delete_time_off(time_off_id: int) -> Any:
         forbid_unless_admin()
     else:
         access.therapist_or_404(db(), user(), entry.therapist_id)
-    time_off.remove(db(), actor(), entry)
+    time_off_records.remove(db(), actor(), entry)
     return no_content()
 
 
@@ -100,7 +102,7 @@ def _owner(raw: Any, fields: dict[str, Any]) -> int | None:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_ID:
         problem = FieldProblem("therapist_id", f"expected the id of a therapist or null, "
                                                f"got {raw!r}")
-        raise ValidationError([problem, *time_off.problems_in(db(), fields)])
+        raise ValidationError([problem, *time_off_records.problems_in(db(), fields)])
     if not is_admin() and raw != user().id:
         abort(404)
     return raw  # an admin's unknown id: scheduler.time_off says so, beside the other fields

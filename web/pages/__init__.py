@@ -13,7 +13,7 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from scheduler import audit, models
-from scheduler.validation import ValidationError
+from scheduler.records.validation import ValidationError
 from web.database import db
 
 bp = Blueprint("pages", __name__)

@@ -9,9 +9,9 @@ from flask import flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from scheduler import audit
+from scheduler.accounts.tokens import issue_token, revoke_token
 from scheduler.clock import utcnow
 from scheduler.models import ApiToken
-from scheduler.tokens import issue_token, revoke_token
 from web.access import found
 from web.database import audit_db, db
 from web.pages import actor, bp, me

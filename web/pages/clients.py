@@ -8,8 +8,8 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from scheduler import audit, models, records
-from scheduler.precautions import FLAGS
-from scheduler.recurrence import describe_rule
+from scheduler.calendar.words import describe_rule
+from scheduler.records.precautions import FLAGS
 from web.access import client_or_404, clients_query, series_query, treatment_or_404
 from web.auth import admin_required
 from web.database import audit_db, db

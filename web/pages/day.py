@@ -16,11 +16,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from scheduler import audit, models, planning, time_off
+from scheduler import audit, models, planning
+from scheduler.calendar import time_off
 from scheduler.clock import utcnow
-from scheduler.precautions import FLAGS
 from scheduler.records import parse_practice_date
-from scheduler.validation import ValidationError
+from scheduler.records.precautions import FLAGS
+from scheduler.records.validation import ValidationError
 from web.access import found, is_admin, plan_or_404, stop_or_404
 from web.database import audit_db, db, end_transaction, runtime
 from web.pages import actor, bp, me

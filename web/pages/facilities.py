@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from sqlalchemy import select
 
 from scheduler import models, records
-from scheduler.geocoding import GeocodingError, geocode_facility, make_geocoder
+from scheduler.travel.geocoding import GeocodingError, geocode_facility, make_geocoder
 from web.access import facility_or_404
 from web.auth import admin_required
 from web.database import db, runtime

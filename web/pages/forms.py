@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from scheduler.validation import WEEKDAY_CODES, ValidationError
+from scheduler.records.validation import WEEKDAY_CODES, ValidationError
 
 
 class FormState:
@@ -169,7 +169,7 @@ def rule_from_form(form: MultiDict[str, str], *, allow_once: bool) -> str | None
 
 def rule_values(rule: str | None) -> dict[str, Any]:
     """Editor inputs for a stored rule; rules the simple editor cannot show become "custom"."""
-    from scheduler.recurrence import RuleError, parse_rule
+    from scheduler.calendar.rules import RuleError, parse_rule
 
     if rule is None:
         return {"rule_mode": "once", "rule_interval": "1", "rule_end": "never"}

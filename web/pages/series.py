@@ -9,8 +9,9 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from scheduler import audit, models, records
+from scheduler.calendar.expand import occurrence_dates
+from scheduler.calendar.words import describe_rule
 from scheduler.clock import utcnow
-from scheduler.recurrence import describe_rule, occurrence_dates
 from web.access import clients_query, exception_or_404, series_or_404, series_query
 from web.auth import admin_required
 from web.database import audit_db, db, runtime

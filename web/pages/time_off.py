@@ -12,7 +12,9 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from scheduler import models, time_off
+from scheduler import models
+from scheduler.calendar import time_off
+from scheduler.records import time_off as time_off_records
 from web.access import found, is_admin, therapist_or_404
 from web.auth import admin_required
 from web.database import db
@@ -25,7 +27,7 @@ LABELS = {"first_day": "First day", "last_day": "Last day", "reason": "Reason",
 
 
 def _data(form: Any) -> dict[str, Any]:
-    return {name: f.text(form, name) for name in time_off.FIELDS}
+    return {name: f.text(form, name) for name in time_off_records.FIELDS}
 
 
 def therapist_page(record: models.Therapist, form: FormState | None = None,
@@ -42,7 +44,7 @@ def therapist_page(record: models.Therapist, form: FormState | None = None,
 def time_off_add(therapist_id: int) -> Any:
     """Add time off for a therapist (admin, or the therapist themself)."""
     record = therapist_or_404(db(), me(), therapist_id)
-    _, error = attempt(lambda: time_off.add(db(), actor(), record.id, _data(request.form)))
+    _, error = attempt(lambda: time_off_records.add(db(), actor(), record.id, _data(request.form)))
     if error:
         form = FormState.rejected(request.form, error, LABELS)
         return therapist_page(therapist_or_404(db(), me(), therapist_id), form, 422)
@@ -61,7 +63,7 @@ def time_off_delete(entry_id: int) -> Any:
     else:
         therapist_or_404(db(), me(), entry.therapist_id)
         back = url_for("pages.therapist", therapist_id=entry.therapist_id) + "#time-off"
-    time_off.remove(db(), actor(), entry)
+    time_off_records.remove(db(), actor(), entry)
     flash("Time off removed.", "success")
     return redirect(back)
 
@@ -77,7 +79,7 @@ def closures() -> Any:
     admin_required()
     if request.method == "GET":
         return _closures_page()
-    _, error = attempt(lambda: time_off.add(db(), actor(), None, _data(request.form)))
+    _, error = attempt(lambda: time_off_records.add(db(), actor(), None, _data(request.form)))
     if error:
         return _closures_page(FormState.rejected(request.form, error, LABELS), 422)
     flash("Closure added. Re-plan the days it covers if they were planned.", "success")

@@ -9,8 +9,9 @@ from typing import Any
 from flask import render_template, request
 from sqlalchemy import select
 
-from scheduler import models, time_off
-from scheduler.planning import plans_of_record
+from scheduler import models
+from scheduler.calendar import time_off
+from scheduler.plans.record import plans_of_record
 from web.access import is_admin
 from web.database import db
 from web.pages import bp, me

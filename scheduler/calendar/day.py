@@ -26,16 +26,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import models, time_off
-from scheduler.availability import (
-    SHIFT,
-    Availability,
-    Bound,
-    compute_availability,
-    shift_bound,
-    visit_constraints,
-)
-from scheduler.recurrence import Occurrence, expand_series
+from scheduler import models
+from scheduler.calendar import time_off
+from scheduler.calendar.availability import Availability, compute_availability
+from scheduler.calendar.bounds import SHIFT, Bound
+from scheduler.calendar.series import Occurrence, expand_series
+from scheduler.calendar.visit_rules import shift_bound, visit_constraints
 
 
 @dataclass(frozen=True)

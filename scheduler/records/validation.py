@@ -23,8 +23,10 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from scheduler import models
-from scheduler.precautions import validate_flags
-from scheduler.recurrence import RuleError, exception_problems, validate_rule
+from scheduler.calendar.expand import validate_rule
+from scheduler.calendar.rules import RuleError
+from scheduler.calendar.series import exception_problems
+from scheduler.records.precautions import validate_flags
 
 T = TypeVar("T")
 

@@ -64,7 +64,7 @@ class GeocodingError(Exception):
 
 
 @dataclass(frozen=True)
-class Place:
+class GeocodedPlace:
     """What a geocoder found for an address."""
 
     latitude: float
@@ -73,7 +73,7 @@ class Place:
 
 
 class Geocoder(Protocol):
-    def lookup(self, address: str) -> Place | None:
+    def lookup(self, address: str) -> GeocodedPlace | None:
         """The best match for ``address``, or None when the service knows no such place.
 
         Raises GeocodingError (UNREACHABLE) when the service cannot be asked or fails.
@@ -131,14 +131,14 @@ class NominatimGeocoder:
             swallow_exceptions=False,  # "no match" and "unreachable" must stay apart
         )
 
-    def lookup(self, address: str) -> Place | None:
+    def lookup(self, address: str) -> GeocodedPlace | None:
         try:
             location = self._geocode(address, exactly_one=True)
         except GeopyError as error:
             raise GeocodingError(GeocodingProblem.UNREACHABLE, self.explain(error)) from error
         if location is None:
             return None
-        return Place(
+        return GeocodedPlace(
             latitude=float(location.latitude),
             longitude=float(location.longitude),
             display_name=location.address or "",
@@ -261,7 +261,7 @@ def _keep(
     session: Session,
     row: GeocodeResult | None,
     key: str,
-    place: Place | None,
+    place: GeocodedPlace | None,
     now: datetime,
 ) -> GeocodeResult:
     """Store the service's answer (None: no match) under ``key``, replacing an older one."""
@@ -280,7 +280,7 @@ def _keep(
     return row
 
 
-def _fill(row: GeocodeResult, place: Place | None, now: datetime) -> None:
+def _fill(row: GeocodeResult, place: GeocodedPlace | None, now: datetime) -> None:
     row.lat = place.latitude if place else None
     row.lon = place.longitude if place else None
     row.display_name = place.display_name[:255] if place else ""

@@ -1,20 +1,20 @@
 """Travel between stops: the duration and distance matrices the optimizer needs.
 
 Step 3 of the day-planning pipeline (see DESIGN.md): the stops' coordinates go in, square
-matrices of whole seconds and whole metres come out, through a :class:`TravelModel`:
+matrices of whole seconds and whole metres come out, through a :class:`TravelTimes`:
 
-- :class:`GeodesicTravelModel` (the default) works offline: the straight-line (geodesic)
+- :class:`GeodesicTravelTimes` (the default) works offline: the straight-line (geodesic)
   distance times a circuity factor gives the road distance, and a drive time follows from
   speeds that rise with the length of the trip. Its calibration is the optimizer's own
   (:class:`scheduler.optimizer.TravelModel`, imported here as ``DrivingCalibration`` to tell
-  it from this module's :class:`TravelModel` protocol), so plans and solver agree.
-- :class:`OsrmTravelModel` asks an OSRM-compatible ``/table`` service that a practice runs
+  it from this module's :class:`TravelTimes` protocol), so plans and solver agree.
+- :class:`OsrmTravelTimes` asks an OSRM-compatible ``/table`` service that a practice runs
   itself, and falls back to the geodesic model whenever the service fails.
-- :class:`CachedTravelModel` wraps either, so re-planning a day does not recompute.
+- :class:`CachedTravelTimes` wraps either, so re-planning a day does not recompute.
 
 Both models multiply drive times by the rush-hour factor when the departure falls inside the
 practice's rush hours (:class:`RushHours`): OSRM's car profile knows no traffic either.
-:func:`make_travel_model` builds the configured stack from settings.
+:func:`make_travel_times` builds the configured stack from settings.
 
 Privacy: the points include therapists' homes and patients' private homes, so nothing here
 logs coordinates or request URLs (which carry them), only how many points were involved.
@@ -22,28 +22,19 @@ logs coordinates or request URLs (which carry them), only how many points were i
 
 from __future__ import annotations
 
-import http.client
 import itertools
-import json
 import logging
 import math
 import threading
-import time as time_module
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from scheduler.optimizer import TravelModel as DrivingCalibration
 from scheduler.optimizer.integers import round_half_up
-
-if TYPE_CHECKING:
-    from scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +76,7 @@ class Matrices:
         return len(self.durations)
 
 
-class TravelModel(Protocol):
+class TravelTimes(Protocol):
     """Anything that turns points into travel matrices."""
 
     def matrices(self, points: Sequence[Point], depart_at: datetime | None = None) -> Matrices:
@@ -152,13 +143,13 @@ NO_RUSH_HOURS = RushHours(windows=(), zone=ZoneInfo("UTC"), factor=1.0)
 
 # ---------------------------------------------------------------------------------------------
 # The offline model. Its calibration and formulas are the optimizer's (one model for both,
-# scheduler.optimizer.travel_model): road metres = geodesic × circuity, and time charged
+# scheduler.optimizer.travel_times): road metres = geodesic × circuity, and time charged
 # band by band like a tax table (the first metres at city speed, later ones faster), which
 # keeps time continuous and increasing in distance, and a detour never quicker than the
 # direct leg. Here it gains rush hours and (lat, lon) points.
 
 
-class GeodesicTravelModel:
+class GeodesicTravelTimes:
     """Offline travel: geodesic distance × circuity, speeds by trip length, rush hours.
 
     A geodesic costs about 0.1 ms, so a practice-wide matrix of a few hundred places takes
@@ -230,207 +221,11 @@ class GeodesicTravelModel:
 # An OSRM-compatible table service, with the offline model behind it
 
 
-class ServiceFailure(Exception):
-    """The routing service gave no usable answer; the message says why, without coordinates."""
-
-
-class OsrmTravelModel:
-    """Travel from an OSRM-compatible ``/table/v1/driving`` service.
-
-    Any failure (no connection, a timeout, an HTTP or OSRM error code, an answer that is not
-    the expected JSON) is logged as a warning and answered by ``fallback`` instead; after a
-    failure the service is left alone for ``retry_after_seconds`` so that planning a week of
-    days does not wait out the timeout for every one. Pairs the service cannot route (null
-    cells, e.g. a point off the road network) take the fallback's figures.
-    """
-
-    source = "osrm"
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        fallback: TravelModel,
-        rush: RushHours = NO_RUSH_HOURS,
-        timeout_seconds: float = 5.0,
-        retry_after_seconds: float = 60.0,
-        clock: Callable[[], float] = time_module.monotonic,
-    ):
-        if not base_url:
-            raise ValueError("the OSRM model needs the service's URL (travel.osrm_url)")
-        self.base_url = base_url.rstrip("/")
-        self.fallback = fallback
-        self.rush = rush
-        self.timeout_seconds = timeout_seconds
-        self.retry_after_seconds = retry_after_seconds
-        self._clock = clock
-        self._resting_until = -math.inf
-        self._lock = threading.Lock()
-
-    def matrices(self, points: Sequence[Point], depart_at: datetime | None = None) -> Matrices:
-        checked = check_points(points)
-        if len(checked) < 2:
-            return self.fallback.matrices(checked, depart_at)
-        with self._lock:
-            resting = self._clock() < self._resting_until
-        if resting:
-            return _fell_back(self.fallback.matrices(checked, depart_at))
-        try:
-            durations, distances = self._ask(checked)
-        except ServiceFailure as failure:
-            with self._lock:
-                self._resting_until = self._clock() + self.retry_after_seconds
-            log.warning(
-                "Routing service %s failed (%s); using %s instead for %d points "
-                "and leaving the service alone for %g s",
-                self.describe_service(),
-                failure,
-                self.fallback.__class__.__name__,
-                len(checked),
-                self.retry_after_seconds,
-            )
-            return _fell_back(self.fallback.matrices(checked, depart_at))
-        return self._assemble(checked, durations, distances, depart_at)
-
-    def describe_service(self) -> str:
-        """The service's address for messages: scheme, host and path, never credentials."""
-        parts = urllib.parse.urlsplit(self.base_url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return f"{parts.scheme}://{host}{parts.path}"
-
-    def table_url(self, points: Sequence[Point]) -> str:
-        coordinates = ";".join(f"{lon:.6f},{lat:.6f}" for lat, lon in points)
-        return f"{self.base_url}/table/v1/driving/{coordinates}?annotations=duration,distance"
-
-    def _ask(self, points: Sequence[Point]) -> tuple[list[list[Any]], list[list[Any]]]:
-        request = urllib.request.Request(
-            self.table_url(points),
-            headers={"Accept": "application/json", "User-Agent": "rounds-scheduler"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
-                body = response.read()
-        except urllib.error.HTTPError as error:
-            code = _osrm_code(_read_and_close(error))
-            raise ServiceFailure(f"HTTP {error.code}{f', code {code}' if code else ''}") from None
-        except (OSError, http.client.HTTPException) as error:
-            # URLError wraps connection failures; a timeout while reading arrives bare.
-            reason = getattr(error, "reason", error)
-            if isinstance(reason, TimeoutError):
-                raise ServiceFailure(f"no answer within {self.timeout_seconds:g} s") from None
-            detail = str(reason) or type(reason).__name__
-            raise ServiceFailure(f"could not connect or read ({detail})") from None
-        return _parse_table(body, len(points))
-
-    def _assemble(
-        self,
-        points: list[Point],
-        durations: list[list[Any]],
-        distances: list[list[Any]],
-        depart_at: datetime | None,
-    ) -> Matrices:
-        factor = self.rush.factor_at(depart_at)
-        size = len(points)
-        backup: Matrices | None = None
-        missing = 0
-        out_durations = [[0] * size for _ in range(size)]
-        out_distances = [[0] * size for _ in range(size)]
-        for i in range(size):
-            for j in range(size):
-                if i == j:
-                    continue
-                seconds, metres = durations[i][j], distances[i][j]
-                if seconds is None or metres is None:
-                    missing += 1
-                    backup = backup or self.fallback.matrices(points, depart_at)
-                    out_durations[i][j] = backup.durations[i][j]
-                    out_distances[i][j] = backup.distances[i][j]
-                else:
-                    out_durations[i][j] = round_half_up(seconds * factor)
-                    out_distances[i][j] = round_half_up(metres)
-        if missing:
-            log.warning(
-                "Routing service %s could not route %d of %d legs; the offline model "
-                "filled them in",
-                self.describe_service(),
-                missing,
-                size * (size - 1),
-            )
-        return Matrices(
-            durations=tuple(map(tuple, out_durations)),
-            distances=tuple(map(tuple, out_distances)),
-            source=self.source,
-        )
-
-
-def _fell_back(matrices: Matrices) -> Matrices:
-    return Matrices(matrices.durations, matrices.distances, matrices.source, fell_back=True)
-
-
-def _read_and_close(error: urllib.error.HTTPError) -> bytes:
-    try:
-        return error.read()
-    except (OSError, http.client.HTTPException):
-        return b""
-    finally:
-        error.close()
-
-
-def _osrm_code(body: bytes) -> str:
-    """OSRM's error code (e.g. "InvalidQuery") from an error body, or "" if there is none.
-    The message beside it is not passed on: it may quote the request."""
-    try:
-        code = json.loads(body).get("code", "")
-    except (ValueError, AttributeError):
-        return ""
-    return code if isinstance(code, str) and code.isalnum() else ""
-
-
-def _parse_table(body: bytes, size: int) -> tuple[list[list[Any]], list[list[Any]]]:
-    """The duration and distance tables of an OSRM answer, checked for shape and values."""
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        raise ServiceFailure("the answer is not JSON") from None
-    if not isinstance(answer, dict):
-        raise ServiceFailure("the answer is not a JSON object")
-    code = answer.get("code")
-    if code != "Ok":
-        shown = code if isinstance(code, str) and code.isalnum() else "missing"
-        raise ServiceFailure(f"the service answered code {shown}")
-    tables = []
-    for name in ("durations", "distances"):
-        table = answer.get(name)
-        if not (
-            isinstance(table, list)
-            and len(table) == size
-            and all(isinstance(row, list) and len(row) == size for row in table)
-        ):
-            raise ServiceFailure(f"'{name}' is missing or not a {size}×{size} table")
-        for row in table:
-            for cell in row:
-                if cell is not None and not _is_travel_figure(cell):
-                    raise ServiceFailure(f"'{name}' holds a value that is not a number ≥ 0")
-        tables.append(table)
-    return tables[0], tables[1]
-
-
-def _is_travel_figure(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= 0
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # The cache
 
 
-class CachedTravelModel:
+class CachedTravelTimes:
     """Remembers the matrices of the last ``max_entries`` distinct requests.
 
     The key is the points rounded to ``decimals`` places (5 places ≈ 1 m, well inside the
@@ -442,7 +237,7 @@ class CachedTravelModel:
 
     def __init__(
         self,
-        inner: TravelModel,
+        inner: TravelTimes,
         *,
         band: Callable[[datetime | None], str],
         max_entries: int = 128,
@@ -494,41 +289,3 @@ class CachedTravelModel:
 # From settings
 
 
-def calibration_from_settings(settings: Settings) -> DrivingCalibration:
-    """The optimizer's travel calibration from [travel]: the first short_trip_km of a trip at
-    speed_short_kmh, the road up to long_trip_km at speed_medium_kmh, the rest at
-    speed_long_kmh (an empty band, e.g. short_trip_km = 0, is left out)."""
-    travel = settings.travel
-    short_m, long_m = travel.short_trip_km * 1000.0, travel.long_trip_km * 1000.0
-    bands = []
-    if short_m > 0:
-        bands.append((short_m, travel.speed_short_kmh))
-    if long_m > short_m:
-        bands.append((long_m, travel.speed_medium_kmh))
-    bands.append((math.inf, travel.speed_long_kmh))
-    return DrivingCalibration(circuity=travel.circuity, speed_bands=tuple(bands))
-
-
-def rush_hours_from_settings(settings: Settings) -> RushHours:
-    return RushHours(
-        windows=settings.travel.rush_hours,
-        zone=settings.zone,
-        factor=settings.travel.rush_hour_factor,
-    )
-
-
-def make_travel_model(settings: Settings, *, max_cached: int = 128) -> CachedTravelModel:
-    """The configured model (travel.model), with the offline model behind a service, cached.
-
-    Build one per process and share it: the cache and the service's rest period live in it.
-    """
-    rush = rush_hours_from_settings(settings)
-    model: TravelModel = GeodesicTravelModel(calibration_from_settings(settings), rush)
-    if settings.travel.model == "osrm":
-        model = OsrmTravelModel(
-            settings.travel.osrm_url,
-            fallback=model,
-            rush=rush,
-            timeout_seconds=settings.travel.osrm_timeout_seconds,
-        )
-    return CachedTravelModel(model, band=rush.band, max_entries=max_cached)

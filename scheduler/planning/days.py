@@ -1,0 +1,374 @@
+"""Planning days, the public face of :mod:`scheduler.planning`: steps 4 to 6 for one day, a
+range of days, or the rest of one therapist's day.
+
+- :func:`plan_days` plans one day for all or some therapists and saves a new version of each
+  one's :class:`~scheduler.models.DayPlan` (a draft unless published);
+- :func:`plan_range` does it for a range of days, solving days in parallel processes;
+- :func:`replan_from` re-plans one therapist's day from a moment and a place: done and skipped
+  stops are kept as they are, the rest is optimized again;
+- :func:`pin_visit` pins a visit to a time (or unpins it) and plans the day again.
+
+How a day becomes one optimizer problem
+---------------------------------------
+The calendar (:mod:`scheduler.calendar`) gives each therapist's own visits and the *open*
+visits (any therapist with the series' skills). Planning all therapists of a day is one
+problem with a vehicle per therapist, so the optimizer decides who takes each open visit.
+
+Planning *some* therapists (the web page's "plan my day", the morning e-mail of one
+therapist) takes their own visits plus the open visits they could do that no other
+therapist holds: an open visit that sits in another therapist's current plan (published, else
+latest draft) stays there, so planning one day never takes a visit away from a colleague
+behind their back; an open visit nobody holds goes to whoever is planned now.
+
+Pins: a stop marked ``pinned`` in the therapist's current plan is planned again at its start
+(a single-instant window, and with that therapist), as long as that time is still allowed;
+:func:`pin_visit` sets or clears a pin by planning a new version.
+
+Why not: every visit that is not placed gets a reason in words, from the allowed windows when
+there is no time for it at all, from the optimizer when the day is full, or from planning
+itself (a window that closed before a re-plan, a facility without coordinates, no therapist
+with the skills at work).
+
+Times: the optimizer works in Unix seconds; models hold aware UTC datetimes; words show local
+clock times of ``settings.zone``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from scheduler.calendar.day import (
+    PracticeSnapshot,
+    TherapistDay,
+    day_calendar,
+    load_practice,
+)
+from scheduler.clock import utcnow
+from scheduler.models import DayPlan, PlanStatus
+from scheduler.planning.gather import (
+    FROZEN_STATES,
+    DayInput,
+    _gather,
+    _pins,
+    _selected_days,
+    _start_now,
+    _start_of_day,
+    _therapist_day,
+    _travel,
+    check_position,
+    require_aware,
+    visit_key,
+)
+from scheduler.planning.reasons import left_out_reason
+from scheduler.planning.store import Outcome, next_versions, publish_plan, save_plan
+from scheduler.planning.strategy import DaySolution, solve_day
+from scheduler.plans.record import plans_of_day
+from scheduler.records.validation import fail
+from scheduler.settings import Settings
+from scheduler.travel.from_settings import make_travel_times
+from scheduler.travel.times import TravelTimes
+
+__all__ = ["pin_visit", "plan_days", "plan_range", "replan_from"]
+
+
+# =============================================================================================
+# The public API
+
+
+def plan_days(
+    session: Session,
+    settings: Settings,
+    day: date,
+    therapist_ids: list[int] | None = None,
+    *,
+    publish: bool = False,
+    now: datetime | None = None,
+    time_limit: float | None = None,
+    travel_times: TravelTimes | None = None,
+    pins: Mapping[str, datetime | None] | None = None,
+) -> list[DayPlan]:
+    """Plan ``day`` for every therapist (or those in ``therapist_ids``) and save the plans.
+
+    Each therapist who works that day, or has visits of their own that day, gets a new
+    version of their day plan: a draft, or published when ``publish`` (superseding the
+    published one). Returns the new plans in therapist order; empty when nobody works.
+
+    Planning a day again starts it over (pins are kept): to keep what is done, use
+    :func:`replan_from`. ``time_limit`` caps the optimizer's search for the day in seconds
+    (default: ``[planning] time_limit_seconds``); ``pins`` maps a visit key
+    (``"series_id:YYYY-MM-DD"``) to the start it is pinned to, or to None to unpin it, over
+    the pins of the current plans. Raises :class:`~scheduler.validation.ValidationError` for
+    an unknown therapist.
+    """
+    options = _Options(settings, require_aware(now or utcnow(), "now"), publish, time_limit,
+                       travel_times)
+    return _plan_day(session, load_practice(session), day, therapist_ids, options, pins)
+
+
+def plan_range(
+    session: Session,
+    settings: Settings,
+    first: date,
+    last: date,
+    therapist_ids: list[int] | None = None,
+    *,
+    publish: bool = False,
+    now: datetime | None = None,
+    time_limit: float | None = None,
+    travel_times: TravelTimes | None = None,
+    progress: Callable[[date, list[DayPlan]], None] | None = None,
+    processes: int | None = None,
+) -> list[DayPlan]:
+    """:func:`plan_days` for each day from ``first`` to ``last``, reading the practice once.
+
+    Days do not depend on each other, so their optimizations run in ``processes`` worker
+    processes at once (default: one per CPU core, at most one per day); the database work
+    stays in this process and the plans are the same as planning the days one by one.
+    ``progress`` is called after each day with the day and its new plans.
+    """
+    if last < first:
+        raise fail("last", "the last day is before the first")
+    options = _Options(settings, require_aware(now or utcnow(), "now"), publish, time_limit,
+                       travel_times)
+    snapshot = load_practice(session)
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    prepared = [_prepare_day(session, snapshot, day, therapist_ids, options, None)
+                for day in days]
+    answers = _solve_all([p.problem for p in prepared if p.problem is not None], processes)
+    plans: list[DayPlan] = []
+    for day, day_prepared in zip(days, prepared, strict=True):
+        answer = next(answers) if day_prepared.problem is not None else None
+        new = _finish_day(session, day_prepared, answer, options)
+        plans.extend(new)
+        if progress is not None:
+            progress(day, new)
+    return plans
+
+
+@dataclass(frozen=True)
+class _Options:
+    settings: Settings
+    now: datetime
+    publish: bool
+    time_limit: float | None
+    travel_times: TravelTimes | None
+
+
+def _plan_day(session: Session, snapshot: PracticeSnapshot, day: date,
+              therapist_ids: list[int] | None, options: _Options,
+              pins: Mapping[str, datetime | None] | None) -> list[DayPlan]:
+    prepared = _prepare_day(session, snapshot, day, therapist_ids, options, pins)
+    answer = solve_day(*prepared.problem) if prepared.problem is not None else None
+    return _finish_day(session, prepared, answer, options)
+
+
+@dataclass
+class _PreparedDay:
+    """A day read from the database and turned into the optimizer's terms, not yet solved."""
+
+    day: date
+    selected: list[TherapistDay]
+    day_input: DayInput | None = None
+    # solve_day's arguments (pure values, so another process can solve them), or None when
+    # there is nothing to solve.
+    problem: tuple[Any, ...] | None = None
+    solver: dict[str, Any] = field(default_factory=dict)
+
+
+def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
+                 therapist_ids: list[int] | None, options: _Options,
+                 pins: Mapping[str, datetime | None] | None) -> _PreparedDay:
+    settings = options.settings
+    calendar = day_calendar(snapshot, day, settings.zone)
+    selected = _selected_days(calendar, therapist_ids)
+    if not selected:
+        return _PreparedDay(day, selected)
+    currents = plans_of_day(session, day)
+    starts = {t.therapist.id: _start_of_day(t) for t in selected}
+    pin_map = _pins(currents, [t.therapist.id for t in selected], pins)
+    day_input = _gather(calendar, selected, starts, currents, pin_map, frozen_keys=set())
+    prepared = _PreparedDay(day, selected, day_input)
+    prepared.solver, prepared.problem = _problem(day_input, settings, options.time_limit,
+                                                 options.travel_times)
+    return prepared
+
+
+def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | None,
+                options: _Options) -> list[DayPlan]:
+    if not prepared.selected:
+        return []
+    outcome = _outcome(prepared.day_input, prepared.solver, answer)
+    versions = next_versions(session, prepared.day, [t.therapist.id for t in prepared.selected])
+    plans = [save_plan(session, t, outcome, options.now, versions.get(t.therapist.id, 1))
+             for t in prepared.selected]
+    session.flush()
+    if options.publish:
+        for plan in plans:
+            publish_plan(session, plan, options.now)
+    return plans
+
+
+def _solve_all(problems: list[tuple[Any, ...]], processes: int | None) -> Iterator[DaySolution]:
+    """solve_day on each problem, in order; in worker processes when there are several."""
+    workers = min(processes or os.cpu_count() or 1, len(problems))
+    if workers <= 1:
+        return (solve_day(*problem) for problem in problems)
+    # fork: the workers need only the pure problem values, and start in milliseconds.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return iter(list(pool.map(_solve_packed, problems)))
+
+
+def _solve_packed(problem: tuple[Any, ...]) -> DaySolution:
+    return solve_day(*problem)
+
+
+def replan_from(
+    session: Session,
+    settings: Settings,
+    therapist_id: int,
+    day: date,
+    at: datetime,
+    position: tuple[float, float] | None = None,
+    *,
+    publish: bool | None = None,
+    time_limit: float | None = None,
+    travel_times: TravelTimes | None = None,
+) -> DayPlan:
+    """Re-plan one therapist's ``day`` from ``at``, from ``position`` (lat, lon) if given.
+
+    The stops of the current plan marked done or skipped are kept as they are, with their
+    times; every other visit of the day (including ones added or moved since, without the
+    cancelled ones) is optimized again, starting at ``at`` from ``position``, else from the
+    building of the last done stop, else from home. A stop that was planned but is not marked
+    done counts as not done: mark a visit done before re-planning past it.
+
+    The lunch break counts as taken when the current plan had it starting before ``at``.
+    The new version is published when the current plan was (the day is under way and the
+    itinerary in use must follow), a draft otherwise; ``publish`` overrides that.
+    """
+    at = require_aware(at, "at")
+    if position is not None:
+        position = check_position(position)
+    calendar = day_calendar(load_practice(session), day, settings.zone)
+    therapist_day = _therapist_day(calendar, therapist_id)
+    currents = plans_of_day(session, day)
+    base = currents.get(therapist_id)
+    frozen = sorted((s for s in (base.stops if base else []) if s.state in FROZEN_STATES),
+                    key=lambda s: s.position)
+    start = _start_now(therapist_day, base, frozen, at, position)
+    pin_map = _pins(currents, [therapist_id], None)
+    frozen_keys = {visit_key(s.series_id, s.occurrence_date) for s in frozen}
+    day_input = _gather(calendar, [therapist_day], {therapist_id: start}, currents, pin_map,
+                        frozen_keys=frozen_keys)
+    outcome = _optimize(day_input, settings, time_limit, travel_times)
+    version = next_versions(session, day, [therapist_id]).get(therapist_id, 1)
+    plan = save_plan(session, therapist_day, outcome, utcnow(), version,
+                      frozen=frozen, start=start, base=base)
+    plan.replanned_at = at
+    should_publish = publish if publish is not None else (
+        base is not None and base.status == PlanStatus.PUBLISHED)
+    if should_publish:
+        publish_plan(session, plan, utcnow())
+    session.flush()
+    return plan
+
+
+def pin_visit(
+    session: Session,
+    settings: Settings,
+    therapist_id: int,
+    day: date,
+    key: str,
+    start: datetime | None,
+    *,
+    now: datetime | None = None,
+    time_limit: float | None = None,
+    travel_times: TravelTimes | None = None,
+) -> DayPlan:
+    """Pin a visit (``key``, see :func:`visit_key`) of the therapist's day to ``start``, or
+    unpin it (``start`` None), and plan that day again as a new draft version that honours the
+    pin. A pin that cannot be kept (the time is not allowed) is dropped, and the stop's
+    window note says so."""
+    if start is not None:
+        start = require_aware(start, "start")
+    plans = plan_days(session, settings, day, [therapist_id], now=now, time_limit=time_limit,
+                      travel_times=travel_times, pins={key: start})
+    if not plans:
+        raise fail("day", f"therapist {therapist_id} does not work on {day.isoformat()}")
+    return plans[0]
+
+
+# =============================================================================================
+# Who is planned, and from where
+
+
+# =============================================================================================
+# Gathering the day into tasks and workers
+
+
+# =============================================================================================
+# Travel and the optimizer
+
+
+def _optimize(day_input: DayInput, settings: Settings, time_limit: float | None,
+              travel_times: TravelTimes | None) -> Outcome:
+    solver, problem = _problem(day_input, settings, time_limit, travel_times)
+    return _outcome(day_input, solver, solve_day(*problem) if problem is not None else None)
+
+
+def _problem(day_input: DayInput, settings: Settings, time_limit: float | None,
+             travel_times: TravelTimes | None) -> tuple[dict[str, Any], tuple[Any, ...] | None]:
+    """The solver's figures so far, and solve_day's arguments (None: nothing to solve)."""
+    limit = settings.planning.time_limit_seconds if time_limit is None else time_limit
+    solver: dict[str, Any] = {"engine": "scheduler.optimizer", "time_limit_seconds": limit,
+                              "therapists": len(day_input.workers),
+                              "visits": len(day_input.tasks)}
+    if not day_input.tasks or not day_input.workers:
+        solver.update(seconds=0.0, proved_optimal=True, objective=None, note="nothing to solve")
+        return solver, None
+    model = travel_times if travel_times is not None else _travel_times(settings)
+    travel, source = _travel(day_input, model, settings.zone)
+    solver["travel_source"] = source
+    return solver, (day_input.workers, day_input.tasks, travel, day_input.candidates, limit)
+
+
+def _outcome(day_input: DayInput, solver: dict[str, Any],
+             answer: DaySolution | None) -> Outcome:
+    if answer is None:
+        return Outcome(day_input, {}, {}, solver)
+    # seconds: the optimizer's own time (travel matrices come from a cache, or in milliseconds)
+    solver = dict(solver, **answer.figures)
+    tasks = {task.key: task for task in day_input.tasks}
+    reasons = {key: left_out_reason(why, tasks[key], answer.routes, day_input)
+               for key, why in answer.left_out.items()}
+    return Outcome(day_input, answer.routes, reasons, solver)
+
+
+@lru_cache(maxsize=4)
+def _travel_times(settings: Settings) -> TravelTimes:
+    """One travel model per settings, kept for the process (its caches are the point)."""
+    return make_travel_times(settings)
+
+
+# =============================================================================================
+# Reasons in words
+
+
+# =============================================================================================
+# Saving
+
+
+# =============================================================================================
+# Input checks
+
+
