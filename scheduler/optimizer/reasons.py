@@ -45,6 +45,7 @@ from typing import Any, Literal
 
 from .problem import DEFAULT_ORDER_CLASS, Job, Problem, Vehicle
 from .schedule import NO_END, TimedRoute, class_slots, earliest_in, time_route, vehicle_window
+from .slack import Route, Tables
 
 MAX_NAMED = 5
 """Competing jobs named in a "day is full" reason."""
@@ -200,13 +201,13 @@ def why_left_out(
     p: int,
     routes: Sequence[TimedRoute],
     candidates: Sequence[int],
-    unordered: Problem | None = None,
+    unordered: Unordered | None = None,
 ) -> Reason:
     """The reason a job possible alone is not served: the jobs it competes with, or the visits
     whose class order keeps it out.
 
-    ``unordered`` is ``problem`` with every job in one class (:func:`without_classes`); pass
-    it when asking about many jobs, to build it once.
+    ``unordered`` is :class:`Unordered` of ``problem`` and ``routes``; pass one when asking
+    about many jobs, to build it once.
     """
     used = {route.vehicle for route in routes}
     if not any(v in used for v in candidates):
@@ -219,6 +220,42 @@ def why_left_out(
     named, more = _named(_rivals(problem, p, routes, candidates))
     text = _FULL_HEADLINES["outranked"] + _listed("it lost to ", named, more)
     return Reason("full", text, "outranked", rivals=named, more=more)
+
+
+class Unordered:
+    """The planned routes as if the order did not matter: does a job fit at a given place by
+    every rule but the class order?
+
+    Built once for all the jobs left out (the problem with every job in the default class,
+    and lazily its slack tables). The O(1) check of :mod:`.slack`, exact without breaks and a
+    relaxation with them, filters the places; :func:`.schedule.time_route` decides the rest,
+    so a practice day's reasons cost a few re-timings, not one per place.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = without_classes(problem)
+        self._tables: Tables | None = None
+        self._routes: dict[tuple[int, tuple[int, ...]], Route | None] = {}
+
+    def fits(self, vehicle: int, jobs: Sequence[int], p: int, k: int) -> bool:
+        """Whether job ``p`` fits before ``jobs[k]`` on ``vehicle``'s route, order aside."""
+        if self._tables is None:
+            self._tables = Tables(self.problem)
+        tables = self._tables
+        key = (vehicle, tuple(jobs))
+        if key not in self._routes:
+            self._routes[key] = tables.build(vehicle, list(jobs))
+        route = self._routes[key]
+        if route is None or not tables.room_for(route, p):
+            return False
+        durations, places, here = tables.durations, route.places, tables.place[p]
+        extra = durations[places[k]][here] + durations[here][places[k + 1]]
+        extra -= durations[places[k]][places[k + 1]]
+        if route.travel + extra > tables.max_travel[vehicle]:
+            return False
+        if not tables.insertion_fits(route, p, k):
+            return False
+        return time_route(self.problem, vehicle, [*jobs[:k], p, *jobs[k:]]) is not None
 
 
 def without_classes(problem: Problem) -> Problem:
@@ -237,7 +274,7 @@ def _order_blockers(
     p: int,
     routes: Sequence[TimedRoute],
     candidates: Sequence[int],
-    unordered: Problem | None,
+    unordered: Unordered | None,
 ) -> list[Job]:
     """The visits whose class keeps job ``p`` out of routes it would otherwise fit, highest
     priority first; empty when the order is not what keeps it out.
@@ -260,8 +297,8 @@ def _order_blockers(
             if k in allowed:
                 continue
             if unordered is None:
-                unordered = without_classes(problem)
-            if time_route(unordered, route.vehicle, [*jobs[:k], p, *jobs[k:]]) is None:
+                unordered = Unordered(problem)
+            if not unordered.fits(route.vehicle, jobs, p, k):
                 continue
             for q in jobs[:k]:
                 if problem.jobs[q].order_class > wanted:

@@ -12,13 +12,7 @@ from .errors import ProblemError
 from .exact import MAX_EXACT_JOBS, greedy_route, solve_exact
 from .json_io import parse_problem
 from .problem import Problem
-from .reasons import (
-    Reason,
-    candidate_vehicles,
-    why_impossible,
-    why_left_out,
-    without_classes,
-)
+from .reasons import Reason, Unordered, candidate_vehicles, why_impossible, why_left_out
 from .repair import insert_left_out, make_feasible, swap_in_left_out
 from .routing import SearchSettings, search_routes
 from .ruin_recreate import ruin_and_recreate
@@ -125,7 +119,7 @@ def solve(
     except OverflowError as error:
         return Solution.failure(f"problem: {error}")
     served = {p for route in routes for p in route.jobs}
-    unordered = without_classes(typed)
+    unordered = Unordered(typed)
     unassigned = tuple(
         Unassigned(p, _reason(typed, p, routes, candidates[p], unordered))
         for p in range(len(typed.jobs))
@@ -241,7 +235,7 @@ def _reason(
     p: int,
     routes: tuple[TimedRoute, ...],
     candidates: list[int],
-    unordered: Problem,
+    unordered: Unordered,
 ) -> Reason:
     if not candidates:
         return why_impossible(problem, p)

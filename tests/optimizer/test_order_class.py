@@ -20,7 +20,12 @@ from test_rules import T0, day, steps_of
 
 from scheduler.optimizer import Reason, SearchSettings, parse_problem, solve, time_route
 from scheduler.optimizer.beam import best_route
-from scheduler.optimizer.reasons import candidate_vehicles, why_left_out
+from scheduler.optimizer.reasons import (
+    Unordered,
+    candidate_vehicles,
+    why_left_out,
+    without_classes,
+)
 from scheduler.optimizer.routing import search_routes
 from scheduler.optimizer.schedule import class_slots
 
@@ -359,3 +364,36 @@ def test_order_reasons_name_the_visits_in_the_way():
         assert len(places) == len(named), "a visit in the way is not served"
         assert all(problem.jobs[q].order_class != wanted for q in named)
         assert reason == why_left_out(problem, p, routes, candidate_vehicles(problem)[p])
+
+
+def compare_fits(seed: int) -> tuple[list[tuple], int]:
+    """Unordered.fits against time_route on the day without classes, at every place of every
+    planned route: (disagreements, places that fit)."""
+    raw = random_day(4100 + seed, jobs=14, vehicles=2, classes=True)
+    solution = solve(raw, settings=SearchSettings(time_limit=30.0, solution_limit=10))
+    problem = solution.problem
+    unordered, plain = Unordered(problem), without_classes(problem)
+    disagreements, fitting = [], 0
+    for route in solution.routes:
+        jobs = list(route.jobs)
+        for p in range(len(problem.jobs)):
+            if p in jobs:
+                continue
+            for k in range(len(jobs) + 1):
+                exact = time_route(plain, route.vehicle, [*jobs[:k], p, *jobs[k:]]) is not None
+                fitting += exact
+                if unordered.fits(route.vehicle, jobs, p, k) != exact:
+                    disagreements.append((route.vehicle, p, k, exact))
+    return disagreements, fitting
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_fit_ignoring_the_order_is_time_route_on_the_day_without_classes(seed):
+    # Unordered.fits filters with the slack tables before re-timing; it must say exactly what
+    # time_route says of the same day with every job in one class.
+    disagreements, _ = compare_fits(seed)
+    assert not disagreements
+
+
+def test_the_fit_ignoring_the_order_sees_both_answers():
+    assert sum(compare_fits(seed)[1] for seed in range(10)) > 30
