@@ -20,6 +20,10 @@ time_route has not refused (:meth:`.slack.Tables.options`), so a visit left out 
 again is neither re-filtered nor re-verified against the routes the ruin did not touch.
 Every returned route is re-timed by :func:`.schedule.time_route`; if one failed or the
 objective were lower than the input's, the input would be returned unchanged.
+
+The class order (``order_class`` never decreases along a route) needs nothing of its own
+here: a removal keeps it, and a visit is only offered the run of positions its class may take
+in each route (:attr:`.slack.Route.class_starts`), which the O(1) check confirms.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ class Tables:
         self.last_due = [job.time_windows[-1][1] if job.time_windows else NO_END for job in jobs]
         self.demand = [list(job.delivery) + [0] * (dims - len(job.delivery)) for job in jobs]
         self.order = [job.order_class for job in jobs]
-        self.classes = ORDER_CLASSES[-1] + 1
+        self.class_count = len(ORDER_CLASSES)
         vehicles = problem.vehicles
         self.start = [size if v.start_index is None else v.start_index for v in vehicles]
         self.end = [size if v.end_index is None else v.end_index for v in vehicles]
@@ -192,7 +192,7 @@ class Tables:
     def _class_starts(self, jobs: list[int]) -> list[int] | None:
         """:attr:`Route.class_starts` of ``jobs``; ``None`` if their classes ever decrease."""
         order = self.order
-        starts = [0] * (self.classes + 1)
+        starts = [0] * (self.class_count + 1)
         previous = 0
         for k, p in enumerate(jobs):
             c = order[p]
@@ -201,7 +201,7 @@ class Tables:
             for later in range(previous + 1, c + 1):
                 starts[later] = k
             previous = c
-        for later in range(previous + 1, self.classes + 1):
+        for later in range(previous + 1, self.class_count + 1):
             starts[later] = len(jobs)
         return starts
 
