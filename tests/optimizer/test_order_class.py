@@ -202,8 +202,10 @@ def test_time_route_refuses_an_order_that_breaks_the_rule():
 def test_class_slots_are_the_places_the_order_allows():
     # Route classes 0, 1, 1, 2: a class-1 job may go after the 0 and before the 2 (places
     # 1 to 3), a class-0 job before the first 1 (0 to 1), a class-2 job after the last 1.
-    jobs = [{"id": k + 1, "location_index": 1, "order_class": c} for k, c in enumerate(
-        (PROTECT, MIDDLE, MIDDLE, ISOLATION, PROTECT, MIDDLE, ISOLATION))]
+    jobs = [
+        {"id": k + 1, "location_index": 1, "order_class": c}
+        for k, c in enumerate((PROTECT, MIDDLE, MIDDLE, ISOLATION, PROTECT, MIDDLE, ISOLATION))
+    ]
     problem = parse_problem(day(jobs))
     route = [0, 1, 2, 3]
     assert class_slots(problem, route, 5) == range(1, 4)
@@ -270,16 +272,33 @@ def hand_made_out_of_order() -> tuple[dict, dict]:
     }
 
     def step(kind, arrival, duration, service=0, job=None) -> dict:
-        item = {"type": kind, "arrival": arrival, "duration": duration, "setup": 0,
-                "service": service, "waiting_time": 0, "violations": []}
+        item = {
+            "type": kind,
+            "arrival": arrival,
+            "duration": duration,
+            "setup": 0,
+            "service": service,
+            "waiting_time": 0,
+            "violations": [],
+        }
         if job is not None:
             item["id"] = job
         return item
 
-    steps = [step("start", 0, 0), step("job", 60, 60, 600, 1), step("job", 690, 90, 600, 2),
-             step("end", 1380, 180)]
-    figures = {"cost": 180, "setup": 0, "service": 1200, "duration": 180, "waiting_time": 0,
-               "priority": 0}
+    steps = [
+        step("start", 0, 0),
+        step("job", 60, 60, 600, 1),
+        step("job", 690, 90, 600, 2),
+        step("end", 1380, 180),
+    ]
+    figures = {
+        "cost": 180,
+        "setup": 0,
+        "service": 1200,
+        "duration": 180,
+        "waiting_time": 0,
+        "priority": 0,
+    }
     solution = {
         "code": 0,
         "summary": {**figures, "routes": 1, "unassigned": 0, "violations": []},
@@ -359,8 +378,9 @@ def test_order_reasons_name_the_visits_in_the_way():
         ids = {job.id: q for q, job in enumerate(problem.jobs)}
         assert reason.kind == "full" and reason.rivals
         named = [ids[job_id] for job_id, _ in reason.rivals]
-        places = [(route, route.jobs.index(q)) for q in named for route in routes
-                  if q in route.jobs]
+        places = [
+            (route, route.jobs.index(q)) for q in named for route in routes if q in route.jobs
+        ]
         assert len(places) == len(named), "a visit in the way is not served"
         assert all(problem.jobs[q].order_class != wanted for q in named)
         assert reason == why_left_out(problem, p, routes, candidate_vehicles(problem)[p])

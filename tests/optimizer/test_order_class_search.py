@@ -103,8 +103,9 @@ def test_the_insertion_checks_see_both_answers_with_classes():
 @pytest.mark.parametrize("seed", range(12))
 def test_ruin_and_recreate_answers_are_in_order_checked_and_never_worse(seed, breaks):
     make = day_with_breaks if breaks else day_without_breaks
-    raw = make(7100 + seed, jobs=10 + seed, vehicles=1 + seed % 3, tight=seed % 3 == 0,
-               classes=True)
+    raw = make(
+        7100 + seed, jobs=10 + seed, vehicles=1 + seed % 3, tight=seed % 3 == 0, classes=True
+    )
     problem = parse_problem(raw)
     candidates = candidate_vehicles(problem)
     given = start_routes(problem, candidates)
@@ -135,8 +136,9 @@ def test_ruin_and_recreate_same_seed_same_answer_with_classes(seed):
 @pytest.mark.parametrize("seed", range(8))
 def test_several_therapists_with_classes_pass_the_checker_and_repeat(seed):
     make = day_with_breaks if seed % 2 else day_without_breaks
-    raw = make(7500 + seed, jobs=14 + seed, vehicles=2 + seed % 2, tight=seed % 3 == 0,
-               classes=True)
+    raw = make(
+        7500 + seed, jobs=14 + seed, vehicles=2 + seed % 2, tight=seed % 3 == 0, classes=True
+    )
     assert_solve_checks_and_repeats(raw, seed)
 
 
@@ -147,4 +149,3 @@ def test_random_days_with_classes_pass_the_checker(seed):
     )
     answer = solve(problem, settings=QUICK).to_json()
     check_solution(problem, answer)
-
