@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "tests" / "optimizer"))
 
 from optimizer_checker import check_solution  # noqa: E402
 
-from scheduler.optimizer import SearchSettings, solve  # noqa: E402
+from scheduler.optimizer import solve  # noqa: E402
 from scheduler.optimizer.integers import scale_up  # noqa: E402
 
 SCALE = 100
@@ -141,7 +141,7 @@ def check_double(inst: Instance, routes: list[list[int]]) -> tuple[bool, float]:
 
 def run_ours(problem: dict[str, Any], time_limit: float) -> tuple[list[list[int]], float, dict]:
     started = time.perf_counter()
-    solution = solve(problem, settings=SearchSettings(time_limit=time_limit))
+    solution = solve(problem, time_limit=time_limit)  # what a user calling solve() gets
     elapsed = time.perf_counter() - started
     answer = solution.to_json()
     check_solution(problem, answer)  # raises on any broken rule or wrong figure

@@ -138,14 +138,15 @@ def reselect_routes(
     problem: Problem,
     routes: dict[int, list[int]],
     candidates: Sequence[Sequence[int]],
-    deadline: float,
+    deadline: float | None = None,
     pool_extra: int = 20,
 ) -> dict[int, list[int]]:
     """Rebuild each vehicle's route from its jobs plus the best left-out jobs it could do.
 
     Vehicles are visited in order, sweep after sweep, widening the beam when a sweep changes
     nothing, until the widest sweep changes nothing or the deadline passes. A new route is
-    kept only if it is strictly better (priority, then count, then travel).
+    kept only if it is strictly better (priority, then count, then travel). Without a
+    deadline it ends on that work alone.
     """
     from .schedule import time_route
 
@@ -154,7 +155,7 @@ def reselect_routes(
         while changed:
             changed = False
             for v in range(len(problem.vehicles)):
-                if time.perf_counter() > deadline:
+                if deadline is not None and time.perf_counter() > deadline:
                     return routes
                 current = routes.get(v, [])
                 timed = time_route(problem, v, current) if current else None

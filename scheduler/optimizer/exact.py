@@ -27,6 +27,7 @@ proof holds with the rule.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,9 @@ MAX_EXACT_JOBS = 12
 LABEL_BUDGET = 400_000
 """Labels created before giving up the proof (far above what a therapist's day needs)."""
 
+CLOCK_EVERY = 32
+"""Labels extended between two looks at the clock (each costs well under a millisecond)."""
+
 Objective = tuple[int, int, int]  # (priority, served, -travel), larger is better
 
 
@@ -68,13 +72,17 @@ def solve_exact(
     job_positions: Sequence[int],
     incumbent: tuple[Sequence[int], Objective] | None = None,
     budget: int = LABEL_BUDGET,
+    deadline: float | None = None,
 ) -> ExactResult:
     """Best route of ``vehicle_pos`` over a subset of ``job_positions`` (at most 12 or so).
 
     ``incumbent`` is a known feasible order and its objective; it is returned unchanged unless
-    something strictly better exists.
+    something strictly better exists. The enumeration stops at the label ``budget`` or at
+    ``deadline`` (a :func:`time.perf_counter` time, looked at every
+    :data:`CLOCK_EVERY` labels extended), whichever comes first; then the best route found is
+    returned with ``proved`` false.
     """
-    search = _LabelSearch(problem, vehicle_pos, list(job_positions), budget)
+    search = _LabelSearch(problem, vehicle_pos, list(job_positions), budget, deadline)
     if incumbent is None:
         incumbent = greedy_route(problem, vehicle_pos, search.jobs)
     search.best_jobs, search.best = tuple(incumbent[0]), incumbent[1]
@@ -102,8 +110,16 @@ def greedy_route(
 
 
 class _LabelSearch:
-    def __init__(self, problem: Problem, vehicle_pos: int, jobs: list[int], budget: int) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        vehicle_pos: int,
+        jobs: list[int],
+        budget: int,
+        deadline: float | None = None,
+    ) -> None:
         self.problem = problem
+        self.deadline = deadline
         self.vehicle = vehicle = problem.vehicles[vehicle_pos]
         self.jobs = [p for p in jobs if fits_statically(problem, vehicle, [problem.jobs[p]])]
         self.budget = budget
@@ -145,7 +161,8 @@ class _LabelSearch:
         Key = tuple[int, int, int]
         layer: dict[Key, list[tuple[int, int]]] = {(0, -1, 0): [(self.day_start, 0)]}
         self._close(0, -1, 0, self.day_start, 0)
-        created = 0
+        created = extended = 0
+        deadline = self.deadline
         paths: dict[tuple[int, int, int, int, int], tuple[int, ...]] = {
             (0, -1, 0, self.day_start, 0): ()
         }
@@ -154,6 +171,11 @@ class _LabelSearch:
             new_paths: dict[tuple[int, int, int, int, int], tuple[int, ...]] = {}
             for (mask, last, taken), labels in layer.items():
                 for ready, cost in labels:
+                    extended += 1
+                    if deadline is not None and extended % CLOCK_EVERY == 0:
+                        if time.perf_counter() >= deadline:
+                            self.exhausted = True
+                            return
                     path = paths[(mask, last, taken, ready, cost)]
                     if self._hopeless(mask, last, ready, cost, taken):
                         continue

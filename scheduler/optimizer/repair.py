@@ -41,10 +41,14 @@ def insert_left_out(
     routes: dict[int, list[int]],
     left_out: Sequence[int],
     candidates: Sequence[Sequence[int]],
+    deadline: float | None = None,
 ) -> dict[int, list[int]]:
-    """Insert each left-out job where it adds least travel, if it fits anywhere."""
+    """Insert each left-out job where it adds least travel, if it fits anywhere (the jobs not
+    reached by ``deadline`` stay out)."""
     order = sorted(left_out, key=lambda p: (-problem.jobs[p].priority, p))
     for p in order:
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
         best: tuple[int, int, int] | None = None
         for v in candidates[p]:
             route = routes.get(v, [])
@@ -96,7 +100,7 @@ def swap_in_left_out(
                 moved = True
         served = {p for jobs in routes.values() for p in jobs}
         routes = insert_left_out(
-            problem, routes, [p for p in left_out if p not in served], candidates
+            problem, routes, [p for p in left_out if p not in served], candidates, deadline
         )
         if not moved:
             break

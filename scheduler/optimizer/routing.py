@@ -56,12 +56,16 @@ METAHEURISTICS = {
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """How long and how OR-Tools searches.
+    """How much and how the search works: its work limits, a clock cap, OR-Tools' strategies.
 
-    ``solution_limit`` stops the local search after that many accepted solutions: the run
-    then does the same work on any machine, which makes the answer reproducible.
-    ``time_limit`` is the wall-clock cap on top of it; when the cap is what stops the search,
-    the answer depends on the machine's speed (the one source of non-determinism left).
+    ``solution_limit`` is the *work* limit: OR-Tools stops its local search after that many
+    accepted solutions, and every later phase takes its own work limit from it (ruin and
+    recreate runs :data:`.solve.RUIN_ITERATIONS_PER_SOLUTION` iterations per solution). A run
+    that stops on its work limits does the same work on any machine under any load, so the
+    same input and seed give the same answer.
+    ``time_limit`` (seconds, optional) is a wall-clock cap on top: when the cap is what stops
+    a run, the answer depends on the machine's speed. Without a ``solution_limit`` the search
+    runs to the cap; without either, :func:`.solve.solve` picks work limits by size.
 
     ``operators``: ``"full"`` is OR-Tools' default set, including its insertion-based LNS
     moves that help choose which jobs to serve on a full day; ``"lean"`` drops those (and the
@@ -70,14 +74,14 @@ class SearchSettings:
     every job that can be served, ``full`` otherwise.
     """
 
-    time_limit: float = 10.0
+    time_limit: float | None = None
     solution_limit: int | None = None
     first_solution: str = "local_cheapest_insertion"
     metaheuristic: str = "guided_local_search"
     operators: str = "auto"
 
     def __post_init__(self) -> None:
-        if not self.time_limit > 0:
+        if self.time_limit is not None and not self.time_limit > 0:
             raise ValueError(f"time_limit: must be positive, got {self.time_limit!r}")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit: must be at least 1, got {self.solution_limit!r}")
@@ -141,28 +145,45 @@ def search_routes(
     candidates: Sequence[Sequence[int]],
     settings: SearchSettings,
     initial: Sequence[Sequence[int]] | None = None,
+    deadline: float | None = None,
 ) -> list[list[int]] | None:
     """Routes (job positions per vehicle) from OR-Tools, choosing the operator set if asked.
 
     ``initial`` (job positions per vehicle, feasible) replaces OR-Tools' first solution.
+    ``deadline`` (a :func:`time.perf_counter` time) is the clock cap; ``settings.time_limit``
+    is not read here. Without a deadline the search must have a work limit: a
+    ``solution_limit``, or the greedy descent, which stops at its local optimum.
     """
+    if deadline is None and settings.solution_limit is None:
+        if settings.metaheuristic != "greedy_descent":
+            raise ValueError("an OR-Tools search needs a deadline or a solution_limit")
     if settings.operators != "auto":
         lean = settings.operators == "lean"
-        return RoutingModelBuilder(problem, candidates, lean).search(settings, initial)
-    started = time.perf_counter()
+        return RoutingModelBuilder(problem, candidates, lean).search(settings, initial, deadline)
     routes: Sequence[Sequence[int]] | None = initial
     if routes is None:
-        routes = _best_first_solution(problem, candidates, settings)
+        routes = _best_first_solution(problem, candidates, settings, deadline)
     if routes is None:
         return None
     possible = sum(1 for c in candidates if c)
     lean = sum(len(route) for route in routes) == possible
-    remaining = settings.time_limit - (time.perf_counter() - started)
-    if remaining < 0.05:
+    if _past(deadline):
         return [list(route) for route in routes]
     second = RoutingModelBuilder(problem, candidates, lean)
-    found = second.search(replace(settings, time_limit=remaining), initial=routes)
+    if _past(deadline):
+        return [list(route) for route in routes]
+    found = second.search(settings, initial=routes, deadline=deadline)
     return found if found is not None else [list(route) for route in routes]
+
+
+def _past(deadline: float | None, margin: float = 0.002) -> bool:
+    """Whether the clock has (nearly) reached ``deadline``; never without one."""
+    return deadline is not None and time.perf_counter() >= deadline - margin
+
+
+NO_CLOCK = 10**6
+"""Seconds handed to OR-Tools as its time limit when the run is bounded by work only: never
+reached, so the clock cannot change the answer."""
 
 
 FIRST_SOLUTION_PORTFOLIO = ("savings",)
@@ -176,17 +197,23 @@ wins; each costs well under a second on 100 visits, so both are built and the be
 
 
 def _best_first_solution(
-    problem: Problem, candidates: Sequence[Sequence[int]], settings: SearchSettings
+    problem: Problem,
+    candidates: Sequence[Sequence[int]],
+    settings: SearchSettings,
+    deadline: float | None,
 ) -> list[list[int]] | None:
     """OR-Tools' first solutions by the configured strategy and the portfolio's; the best by
     (jobs served, priority served, travel)."""
     strategies = dict.fromkeys((settings.first_solution, *FIRST_SOLUTION_PORTFOLIO))
     best: tuple[tuple[int, int, int], list[list[int]]] | None = None
     for strategy in strategies:
+        if best is not None and _past(deadline):
+            break
         builder = RoutingModelBuilder(problem, candidates, lean=False)
         found = builder.search(
             replace(settings, solution_limit=1, metaheuristic="greedy_descent",
-                    first_solution=strategy)
+                    first_solution=strategy),
+            deadline=deadline,
         )
         if found is None:
             continue
@@ -413,16 +440,26 @@ class RoutingModelBuilder:
     # ---------------------------------------------------------------- search
 
     def search(
-        self, settings: SearchSettings, initial: Sequence[Sequence[int]] | None = None
+        self,
+        settings: SearchSettings,
+        initial: Sequence[Sequence[int]] | None = None,
+        deadline: float | None = None,
     ) -> list[list[int]] | None:
         """Run OR-Tools; per vehicle the job positions in order, or ``None`` if nothing found.
 
-        ``initial`` (job positions per vehicle) seeds the search when given and valid.
+        ``initial`` (job positions per vehicle) seeds the search when given and valid. The
+        search stops at ``settings.solution_limit`` or at ``deadline``, whichever comes first.
+        OR-Tools' own limit on each LNS neighbourhood (``lns_time_limit``, 0.1 s by default)
+        is set to the whole time left, so that under load it cannot cut a neighbourhood short
+        and change the answer: only the caller's deadline is a clock.
         """
         params = pywrapcp.DefaultRoutingSearchParameters()
         params.first_solution_strategy = STRATEGIES[settings.first_solution]
         params.local_search_metaheuristic = METAHEURISTICS[settings.metaheuristic]
-        params.time_limit.FromMilliseconds(max(1, int(settings.time_limit * 1000)))
+        seconds = NO_CLOCK if deadline is None else deadline - time.perf_counter()
+        milliseconds = max(1, int(seconds * 1000))
+        params.time_limit.FromMilliseconds(milliseconds)
+        params.lns_time_limit.FromMilliseconds(milliseconds)
         if settings.solution_limit is not None:
             params.solution_limit = settings.solution_limit
         operators = params.local_search_operators

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .beam import reselect_routes
@@ -21,19 +21,24 @@ from .solution import Solution, Unassigned
 from .travel_model import TravelModel
 
 OR_TOOLS_SHARE = 0.5
-"""Share of the time left after our construction that OR-Tools gets; the rest is for the
-swap moves and route re-selection that follow (they stop at the deadline)."""
+"""Share of the time left after our construction that OR-Tools gets before the exact method
+when priorities differ; with equal priorities it gets :data:`OR_TOOLS_SHARE_BEFORE_EXACT`."""
+
+OR_TOOLS_SHARE_BEFORE_EXACT = 0.5
+"""Share of the time left that OR-Tools' greedy descent may take before the exact method
+(it stops at its local optimum long before on a therapist's day); the rest is the proof's."""
 
 OR_TOOLS_SHARE_BEFORE_RUIN = 0.3
 """OR-Tools' share when ruin and recreate follows: its guided local search stalls on windowed
 days, where ruin and recreate keeps improving."""
 
-FINISH_SHARE = 0.01
-"""Share of ``time_limit`` kept for what follows the search (timing the routes, the reasons
-of the visits left out), so that the whole call returns within its limit."""
+FINISH_BASE = 0.005
+"""Seconds of ``time_limit`` kept for what follows the search (timing the routes, the reasons
+of the visits left out, the solution), so that the whole call returns within its limit ..."""
 
-FINISH_AT_LEAST = 0.05
-"""Seconds kept for the same, whatever the limit: a reason costs a few re-timings per job."""
+FINISH_PER_JOB = 0.0003
+"""... plus this per job: a reason costs a few re-timings (about 30 ms for 160 visits left
+out of a 400-visit day)."""
 
 RUIN_SHARE = 0.9
 """Share of the time left after OR-Tools that ruin and recreate gets; the swaps and the beam
@@ -44,21 +49,56 @@ RUIN_ITERATIONS_PER_SOLUTION = 10
 that keeps the answer reproducible when the clock does not stop the run."""
 
 
-def default_settings(jobs: int, time_limit: float | None) -> SearchSettings:
-    """Search effort by problem size: a deterministic budget under a wall-clock cap.
+def default_solution_limit(jobs: int, vehicles: int) -> int:
+    """The work limit of a call without ``time_limit`` or ``solution_limit``: OR-Tools
+    solutions, growing with the number of jobs (the later phases scale with it)."""
+    return 50 + 2 * jobs if vehicles == 1 else 100 + 5 * jobs
 
-    ``solution_limit`` grows with the number of jobs; on small days it is reached before the
-    cap, so the answer does not depend on timing; large days (a practice's 150 visits) run to
-    the cap.
+
+@dataclass(frozen=True)
+class Budget:
+    """What stops the search: ``deadline`` (a :func:`time.perf_counter` time) and the work
+    limits ``solutions`` (OR-Tools' ``solution_limit``) and ``iterations`` (ruin and
+    recreate). ``None`` means no such limit; a budget always has a deadline or work limits.
     """
-    cap = time_limit if time_limit is not None else 2.0 + 0.2 * jobs
-    return SearchSettings(time_limit=cap, solution_limit=100 + 5 * jobs)
+
+    deadline: float | None
+    solutions: int | None
+    iterations: int | None
+
+    def share(self, share: float) -> float | None:
+        """A deadline ``share`` of the way from now to the budget's deadline."""
+        if self.deadline is None:
+            return None
+        now = time.perf_counter()
+        return now + max(0.0, self.deadline - now) * share
 
 
-def one_vehicle_settings(jobs: int, time_limit: float | None) -> SearchSettings:
-    """A single therapist's long day: a short OR-Tools run, most of the time for re-selection."""
-    cap = time_limit if time_limit is not None else 1.8
-    return SearchSettings(time_limit=cap, solution_limit=50 + 2 * jobs)
+def budget(
+    problem: Problem,
+    time_limit: float | None,
+    settings: SearchSettings | None,
+    started: float,
+) -> Budget:
+    """The work limits and the deadline of a call, from its arguments.
+
+    * ``time_limit`` given, no ``settings``: the clock alone; the search runs until
+      ``time_limit`` less what the finish needs (:data:`FINISH_BASE`, :data:`FINISH_PER_JOB`),
+      except where it ends by itself (the exact method's proof, a greedy descent).
+    * ``settings`` with a ``solution_limit``: those work limits, under ``time_limit`` (or
+      ``settings.time_limit``) as a cap when one is given.
+    * neither a limit of time nor of work: :func:`default_solution_limit`, no clock at all.
+    """
+    cap = time_limit if time_limit is not None else settings.time_limit if settings else None
+    solutions = settings.solution_limit if settings is not None else None
+    if solutions is None and cap is None:
+        solutions = default_solution_limit(len(problem.jobs), len(problem.vehicles))
+    deadline = None
+    if cap is not None:
+        finish = min(cap / 2, FINISH_BASE + FINISH_PER_JOB * len(problem.jobs))
+        deadline = started + cap - finish
+    iterations = None if solutions is None else RUIN_ITERATIONS_PER_SOLUTION * solutions
+    return Budget(deadline, solutions, iterations)
 
 
 def solve(
@@ -76,19 +116,19 @@ def solve(
     problem
         VROOM-style problem dict (see ``docs/optimizer.md``) or a typed :class:`Problem`.
     time_limit
-        Wall-clock cap in seconds for the whole call, from reading the input to the reasons of
-        the visits left out (default 1.8 s for one vehicle, else 2 s + 0.2 s per job). The
-        search (OR-Tools, ruin and recreate, the swaps and the beam re-selection) stops early
-        enough to leave ``FINISH_SHARE`` of it (at least ``FINISH_AT_LEAST`` seconds) for
-        what follows. Small days stop earlier on deterministic work limits; see
-        :class:`~.routing.SearchSettings`. The exact method (one vehicle, at most 12 jobs)
-        runs to its proof after the search; its label budget, not the clock, bounds it.
+        Seconds for the whole call, from reading the input to the reasons of the visits left
+        out: a bound, not a target. The search uses the time while it can still improve (on a
+        therapist's day of up to 12 visits the exact method usually proves its answer sooner)
+        and stops early enough to leave what the finish needs. Without ``settings`` nothing
+        else stops a multi-therapist search, so the answer depends on the machine's speed.
+        Without ``time_limit`` (and no cap in ``settings``), the search stops on work limits
+        that grow with the size of the problem, and never looks at the clock.
     seed
-        Seeds the ruin-and-recreate phase; with the same seed and a run stopped by its work
-        limits, the same input gives the same output.
+        Seeds ruin and recreate; with the same seed and a run stopped by its work limits, the
+        same input gives the same output, whatever the machine's load.
     settings
-        Full control of the OR-Tools search (overrides the size-based defaults; ``time_limit``
-        still overrides its cap when given).
+        Work limits (``solution_limit``) and OR-Tools' strategies; see :class:`SearchSettings`
+        and :func:`budget`. ``time_limit`` overrides ``settings.time_limit`` when given.
     travel_model
         Calibration used when the problem has coordinates but no matrices.
 
@@ -99,23 +139,17 @@ def solve(
         raises for bad input.
     """
     started = time.perf_counter()
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"time_limit: must be positive, got {time_limit!r}")
     try:
         typed = problem if isinstance(problem, Problem) else parse_problem(problem, travel_model)
     except ProblemError as error:
         return Solution.failure(str(error))
     loaded = time.perf_counter()
-    if settings is None and len(typed.vehicles) == 1:
-        settings = one_vehicle_settings(len(typed.jobs), time_limit)
-    elif settings is None:
-        settings = default_settings(len(typed.jobs), time_limit)
-    elif time_limit is not None:
-        settings = replace(settings, time_limit=time_limit)
-    finish = max(FINISH_AT_LEAST, FINISH_SHARE * settings.time_limit)
+    limits = budget(typed, time_limit, settings, started)
     candidates = candidate_vehicles(typed)
-    left = started + settings.time_limit - finish - time.perf_counter()
-    settings = replace(settings, time_limit=max(0.05, left))
     try:
-        routes, proved = _optimise(typed, settings, candidates, seed)
+        routes, proved = _optimise(typed, settings or SearchSettings(), limits, candidates, seed)
     except OverflowError as error:
         return Solution.failure(f"problem: {error}")
     served = {p for route in routes for p in route.jobs}
@@ -139,12 +173,15 @@ def solve(
 
 
 def _optimise(
-    problem: Problem, settings: SearchSettings, candidates: list[list[int]], seed: int = 0
+    problem: Problem,
+    settings: SearchSettings,
+    limits: Budget,
+    candidates: list[list[int]],
+    seed: int = 0,
 ) -> tuple[tuple[TimedRoute, ...], bool]:
     """OR-Tools, then repair and insertion; the exact method on small one-vehicle days.
 
-    ``candidates`` are :func:`.reasons.candidate_vehicles`; ``settings.time_limit`` is what is
-    left of the call's limit for the search.
+    ``candidates`` are :func:`.reasons.candidate_vehicles`; ``limits`` says when to stop.
     """
     possible = [p for p, c in enumerate(candidates) if c]
     exact = len(problem.vehicles) == 1 and len(possible) <= MAX_EXACT_JOBS
@@ -154,7 +191,7 @@ def _optimise(
             settings, metaheuristic="greedy_descent", solution_limit=None, operators="full"
         )
     found = (
-        _search(problem, settings, candidates, possible, polish=not exact, seed=seed)
+        _search(problem, settings, limits, candidates, possible, polish=not exact, seed=seed)
         if possible
         else {}
     )
@@ -166,7 +203,7 @@ def _optimise(
         greedy = greedy_route(problem, 0, possible)  # sometimes the better bound to prune with
         if greedy[1] > start[1]:
             start = greedy
-        result = solve_exact(problem, 0, possible, start)
+        result = solve_exact(problem, 0, possible, start, deadline=limits.deadline)
         found = {0: list(result.jobs)}
         proved = result.proved
     routes = [time_route(problem, v, found[v]) for v in sorted(found) if found[v]]
@@ -177,6 +214,7 @@ def _optimise(
 def _search(
     problem: Problem,
     settings: SearchSettings,
+    limits: Budget,
     candidates: list[list[int]],
     possible: list[int],
     polish: bool = True,
@@ -187,38 +225,44 @@ def _search(
     When priorities differ, the search starts from a priority-first insertion of our own:
     OR-Tools' constructions ignore priorities until the local search, which is slow to undo
     a first choice of the wrong jobs on a full day. Ruin and recreate (:mod:`.ruin_recreate`)
-    then gets most of the time left. The time limit covers the whole. Without ``polish`` ruin
-    and recreate, the swaps and the beam re-selection are skipped.
+    then gets most of the time left. Every phase stops on its own work limit (from
+    ``limits``) or at its share of the deadline. Without ``polish`` ruin and recreate, the
+    swaps and the beam re-selection are skipped.
     """
-    deadline = time.perf_counter() + settings.time_limit
+    deadline = limits.deadline
     initial = None
     if len({problem.jobs[p].priority for p in possible}) > 1:
-        built = insert_left_out(problem, {}, possible, candidates)
+        built = insert_left_out(problem, {}, possible, candidates, deadline)
         initial = [built.get(v, []) for v in range(len(problem.vehicles))]
     if polish:
         share = OR_TOOLS_SHARE_BEFORE_RUIN
     else:  # the exact method follows; with equal priorities there is less to choose
-        share = OR_TOOLS_SHARE if initial is not None else 0.95
-    remaining = max(0.05, (deadline - time.perf_counter()) * share)
+        share = OR_TOOLS_SHARE if initial is not None else OR_TOOLS_SHARE_BEFORE_EXACT
     found: dict[int, list[int]] = {}
-    proposed = search_routes(problem, candidates, replace(settings, time_limit=remaining), initial)
+    proposed = search_routes(
+        problem,
+        candidates,
+        replace(settings, solution_limit=limits.solutions if polish else None),
+        initial,
+        limits.share(share),
+    )
     for v, jobs in enumerate(proposed or initial or []):
         timed = make_feasible(problem, v, jobs)
         if timed is not None:
             found[v] = list(timed.jobs)
     served = {p for jobs in found.values() for p in jobs}
-    found = insert_left_out(problem, found, [p for p in possible if p not in served], candidates)
+    found = insert_left_out(
+        problem, found, [p for p in possible if p not in served], candidates, deadline
+    )
     if not polish:  # the exact method follows: it needs a start, not a polished one
         return found
-    now = time.perf_counter()
-    iterations = settings.solution_limit
     found = ruin_and_recreate(
         problem,
         found,
         candidates,
         seed=seed,
-        deadline=now + max(0.0, deadline - now) * RUIN_SHARE,
-        iterations=None if iterations is None else RUIN_ITERATIONS_PER_SOLUTION * iterations,
+        deadline=limits.share(RUIN_SHARE),
+        iterations=limits.iterations,
     )
     found = swap_in_left_out(problem, found, candidates, deadline=deadline)
     return reselect_routes(problem, found, candidates, deadline)

@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from scheduler.cli_solve import solve_command
+from scheduler.cli.solve import solve_command
 from scheduler.optimizer import ProblemError, parse_problem, solve
 
 
