@@ -50,9 +50,7 @@ class RuinSettings:
     c-bar), ``max_string`` the longest string (L_max), ``split_rate`` the share of removals
     that keep a block of visits inside the string, ``blink_rate`` the chance of skipping a
     position. Temperatures are in units of the mean travel of one leg of the starting
-    solution, so they suit any scale of the matrix. ``verifications`` caps the calls of
-    :func:`.schedule.time_route` per job and insertion on vehicles with breaks (positions
-    already refused are skipped without counting).
+    solution, so they suit any scale of the matrix.
     """
 
     mean_removed: float = 10.0
@@ -63,7 +61,6 @@ class RuinSettings:
     start_temperature: float = 1.0
     end_temperature: float = 0.01
     neighbours: int = 100
-    verifications: int = 8
     orders: tuple[tuple[str, int], ...] = (
         ("random", 4),
         ("demand", 4),
@@ -148,6 +145,10 @@ class _State:
     routes: list[Route | None]
     left_out: list[int]
     value: Objective
+
+    @property
+    def out_set(self) -> frozenset[int]:
+        return frozenset(self.left_out)
 
     def as_dict(self) -> dict[int, list[int]]:
         return {r.vehicle: list(r.jobs) for r in self.routes if r is not None and r.jobs}
@@ -279,7 +280,7 @@ class _Search:
         removed = self._ruin(routes)
         if removed is None:
             return None
-        return self._recreate(routes, removed + current.left_out)
+        return self._recreate(routes, removed + current.left_out, current.out_set)
 
     # ----------------------------------------------------------------------- ruin
 
@@ -343,8 +344,11 @@ class _Search:
 
     # ----------------------------------------------------------------------- recreate
 
-    def _recreate(self, routes: list[Route | None], pool: list[int]) -> _State:
-        """Insert the pool's jobs one by one at their cheapest feasible position (with blinks)."""
+    def _recreate(
+        self, routes: list[Route | None], pool: list[int], was_out: frozenset[int] = frozenset()
+    ) -> _State:
+        """Insert the pool's jobs one by one at their cheapest feasible position (with blinks);
+        ``was_out``: those of them that were left out before the ruin."""
         rng = self.rng
         name = rng.choices(self.order_names, self.order_weights)[0]
         if name == "random":
@@ -356,27 +360,28 @@ class _Search:
         pool.sort(key=lambda p: -priority[p])  # stable: priority first, then the criterion
         left_out = []
         for p in pool:
-            if not self._insert(routes, p):
+            if not self._insert(routes, p, p in was_out):
                 left_out.append(p)
         return _State(routes, left_out, self._value(routes))
 
-    def _insert(self, routes: list[Route | None], p: int) -> bool:
+    def _insert(self, routes: list[Route | None], p: int, cached: bool = False) -> bool:
         """Put ``p`` at its cheapest feasible position (blinking); ``False`` if none is found.
 
         Only the positions the class order allows are tried (one run of consecutive stops per
-        route). Positions on vehicles without breaks are exact by the O(1) check. On vehicles with
-        breaks the check only filters: the route's cached options are collected and the
-        cheapest verified, up to the cap (:meth:`_verify_cheapest`).
+        route), cheapest first by the added travel, and each by the exact O(1) check of
+        :mod:`.slack` (O(breaks cubed) on a vehicle with breaks). A visit that was left out
+        (``cached``) reads each route's cached list of its feasible positions instead
+        (:meth:`.slack.Tables.options`): it is offered the same routes again and again.
         """
+        if cached:
+            return self._insert_cached(routes, p)
         tables, rng = self.tables, self.rng
         durations, blink = tables.durations, self.settings.blink_rate
         here, order = tables.place[p], tables.order[p]
         from_here = durations[here]
-        fits, last_due, timed = tables.insertion_fits, tables.last_due[p], tables.timed
+        fits, last_due = tables.insertion_fits, tables.last_due[p]
         best_cost, best_route, best_at = math.inf, None, -1
         kinds, tried = self.kinds, set()
-        to_verify: list[tuple[int, int, int]] = []
-        cap = self.settings.verifications
         for v in self.candidates[p]:
             route = routes[v]
             if route is None:
@@ -385,15 +390,6 @@ class _Search:
                 if kinds[v] in tried:
                     continue
                 tried.add(kinds[v])
-            if timed[v]:
-                taken = 0
-                for cost, k in tables.options(route, p):
-                    if cost >= best_cost or taken >= cap:
-                        break
-                    if rng.random() >= blink:
-                        to_verify.append((cost, v, k))
-                        taken += 1
-                continue
             if not tables.room_for(route, p):
                 continue
             budget = tables.max_travel[v] - route.travel
@@ -409,36 +405,31 @@ class _Search:
                 if rng.random() < blink or not fits(route, p, k):
                     continue
                 best_cost, best_route, best_at = cost, route, k
-        if to_verify:
-            inserted = self._verify_cheapest(routes, p, to_verify, best_cost)
-            if inserted is not None:
-                routes[inserted.vehicle] = inserted
-                return True
         if best_route is None:
             return False
         routes[best_route.vehicle] = tables.with_job(best_route, p, best_at)
         return True
 
-    def _verify_cheapest(
-        self,
-        routes: list[Route | None],
-        p: int,
-        positions: list[tuple[int, int, int]],
-        exact_cost: float,
-    ) -> Route | None:
-        """The cheapest of ``positions`` (cost, vehicle, after stop) that time_route accepts.
-
-        Only positions cheaper than ``exact_cost`` (the best on a vehicle without breaks) are
-        worth it; at most ``settings.verifications`` are tried.
-        """
-        positions.sort()
-        tables = self.tables
-        for cost, v, k in positions[: self.settings.verifications]:
-            if cost >= exact_cost:
-                break
+    def _insert_cached(self, routes: list[Route | None], p: int) -> bool:
+        """:meth:`_insert` through each route's cached feasible positions of ``p``."""
+        tables, rng, blink = self.tables, self.rng, self.settings.blink_rate
+        best_cost, best_route, best_at = math.inf, None, -1
+        kinds, tried = self.kinds, set()
+        for v in self.candidates[p]:
             route = routes[v]
-            assert route is not None
-            inserted = tables.verified_insertion(route, p, k)
-            if inserted is not None:
-                return inserted
-        return None
+            if route is None:
+                continue
+            if not route.jobs:
+                if kinds[v] in tried:
+                    continue
+                tried.add(kinds[v])
+            for cost, k in tables.options(route, p):
+                if cost >= best_cost:
+                    break
+                if rng.random() >= blink:
+                    best_cost, best_route, best_at = cost, route, k
+                    break
+        if best_route is None:
+            return False
+        routes[best_route.vehicle] = tables.with_job(best_route, p, best_at)
+        return True

@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .problem import ORDER_CLASSES, Problem
-from .schedule import NO_END, time_route, vehicle_window
+from .schedule import NO_END, vehicle_window
 
 NEVER = -(2**62)
 """A ready time before any time of the problem (a job without windows)."""
@@ -78,8 +78,8 @@ class Route:
     """
 
     __slots__ = (
-        "vehicle", "jobs", "places", "departs", "latest", "load", "travel", "options",
-        "class_starts",
+        "vehicle", "jobs", "places", "departs", "latest", "load", "travel", "class_starts",
+        "early", "late", "options",
     )  # fmt: skip
 
     def __init__(
@@ -100,8 +100,10 @@ class Route:
         self.latest = latest
         self.load = load
         self.travel = travel
-        self.options: dict[int, list[tuple[int, int]]] = {}
         self.class_starts = class_starts
+        self.early: list[list[int]] = []
+        self.late: list[list[int]] = []
+        self.options: dict[int, list[tuple[int, int]]] = {}
 
 
 class Tables:
@@ -110,9 +112,7 @@ class Tables:
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         self.timed = [bool(v.breaks) for v in problem.vehicles]
-        """Whether a vehicle has breaks: its tables are a relaxation, time_route decides."""
-        self.verifications = 0
-        """How many times :func:`.schedule.time_route` was asked (for measurements)."""
+        """Whether a vehicle has breaks: its routes also keep the tables per breaks taken."""
         size = len(problem.durations)
         self.nowhere = size
         self.durations = [list(row) + [0] for row in problem.durations] + [[0] * (size + 1)]
@@ -148,6 +148,11 @@ class Tables:
         self.max_travel = [
             NO_END if v.max_travel_time is None else v.max_travel_time for v in vehicles
         ]
+        self.breaks = [
+            [(tuple(b.time_windows) or ((NEVER, NO_END),), b.service) for b in v.breaks]
+            for v in vehicles
+        ]
+        """Per vehicle, each break's windows (none: any time) and duration, in order."""
 
     # -----------------------------------------------------------------------------------------
 
@@ -159,9 +164,11 @@ class Tables:
         """
         route = self._relaxed(vehicle, jobs)
         if route is not None and self.timed[vehicle]:
-            self.verifications += 1
-            if time_route(self.problem, vehicle, jobs) is None:
+            early = self._forward_breaks(vehicle, jobs, route.places)
+            if early is None:
                 return None
+            route.early = early
+            route.late = self._backward_breaks(vehicle, jobs, route.places)
         return route
 
     def _relaxed(self, vehicle: int, jobs: list[int]) -> Route | None:
@@ -294,7 +301,9 @@ class Tables:
         after = places[k + 1]
         arrival = clock + durations[here][after]
         if k == len(route.jobs):
-            return arrival <= self.closes[route.vehicle]
+            if arrival > self.closes[route.vehicle]:
+                return False
+            return not self.timed[route.vehicle] or self._fits_with_breaks(route, p, k)
         q = route.jobs[k]
         if self.several[q]:
             start = earliest_in(arrival, self.windows[q])
@@ -305,28 +314,189 @@ class Tables:
             if start > self.due[q]:
                 return False
         done = start + (self.setup[q] if after != here else 0) + self.service[q]
-        return done <= route.latest[k + 1]
+        if done > route.latest[k + 1]:
+            return False
+        return not self.timed[route.vehicle] or self._fits_with_breaks(route, p, k)
+
+    # ------------------------------------------------------------------------- breaks
+
+    def _through(self, vehicle: int, ready: int, travel: int, first: int, until: int) -> int | None:
+        """:func:`.schedule.through_gap`'s arrival: drive ``travel`` from ``ready`` taking
+        breaks ``first`` to ``until - 1`` as early as possible; ``None`` if one cannot be."""
+        clock, paused = ready, 0
+        for windows, service in self.breaks[vehicle][first:until]:
+            start = earliest_in(clock, windows)
+            if start is None:
+                return None
+            clock = start + service
+            paused += service
+        arrival = ready + travel + paused
+        return arrival if arrival > clock else clock
+
+    def _latest_ready(
+        self, vehicle: int, arrive_by: int, travel: int, first: int, until: int
+    ) -> int | None:
+        """The latest ``ready`` from which :meth:`_through` arrives by ``arrive_by``.
+
+        The arrival is ``max(ready + travel + pauses, end of the last break)`` and each break
+        starts at the earliest window point after the previous one ends, so it is enough that
+        ``ready + travel + pauses <= arrive_by`` and ``ready`` is no later than the latest
+        start of the first break in a chain of latest starts worked back from ``arrive_by``.
+        """
+        latest = arrive_by - travel
+        clock = arrive_by
+        for windows, service in reversed(self.breaks[vehicle][first:until]):
+            latest -= service
+            found = latest_in(clock - service, windows)
+            if found is None:
+                return None
+            clock = found
+        return latest if latest < clock else clock
+
+    def _start_at(self, p: int, arrival: int) -> int | None:
+        """Job ``p``'s start on arriving at ``arrival``; ``None`` if its windows are past."""
+        if self.several[p]:
+            return earliest_in(arrival, self.windows[p])
+        start = arrival if arrival > self.ready[p] else self.ready[p]
+        return None if start > self.due[p] else start
+
+    def _forward_breaks(
+        self, vehicle: int, jobs: list[int], places: list[int]
+    ) -> list[list[int]] | None:
+        """``early[k][b]``: the earliest departure from stop ``k`` having taken ``b`` breaks
+        (:data:`NO_END` when impossible); ``None`` if the route cannot be done. The dynamic
+        programme of :func:`.schedule.time_route`, kept per stop."""
+        durations, count = self.durations, len(self.breaks[vehicle])
+        row = [NO_END] * (count + 1)
+        row[0] = self.opens[vehicle]
+        early = [row]
+        for k, p in enumerate(jobs, 1):
+            before, here = places[k - 1], places[k]
+            travel, extra = durations[before][here], self.setup[p] if here != before else 0
+            extra += self.service[p]
+            following = [NO_END] * (count + 1)
+            for taken, ready in enumerate(row):
+                if ready >= NO_END:
+                    continue
+                for until in range(taken, count + 1):
+                    arrival = self._through(vehicle, ready, travel, taken, until)
+                    if arrival is None:
+                        break
+                    start = self._start_at(p, arrival)
+                    if start is not None and start + extra < following[until]:
+                        following[until] = start + extra
+            if all(t >= NO_END for t in following):
+                return None
+            early.append(following)
+            row = following
+        travel = durations[places[-2]][places[-1]]
+        closes = self.closes[vehicle]
+        for taken, ready in enumerate(row):
+            if ready < NO_END:
+                arrival = self._through(vehicle, ready, travel, taken, count)
+                if arrival is not None and arrival <= closes:
+                    return early
+        return None
+
+    def _backward_breaks(self, vehicle: int, jobs: list[int], places: list[int]) -> list[list[int]]:
+        """``late[k][b]``: the latest departure from stop ``k`` having taken ``b`` breaks that
+        still lets the rest of the route, with the breaks left, finish in time (:data:`NEVER`
+        when none does)."""
+        durations, count = self.durations, len(self.breaks[vehicle])
+        n = len(jobs)
+        travel = durations[places[n]][places[n + 1]]
+        row = [
+            self._or_never(self._latest_ready(vehicle, self.closes[vehicle], travel, b, count))
+            for b in range(count + 1)
+        ]
+        late = [row]
+        for k in range(n, 0, -1):
+            p, here, before = jobs[k - 1], places[k], places[k - 1]
+            travel = durations[before][here]
+            extra = (self.setup[p] if here != before else 0) + self.service[p]
+            previous = [NEVER] * (count + 1)
+            for until, leave in enumerate(row):
+                if leave <= NEVER:
+                    continue
+                start = self._latest_start(p, leave - extra)
+                if start is None:
+                    continue
+                for taken in range(until, -1, -1):
+                    ready = self._latest_ready(vehicle, start, travel, taken, until)
+                    if ready is not None and ready > previous[taken]:
+                        previous[taken] = ready
+            late.append(previous)
+            row = previous
+        late.reverse()
+        return late
+
+    def _latest_start(self, p: int, start: int) -> int | None:
+        """The latest start of job ``p`` no later than ``start``; ``None`` if none."""
+        if self.several[p]:
+            return latest_in(start, self.windows[p])
+        if start < self.ready[p]:
+            return None
+        return start if start < self.due[p] else self.due[p]
+
+    @staticmethod
+    def _or_never(time: int | None) -> int:
+        return NEVER if time is None else time
+
+    def _fits_with_breaks(self, route: Route, p: int, k: int) -> bool:
+        """Whether job ``p`` fits between stop ``k`` and stop ``k + 1`` with the vehicle's breaks.
+
+        Exact: each way of taking the breaks before stop ``k`` (its earliest departure per
+        number taken), in the gap before ``p``, in the gap after it, or later (the successor's
+        latest departure per number taken) is tried: O(breaks cubed), not the whole route.
+        """
+        vehicle = route.vehicle
+        count = len(self.breaks[vehicle])
+        durations, places = self.durations, route.places
+        before, here, after = places[k], self.place[p], places[k + 1]
+        to_p, from_p = durations[before][here], durations[here][after]
+        extra_p = (self.setup[p] if here != before else 0) + self.service[p]
+        last = k == len(route.jobs)
+        if not last:
+            q = route.jobs[k]
+            extra_q = (self.setup[q] if after != here else 0) + self.service[q]
+            late = route.late[k + 1]
+        closes = self.closes[vehicle]
+        for taken, ready in enumerate(route.early[k]):
+            if ready >= NO_END:
+                continue
+            for middle in range(taken, count + 1):
+                arrival = self._through(vehicle, ready, to_p, taken, middle)
+                if arrival is None:
+                    break
+                start = self._start_at(p, arrival)
+                if start is None:
+                    continue
+                done = start + extra_p
+                if last:
+                    arrival = self._through(vehicle, done, from_p, middle, count)
+                    if arrival is not None and arrival <= closes:
+                        return True
+                    continue
+                for until in range(middle, count + 1):
+                    arrival = self._through(vehicle, done, from_p, middle, until)
+                    if arrival is None:
+                        break
+                    start = self._start_at(q, arrival)
+                    if start is not None and start + extra_q <= late[until]:
+                        return True
+        return False
 
     def without(self, route: Route, removed: set[int]) -> Route | None:
         """The route minus some jobs (``None`` when a setup or a detour now breaks a rule)."""
         return self.build(route.vehicle, [p for p in route.jobs if p not in removed])
 
-    def with_job(self, route: Route, p: int, k: int) -> Route:
-        """The route with job ``p`` after stop ``k``, on a vehicle without breaks.
-
-        The caller has checked with :meth:`insertion_fits`, which is exact there; with breaks,
-        use :meth:`verified_insertion`.
-        """
-        built = self.build(route.vehicle, route.jobs[:k] + [p] + route.jobs[k:])
-        assert built is not None, "insertion_fits and build disagree"
-        return built
-
     def options(self, route: Route, p: int) -> list[tuple[int, int]]:
-        """(added travel, after stop) of the positions for ``p`` that could be feasible, cheapest
-        first: the break-free filter accepts them and time_route has not refused them.
+        """(added travel, after stop) of every feasible position of job ``p`` in ``route``,
+        cheapest first.
 
-        Cached on the route (for vehicles with breaks, whose routes are asked again and again
-        about the same left-out jobs); :meth:`verified_insertion` drops a refused position.
+        Cached on the route: routes are rebuilt, never patched, so the same object always
+        holds the same jobs in the same order. Ruin and recreate asks it about the visits
+        left out, which are offered the same unchanged routes iteration after iteration.
         """
         known = route.options.get(p)
         if known is not None:
@@ -349,15 +519,9 @@ class Tables:
         route.options[p] = found
         return found
 
-    def verified_insertion(self, route: Route, p: int, k: int) -> Route | None:
-        """The route with job ``p`` after stop ``k`` if :func:`.schedule.time_route` accepts it.
-
-        For a vehicle with breaks, at a position of :meth:`options`; a refused position is
-        removed from the route's options for ``p``.
-        """
+    def with_job(self, route: Route, p: int, k: int) -> Route:
+        """The route with job ``p`` after stop ``k``; the caller has checked with
+        :meth:`insertion_fits` (and :meth:`room_for` and the travel limit), which are exact."""
         built = self.build(route.vehicle, route.jobs[:k] + [p] + route.jobs[k:])
-        if built is None:
-            known = route.options.get(p)
-            if known is not None:
-                route.options[p] = [option for option in known if option[1] != k]
+        assert built is not None, "insertion_fits and build disagree"
         return built

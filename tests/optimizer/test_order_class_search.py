@@ -23,7 +23,7 @@ from test_recreate import (
     start_routes,
 )
 from test_recreate import compare_insertions as compare_exact_insertions
-from test_recreate_breaks import compare_insertions as compare_relaxed_insertions
+from test_recreate_breaks import compare_insertions as compare_break_insertions
 from test_recreate_breaks import day_with_breaks
 
 from scheduler.optimizer import MAX_EXACT_JOBS, SearchSettings, parse_problem, solve, solve_exact
@@ -89,14 +89,14 @@ def test_insertion_check_agrees_with_time_route_with_classes(seed):
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_relaxed_check_never_refuses_what_time_route_accepts_with_classes(seed):
-    wrong, _, _ = compare_relaxed_insertions(seed, classes=True)
+def test_check_with_breaks_agrees_with_time_route_with_classes(seed):
+    wrong, _, _ = compare_break_insertions(seed, classes=True)
     assert not wrong
 
 
 def test_the_insertion_checks_see_both_answers_with_classes():
     assert sum(compare_exact_insertions(seed, classes=True)[1] for seed in range(10)) > 50
-    assert sum(compare_relaxed_insertions(seed, classes=True)[1] for seed in range(10)) > 50
+    assert sum(compare_break_insertions(seed, classes=True)[1] for seed in range(10)) > 50
 
 
 @pytest.mark.parametrize("breaks", [False, True])
