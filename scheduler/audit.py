@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from scheduler.clock import utcnow
-from scheduler.models import AuditEvent
+from scheduler.models import AuditEvent, Therapist
 
 DETAIL_LIMIT = 255
 
@@ -83,3 +83,18 @@ def record_reads(
 
 def _clip(text: str) -> str:
     return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "…"
+
+
+def listed(session: Session, page: int, per_page: int, *, entity: str = "",
+           entity_id: int | None = None) -> list[tuple[AuditEvent, str | None]]:
+    """One page of the audit log, newest first, each row with its actor's name (None for a
+    process), narrowed to one kind of record and one record when asked."""
+    query = select(AuditEvent, Therapist.name).outerjoin(
+        Therapist, Therapist.id == AuditEvent.actor_id)
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    rows = session.execute(query.order_by(AuditEvent.id.desc()).limit(per_page)
+                           .offset((page - 1) * per_page)).all()
+    return [(row[0], row[1]) for row in rows]

@@ -17,6 +17,8 @@ Validation of what users type lives in :mod:`scheduler.validation`; these classe
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -363,6 +365,42 @@ class TimeOff(Base):
 # Plans, e-mail, audit
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """A visit a day plan could not place, and why: one entry of :attr:`DayPlan.unplaced`.
+
+    Stored as a JSON object with these keys (``to_json``), read back with ``from_json``, which
+    tolerates entries written before a key existed. ``open`` marks a visit any therapist with
+    the skills could take: it is listed in the plan of each of them.
+    """
+
+    series_id: int
+    date: date  # where the occurrence was to happen
+    original_date: date  # the date its rule gave (the visit's key with the series)
+    client_id: int | None
+    facility_id: int | None
+    duration_minutes: int | None
+    priority: int | None
+    open: bool
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"series_id": self.series_id, "date": self.date.isoformat(),
+                "original_date": self.original_date.isoformat(), "client_id": self.client_id,
+                "facility_id": self.facility_id, "duration_minutes": self.duration_minutes,
+                "priority": self.priority, "open": self.open, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, entry: Mapping[str, Any]) -> LeftOut:
+        day = date.fromisoformat(str(entry.get("date") or entry.get("original_date")))
+        original = entry.get("original_date")
+        return cls(int(entry["series_id"]), day,
+                   date.fromisoformat(str(original)) if original else day,
+                   entry.get("client_id"), entry.get("facility_id"),
+                   entry.get("duration_minutes"), entry.get("priority"),
+                   bool(entry.get("open", False)), str(entry.get("reason", "")))
+
+
 class DayPlan(Base):
     """One version of one therapist's day; planning again adds a version."""
 
@@ -382,7 +420,7 @@ class DayPlan(Base):
     break_end_at: Mapped[datetime | None]
     total_drive_minutes: Mapped[float] = mapped_column(Float, default=0.0)
     total_drive_km: Mapped[float] = mapped_column(Float, default=0.0)
-    # [{"series_id": .., "date": "YYYY-MM-DD", "reason": ".."}]: visits left out, in words.
+    # The visits left out, each a LeftOut as JSON (read them typed through ``left_out``).
     unplaced: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     solver: Mapped[dict[str, Any]] = mapped_column(default=dict)  # figures: time, cost, proof
     # Re-planning from "now": when, and from where.
@@ -392,6 +430,10 @@ class DayPlan(Base):
     stops: Mapped[list[PlanStop]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanStop.position"
     )
+
+    @property
+    def left_out(self) -> tuple[LeftOut, ...]:
+        return tuple(LeftOut.from_json(entry) for entry in self.unplaced or [])
 
 
 class PlanStop(Base):
@@ -508,8 +550,8 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(index=True)  # indexed for deleting expired rows
 
 
-# APScheduler's job store table (scheduler.jobs keeps the morning e-mail jobs in it), declared
-# here so that Alembic owns the whole schema; the columns are those APScheduler 3 creates.
+# APScheduler's job store table (scheduler.delivery.worker keeps the morning e-mail jobs in
+# it), declared here so that Alembic owns the whole schema; the columns are APScheduler 3's.
 apscheduler_jobs = Table(
     "apscheduler_jobs",
     Base.metadata,

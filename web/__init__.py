@@ -2,9 +2,9 @@
 
 :func:`create_app` only configures: it takes (or builds) a :class:`~scheduler.runtime.Runtime`,
 lets each part of the app register itself through its ``init_app(app)``, registers the
-blueprints by audience, and returns. It runs no migration and opens no network connection; the
-one database read it makes is to learn whether this is the demo practice, which alone may run
-without a configured secret key.
+blueprints (one per module: pages, API, feeds), and returns. It runs no migration and opens no
+network connection; the one database read it makes is to learn whether this is the demo
+practice, which alone may run without a configured secret key.
 """
 
 from __future__ import annotations
@@ -22,19 +22,19 @@ from scheduler.settings import load_settings
 def create_app(runtime: Runtime | None = None,
                test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for ``runtime`` (default: from the settings files and environment)."""
-    from web import (
-        api,
-        assets,
-        auth,
-        converters,
-        database,
-        errors,
-        feeds,
-        formatting,
-        health,
-        pages,
-        security,
+    from web import assets, auth, converters, database, errors, feeds, formatting, health, security
+    from web.api import openapi, plans, resources, time_off
+    from web.pages import (
+        account,
+        clients,
+        day,
+        facilities,
+        outbox,
+        series,
+        therapists,
+        week,
     )
+    from web.pages import time_off as time_off_pages
 
     if runtime is None:
         runtime = open_runtime(load_settings())
@@ -58,8 +58,11 @@ def create_app(runtime: Runtime | None = None,
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    for page in (day, week, clients, series, facilities, therapists, time_off_pages, account,
+                 outbox):
+        app.register_blueprint(page.bp)
+    for part in (resources, plans, time_off, openapi):
+        app.register_blueprint(part.bp, url_prefix="/api/v1")
     app.register_blueprint(feeds.bp, url_prefix="/feeds")
     return app
 

@@ -41,12 +41,12 @@ from flask_login import (
     login_user,
     logout_user,
 )
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from scheduler import audit, models, records
 from scheduler.accounts import login_throttle
 from scheduler.accounts.passwords import hash_password, needs_rehash, verify_password
+from scheduler.accounts.users import find_user
 from scheduler.clock import utcnow
 from scheduler.records.validation import ValidationError
 from web.database import audit_db, db, runtime
@@ -119,7 +119,7 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site, so the login form cannot redirect to another site."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("pages.home")
+    return url_for("day.home")
 
 
 def _throttle_limits() -> login_throttle.Limits:
@@ -160,8 +160,7 @@ def login() -> Any:
         minutes = (wait + 59) // 60
         error = f"Too many failed attempts. Try again in {minutes} minute(s)."
         return render_template("auth/login.html", email=email, error=error), 429
-    therapist = db().scalar(select(models.Therapist).where(
-        func.lower(models.Therapist.email) == email)) if email else None
+    therapist = find_user(db(), email) if email else None
     ok = verify_password(therapist.password_hash if therapist else None, password)
     if not ok or therapist is None or not therapist.active:
         # Both rows must outlive the 401 (whose transaction rolls back): commit them here.
@@ -214,7 +213,7 @@ def password() -> Any:
         return render_template("auth/password.html", errors=errors), 422
     start_session(therapist)
     flash("Your password is changed. Other devices must sign in again.", "info")
-    return redirect(url_for("pages.account"))
+    return redirect(url_for("account.account"))
 
 
 def admin_required() -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import click
 
-from scheduler.cli import cli, register_optional_commands, runtime_from
+from scheduler.cli import cli, runtime_from
+from scheduler.delivery import worker
 
 
 @cli.command()
@@ -20,8 +21,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     A single process for one therapist's laptop; a practice runs the app under gunicorn and
     the e-mails in `rounds worker` (see the README).
     """
-    from scheduler import jobs
-    from scheduler.mail import MailConfigError
+    from scheduler.delivery.senders import MailConfigError
     from web import create_app
 
     runtime = runtime_from(ctx)
@@ -29,10 +29,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     host = host or runtime.settings.web.host
     port = port or runtime.settings.web.port
     background = None
-    if jobs.runs_in_serve(runtime.settings):
+    if worker.runs_in_serve(runtime.settings):
         try:
-            background = jobs.start_in_process(runtime)
-        except (jobs.JobReferenceError, MailConfigError) as error:
+            background = worker.start_in_process(runtime)
+        except (worker.JobReferenceError, MailConfigError) as error:
             raise click.ClickException(str(error)) from None
         click.echo("Morning itineraries: sent by this process "
                    f"(the outbox is {runtime.settings.outbox_path})")
@@ -41,9 +41,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
     finally:
         if background is not None:
-            jobs.stop_in_process(background)
+            worker.stop_in_process(background)
 
 
 def main() -> None:
-    register_optional_commands(cli)
     cli(prog_name="rounds")

@@ -10,20 +10,21 @@ The GeoJSON needs a signed-in session like the pages (the day page embeds the sa
 
 from __future__ import annotations
 
-import hmac
 from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from scheduler import audit, models
+from scheduler.accounts.tokens import therapist_by_feed_token
 from scheduler.clock import utcnow
-from scheduler.itinerary import plan_events_ics
+from scheduler.plans import record
+from scheduler.plans.view import Detail
+from scheduler.present.calendar_file import views_ics
+from scheduler.present.geojson import route_geojson
 from web.database import audit_db, db, runtime
-from web.routes import build_route, route_geojson
+from web.pages.day import chosen_therapist, parse_day
 
 bp = Blueprint("feeds", __name__)
 
@@ -37,19 +38,11 @@ def calendar(token: str) -> Response:
     therapist = _therapist_by_token(token)
     settings = runtime().settings
     today = utcnow().astimezone(settings.zone).date()
-    plans = db().scalars(
-        select(models.DayPlan)
-        .where(models.DayPlan.therapist_id == therapist.id,
-               models.DayPlan.status == models.PlanStatus.PUBLISHED,
-               models.DayPlan.day.between(today - FEED_PAST, today + FEED_FUTURE))
-        .order_by(models.DayPlan.day, models.DayPlan.version)
-        .options(selectinload(models.DayPlan.stops).options(
-            joinedload(models.PlanStop.client), joinedload(models.PlanStop.facility)))
-    ).all()
-    newest = {plan.day: plan for plan in plans}  # one published version per day, the latest
-    body = plan_events_ics(newest.values(), settings, detail="minimal",
-                           name=f"{settings.practice.name}: {therapist.name}")
-    client_ids = [stop.client_id for plan in newest.values() for stop in plan.stops]
+    plans = record.published_plans(db(), therapist.id, today - FEED_PAST, today + FEED_FUTURE)
+    views = record.views_of(db(), plans, settings.zone, detail=Detail.MINIMAL,
+                            base_url=settings.practice.base_url)
+    body = views_ics(views, settings, name=f"{settings.practice.name}: {therapist.name}")
+    client_ids = [stop.client_id for view in views for stop in view.stops]
     audit.record_reads(audit_db(), audit.Actor(therapist.id, "calendar-feed"), "client", client_ids,
                        context="calendar feed")
     response = Response(body, mimetype="text/calendar")
@@ -58,13 +51,8 @@ def calendar(token: str) -> Response:
 
 
 def _therapist_by_token(token: str) -> models.Therapist:
-    if len(token) < 20 or len(token) > 100:
-        abort(404)
-    therapist = db().scalar(select(models.Therapist).where(
-        models.Therapist.calendar_token == token))
-    # The lookup found it by equality; compare again in constant time for good measure.
-    if therapist is None or not therapist.active or not hmac.compare_digest(
-            therapist.calendar_token or "", token):
+    therapist = therapist_by_feed_token(db(), token)
+    if therapist is None:
         abort(404)
     return therapist
 
@@ -73,16 +61,14 @@ def _therapist_by_token(token: str) -> models.Therapist:
 @login_required
 def day_geojson(day: str) -> Any:
     """The route of one day (its plan of record) as a GeoJSON FeatureCollection."""
-    from web.pages.day import chosen_therapist, parse_day, plan_of_record
-
     when = parse_day(day)
     therapist = chosen_therapist(request.args.get("therapist"))
-    plan = plan_of_record(therapist.id, when)
+    plan = record.plan_of_record(db(), therapist.id, when)
     if plan is None:
         abort(404)
-    route = build_route(plan, therapist, runtime().settings.zone)
-    audit.record_reads(audit_db(), current_user.actor, "client", [s.client_id for s in plan.stops],
+    view = record.views_of(db(), [plan], runtime().settings.zone, detail=Detail.MINIMAL)[0]
+    audit.record_reads(audit_db(), current_user.actor, "client", [s.client_id for s in view.stops],
                        context=f"day_plan {plan.id} geojson")
-    response = jsonify(route_geojson(route, day=when.isoformat(), therapist_id=therapist.id))
+    response = jsonify(route_geojson(view))
     response.mimetype = "application/geo+json"
     return response

@@ -5,16 +5,19 @@ enough (a slow password hash protects guessable secrets, which these are not), a
 indexed query. A token acts with its therapist's role and stops working when it is revoked,
 when it expires, or when its therapist is deactivated.
 
-The table is :class:`scheduler.models.ApiToken`.
+The table is :class:`scheduler.models.ApiToken`. The calendar feed's secret address is found
+here too (:func:`therapist_by_feed_token`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler.models import ApiToken, Therapist
@@ -55,3 +58,37 @@ def find_token(session: Session, secret: str, now: datetime) -> ApiToken | None:
 def revoke_token(row: ApiToken, now: datetime) -> None:
     if row.revoked_at is None:
         row.revoked_at = now
+
+
+def therapist_by_feed_token(session: Session, token: str) -> Therapist | None:
+    """The active therapist whose calendar feed lives at ``token``, or None."""
+    if len(token) < 20 or len(token) > 100:
+        return None
+    therapist = session.scalar(select(Therapist).where(Therapist.calendar_token == token))
+    # The lookup found it by equality; compare again in constant time for good measure.
+    if therapist is None or not therapist.active or not hmac.compare_digest(
+            therapist.calendar_token or "", token):
+        return None
+    return therapist
+
+
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+
+def note_use(session: Session, token: ApiToken, now: datetime) -> None:
+    """Record that ``token`` was used (to the nearest few minutes, so a busy script does not
+    write on every request)."""
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+
+
+def tokens_of(session: Session, therapist_id: int) -> Sequence[ApiToken]:
+    """The therapist's API tokens, newest first."""
+    return session.scalars(select(ApiToken).where(ApiToken.therapist_id == therapist_id)
+                           .order_by(ApiToken.created_at.desc())).all()
+
+
+def token_of(session: Session, therapist_id: int, token_id: int) -> ApiToken | None:
+    """One of the therapist's own tokens, or None."""
+    return session.scalar(select(ApiToken).where(ApiToken.id == token_id,
+                                                 ApiToken.therapist_id == therapist_id))

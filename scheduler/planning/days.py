@@ -53,7 +53,7 @@ from scheduler.calendar.day import (
     load_practice,
 )
 from scheduler.clock import utcnow
-from scheduler.models import DayPlan, PlanStatus
+from scheduler.models import DayPlan
 from scheduler.planning.gather import (
     FROZEN_STATES,
     DayInput,
@@ -71,7 +71,7 @@ from scheduler.planning.gather import (
 from scheduler.planning.reasons import left_out_reason
 from scheduler.planning.store import Outcome, next_versions, publish_plan, save_plan
 from scheduler.planning.strategy import DaySolution, solve_day
-from scheduler.plans.record import plans_of_day
+from scheduler.plans.record import plans_of_day, replan_publishes
 from scheduler.records.validation import fail
 from scheduler.settings import Settings
 from scheduler.travel.from_settings import make_travel_times
@@ -90,7 +90,7 @@ def plan_days(
     day: date,
     therapist_ids: list[int] | None = None,
     *,
-    publish: bool = False,
+    publish: bool | None = None,
     now: datetime | None = None,
     time_limit: float | None = None,
     travel_times: TravelTimes | None = None,
@@ -99,8 +99,12 @@ def plan_days(
     """Plan ``day`` for every therapist (or those in ``therapist_ids``) and save the plans.
 
     Each therapist who works that day, or has visits of their own that day, gets a new
-    version of their day plan: a draft, or published when ``publish`` (superseding the
-    published one). Returns the new plans in therapist order; empty when nobody works.
+    version of their day plan, published (superseding the published one) or a draft:
+    ``publish`` True publishes every new plan, False keeps them all drafts (to review before
+    publishing), and None, the default, follows the rule: a day whose plan of record was
+    published is published again (:func:`scheduler.plans.record.replan_publishes`), as the
+    old plan is no longer safe to follow, and a new day is a draft. Returns the new plans in
+    therapist order; empty when nobody works.
 
     Planning a day again starts it over (pins are kept): to keep what is done, use
     :func:`replan_from`. ``time_limit`` caps the optimizer's search for the day in seconds
@@ -121,7 +125,7 @@ def plan_range(
     last: date,
     therapist_ids: list[int] | None = None,
     *,
-    publish: bool = False,
+    publish: bool | None = None,
     now: datetime | None = None,
     time_limit: float | None = None,
     travel_times: TravelTimes | None = None,
@@ -158,7 +162,7 @@ def plan_range(
 class _Options:
     settings: Settings
     now: datetime
-    publish: bool
+    publish: bool | None
     time_limit: float | None
     travel_times: TravelTimes | None
 
@@ -182,6 +186,7 @@ class _PreparedDay:
     # there is nothing to solve.
     problem: tuple[Any, ...] | None = None
     solver: dict[str, Any] = field(default_factory=dict)
+    published: set[int] = field(default_factory=set)  # therapists whose day was published
 
 
 def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
@@ -196,7 +201,9 @@ def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
     starts = {t.therapist.id: _start_of_day(t) for t in selected}
     pin_map = _pins(currents, [t.therapist.id for t in selected], pins)
     day_input = _gather(calendar, selected, starts, currents, pin_map, frozen_keys=set())
-    prepared = _PreparedDay(day, selected, day_input)
+    prepared = _PreparedDay(day, selected, day_input,
+                            published={therapist_id for therapist_id, plan in currents.items()
+                                       if replan_publishes(plan)})
     prepared.solver, prepared.problem = _problem(day_input, settings, options.time_limit,
                                                  options.travel_times)
     return prepared
@@ -211,8 +218,9 @@ def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | 
     plans = [save_plan(session, t, outcome, options.now, versions.get(t.therapist.id, 1))
              for t in prepared.selected]
     session.flush()
-    if options.publish:
-        for plan in plans:
+    for plan in plans:
+        if options.publish or (options.publish is None
+                               and plan.therapist_id in prepared.published):
             publish_plan(session, plan, options.now)
     return plans
 
@@ -275,8 +283,7 @@ def replan_from(
     plan = save_plan(session, therapist_day, outcome, utcnow(), version,
                       frozen=frozen, start=start, base=base)
     plan.replanned_at = at
-    should_publish = publish if publish is not None else (
-        base is not None and base.status == PlanStatus.PUBLISHED)
+    should_publish = publish if publish is not None else replan_publishes(base)
     if should_publish:
         publish_plan(session, plan, utcnow())
     session.flush()

@@ -202,17 +202,12 @@ def _unplaced_entries(therapist_id: int, outcome: Outcome) -> list[dict[str, Any
 
 
 def _unplaced_entry(visit: Visit, reason: str) -> dict[str, Any]:
-    return {
-        "series_id": visit.series.id,
-        "date": visit.occurrence.date.isoformat(),
-        "original_date": visit.occurrence.original_date.isoformat(),
-        "client_id": visit.client.id,
-        "facility_id": visit.facility.id,
-        "duration_minutes": visit.duration_minutes,
-        "priority": visit.series.priority,
-        "open": visit.therapist_id is None,
-        "reason": reason,
-    }
+    return models.LeftOut(
+        series_id=visit.series.id, date=visit.occurrence.date,
+        original_date=visit.occurrence.original_date, client_id=visit.client.id,
+        facility_id=visit.facility.id, duration_minutes=visit.duration_minutes,
+        priority=visit.series.priority, open=visit.therapist_id is None, reason=reason,
+    ).to_json()
 
 
 @dataclass

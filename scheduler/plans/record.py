@@ -3,13 +3,16 @@ its newest draft. Everything that shows or sends a plan asks here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from scheduler.models import DayPlan, PlanStatus
+from scheduler.models import Client, DayPlan, PlanStatus, PlanStop, Role, Therapist
+from scheduler.plans.view import DayPlanView, Detail, build_view
 
 
 def current_plan(session: Session, therapist_id: int, day: date) -> DayPlan | None:
@@ -42,3 +45,94 @@ def plans_of_record(session: Session, first: date, last: date,
                             and held.status != PlanStatus.PUBLISHED):
             found[key] = plan
     return found
+
+
+def _shown(query: Select[tuple[DayPlan]]) -> Select[tuple[DayPlan]]:
+    """What showing a plan reads, loaded in the same query: its stops, their clients and
+    buildings, and its therapist."""
+    return query.options(
+        selectinload(DayPlan.stops).options(joinedload(PlanStop.client),
+                                           joinedload(PlanStop.facility)),
+        joinedload(DayPlan.therapist))
+
+
+def plan_of_record(session: Session, therapist_id: int, day: date) -> DayPlan | None:
+    """:func:`current_plan` with what showing it needs loaded in the same query."""
+    return session.scalar(_shown(
+        select(DayPlan)
+        .where(DayPlan.therapist_id == therapist_id, DayPlan.day == day,
+               DayPlan.status != PlanStatus.SUPERSEDED)
+        .order_by((DayPlan.status == PlanStatus.PUBLISHED).desc(), DayPlan.version.desc())
+        .limit(1)))
+
+
+def newer_draft(session: Session, plan: DayPlan) -> DayPlan | None:
+    """A draft made after the published ``plan`` (e.g. through the API), waiting to be
+    published; None when ``plan`` is itself a draft."""
+    if plan.status != PlanStatus.PUBLISHED:
+        return None
+    return session.scalar(select(DayPlan).where(
+        DayPlan.therapist_id == plan.therapist_id, DayPlan.day == plan.day,
+        DayPlan.status == PlanStatus.DRAFT,
+        DayPlan.version > plan.version).order_by(DayPlan.version.desc()).limit(1))
+
+
+def published_plans(session: Session, therapist_id: int, first: date,
+                    last: date) -> list[DayPlan]:
+    """The therapist's published plan of each day from ``first`` to ``last`` (the feed)."""
+    plans = session.scalars(_shown(
+        select(DayPlan)
+        .where(DayPlan.therapist_id == therapist_id, DayPlan.status == PlanStatus.PUBLISHED,
+               DayPlan.day.between(first, last))
+        .order_by(DayPlan.day, DayPlan.version))).unique().all()
+    newest = {plan.day: plan for plan in plans}  # one published version a day; the latest
+    return list(newest.values())
+
+
+def replan_publishes(current: DayPlan | None) -> bool:
+    """Re-planning a day whose plan of record is published publishes the new version: the
+    itinerary in use must follow the day, and the old one is no longer safe to follow."""
+    return current is not None and current.status == PlanStatus.PUBLISHED
+
+
+def left_out_clients(session: Session, plans: Iterable[DayPlan]) -> dict[int, LeftOutClient]:
+    """The clients of the visits the ``plans`` left out, by id: their names only (a busy day
+    can leave out dozens of visits; whole client rows would cost more than the rest)."""
+    ids = {entry.client_id for plan in plans for entry in plan.left_out
+           if entry.client_id is not None}
+    if not ids:
+        return {}
+    client = Client
+    rows = session.execute(select(client.id, client.first_name, client.last_name)
+                           .where(client.id.in_(ids)))
+    return {row.id: LeftOutClient(row.id, row.first_name, row.last_name) for row in rows}
+
+
+@dataclass(frozen=True)
+class LeftOutClient:
+    id: int
+    first_name: str
+    last_name: str
+
+
+def views_of(session: Session, plans: Sequence[DayPlan], zone: ZoneInfo, *,
+             detail: Detail | str, base_url: str = "") -> list[DayPlanView]:
+    """The view of each plan, the clients of its left-out visits read once for all."""
+    clients = left_out_clients(session, plans)
+    return [build_view(plan, zone, detail=detail, base_url=base_url, left_out_clients=clients)
+            for plan in plans]
+
+
+def plans_query(viewer: Therapist, *, day: date | None = None,
+                therapist_id: int | None = None) -> Select[tuple[DayPlan]]:
+    """Every version of the day plans ``viewer`` may read (their own, or all for an admin),
+    by day and therapist, newest version first within a day."""
+    query = _shown(select(DayPlan).order_by(DayPlan.day, DayPlan.therapist_id,
+                                            DayPlan.version.desc()))
+    if day is not None:
+        query = query.where(DayPlan.day == day)
+    if therapist_id is not None:
+        query = query.where(DayPlan.therapist_id == therapist_id)
+    if viewer.role != Role.ADMIN:
+        query = query.where(DayPlan.therapist_id == viewer.id)
+    return query

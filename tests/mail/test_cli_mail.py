@@ -19,9 +19,10 @@ from mail_fixtures import (
 )
 from sqlalchemy import select
 
-from scheduler import jobs, models
-from scheduler.cli import RoundsGroup
-from scheduler.cli_mail import send_itineraries_command, worker_command
+from scheduler import models
+from scheduler.cli.base import RoundsGroup
+from scheduler.cli.mail import send_itineraries_command, worker_command
+from scheduler.delivery import itineraries, senders, worker
 from scheduler.runtime import Runtime
 
 DAY = date(2026, 3, 9)  # a Monday
@@ -79,8 +80,9 @@ def test_sends_now_once_and_reports_what_is_already_done(practice: Runtime,
 def test_a_missed_morning_can_be_sent_by_hand_with_requeue(practice: Runtime,
                                                           smtp_server: SmtpServer) -> None:
     runtime = with_mail(practice, **smtp_settings(smtp_server))
-    context = jobs.WorkerContext(runtime, jobs.sender_from_settings(runtime.settings), "w")
-    jobs.settle_therapist(context, 1, local(DAY, 11, 30))
+    context = itineraries.WorkerContext(
+        runtime, senders.sender_from_settings(runtime.settings), "w")
+    itineraries.settle_therapist(context, 1, local(DAY, 11, 30))
     plain = run(runtime, "send-itineraries", "--date", "2026-03-09", "--therapist", "1")
     assert "missed: no worker ran" in plain.output and "--requeue" in plain.output
     assert plain.exit_code == 0 and smtp_server.handler.received == []
@@ -118,19 +120,19 @@ def test_worker_refuses_plain_smtp_to_a_remote_host(practice: Runtime,
 
 def test_worker_names_a_renamed_job_function_and_rebuilds_on_request(
         practice: Runtime, drop_job_table: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    jobs.ensure_job_table(practice.engine)
-    scheduler = jobs.build_scheduler(practice, jobs.BackgroundScheduler)
+    worker.ensure_job_table(practice.engine)
+    scheduler = worker.build_scheduler(practice, worker.BackgroundScheduler)
     scheduler.start(paused=True)
-    scheduler.add_job(jobs.ITINERARY_JOB, "cron", hour=6, args=[1], id="itinerary:1")
+    scheduler.add_job(worker.ITINERARY_JOB, "cron", hour=6, args=[1], id="itinerary:1")
     scheduler.shutdown(wait=False)
-    monkeypatch.delattr(jobs, "morning_itinerary_job")  # as if it had been renamed
+    monkeypatch.delattr(worker, "morning_itinerary_job")  # as if it had been renamed
 
     result = run(practice, "worker")
     assert result.exit_code == 1
     assert "job 'itinerary:1'" in result.output and "--rebuild-jobs" in result.output
 
     ran: list[Runtime] = []
-    monkeypatch.setattr(jobs, "run_worker", lambda runtime: ran.append(runtime))
+    monkeypatch.setattr(worker, "run_worker", lambda runtime: ran.append(runtime))
     rebuilt = run(practice, "worker", "--rebuild-jobs")
     assert rebuilt.exit_code == 0 and "Removed 1 stored job(s)" in rebuilt.output
     assert ran == [practice]

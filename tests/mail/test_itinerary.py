@@ -10,11 +10,11 @@ from mail_fixtures import CHICAGO, PATIENT_WORDS, add_plan, add_practice, local
 from sqlalchemy.orm import Session
 
 from scheduler import models
-from scheduler.itinerary import (
+from scheduler.present.calendar_file import plan_events_ics
+from scheduler.present.itinerary import (
     Variant,
     build_itinerary,
     itinerary_message,
-    plan_events_ics,
     render_html,
     render_text,
     subject_line,

@@ -17,10 +17,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from mail_fixtures import CHICAGO, DST_DAYS, DrivenClock, add_plan, add_practice, local
 from sqlalchemy import select
 
-from scheduler import jobs, models, planning
+from scheduler import models, planning
 from scheduler.db import make_engine, make_session_factory
+from scheduler.delivery import itineraries, send_times, senders, worker
+from scheduler.delivery.outbox import Outcome
 from scheduler.demo.loader import load_demo
-from scheduler.outbox import Outcome
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
 
@@ -43,25 +44,25 @@ def _therapist(**values: object) -> models.Therapist:
     (time(3, 0), False), (time(6, 0), False), (time(23, 30), False),
 ])
 def test_send_times_between_midnight_and_three_are_refused(value: time, refused: bool) -> None:
-    assert (jobs.send_time_problem(value) is not None) == refused
+    assert (send_times.send_time_problem(value) is not None) == refused
 
 
 def test_a_refused_stored_time_falls_back_to_the_default(settings: Settings) -> None:
-    assert jobs.send_time(_therapist(email_time=time(2, 30)), settings) == time(6, 0)
-    assert jobs.send_time(_therapist(email_time=time(5, 45)), settings) == time(5, 45)
-    assert jobs.send_time(_therapist(), settings) == settings.mail.default_send_time
+    assert send_times.send_time(_therapist(email_time=time(2, 30)), settings) == time(6, 0)
+    assert send_times.send_time(_therapist(email_time=time(5, 45)), settings) == time(5, 45)
+    assert send_times.send_time(_therapist(), settings) == settings.mail.default_send_time
 
 
 def test_working_days_are_the_chosen_weekdays_else_the_shift_days() -> None:
-    assert jobs.working_weekdays(_therapist()) == {0, 1, 2, 3, 4}
-    assert jobs.working_weekdays(_therapist(email_weekdays=["MO", "SA"])) == {0, 5}
-    assert jobs.working_weekdays(_therapist(shift_days=())) == set()
+    assert send_times.working_weekdays(_therapist()) == {0, 1, 2, 3, 4}
+    assert send_times.working_weekdays(_therapist(email_weekdays=["MO", "SA"])) == {0, 5}
+    assert send_times.working_weekdays(_therapist(shift_days=())) == set()
 
 
 @pytest.mark.parametrize("day", DST_DAYS)
 def test_the_cron_trigger_fires_at_six_local_on_the_days_the_clocks_change(
         settings: Settings, day: date) -> None:
-    trigger = jobs.itinerary_trigger(_therapist(shift_days=range(7)), settings)
+    trigger = send_times.itinerary_trigger(_therapist(shift_days=range(7)), settings)
     assert trigger is not None
     fire = trigger.get_next_fire_time(None, local(day - timedelta(days=1), 5))
     fires = []
@@ -75,18 +76,18 @@ def test_the_cron_trigger_fires_at_six_local_on_the_days_the_clocks_change(
 
 
 def test_no_trigger_for_an_inactive_or_non_working_therapist(settings: Settings) -> None:
-    assert jobs.itinerary_trigger(_therapist(active=False), settings) is None
-    assert jobs.itinerary_trigger(_therapist(shift_days=()), settings) is None
+    assert send_times.itinerary_trigger(_therapist(active=False), settings) is None
+    assert send_times.itinerary_trigger(_therapist(shift_days=()), settings) is None
 
 
 def test_due_day_and_deadline(settings: Settings) -> None:
     weekdays = _therapist()  # Monday to Friday
-    assert jobs.due_day(weekdays, settings, local(MONDAY, 5, 59)) is None  # Sunday off
-    assert jobs.due_day(weekdays, settings, local(MONDAY, 6)) == MONDAY
+    assert send_times.due_day(weekdays, settings, local(MONDAY, 5, 59)) is None  # Sunday off
+    assert send_times.due_day(weekdays, settings, local(MONDAY, 6)) == MONDAY
     tuesday = MONDAY + timedelta(days=1)
-    assert jobs.due_day(weekdays, settings, local(tuesday, 5)) == MONDAY  # yesterday's
-    assert jobs.deadline(MONDAY, time(6), settings) == local(MONDAY, 11)
-    assert jobs.deadline(MONDAY, time(11, 30), settings) == local(MONDAY, 12, 30)
+    assert send_times.due_day(weekdays, settings, local(tuesday, 5)) == MONDAY  # yesterday's
+    assert send_times.deadline(MONDAY, time(6), settings) == local(MONDAY, 11)
+    assert send_times.deadline(MONDAY, time(11, 30), settings) == local(MONDAY, 12, 30)
 
 
 # --- Catch-up, on both backends --------------------------------------------------------------
@@ -101,8 +102,9 @@ def practice(runtime: Runtime) -> Runtime:
     return runtime
 
 
-def _context(runtime: Runtime) -> jobs.WorkerContext:
-    return jobs.WorkerContext(runtime, jobs.sender_from_settings(runtime.settings), "test")
+def _context(runtime: Runtime) -> itineraries.WorkerContext:
+    return itineraries.WorkerContext(
+        runtime, senders.sender_from_settings(runtime.settings), "test")
 
 
 def _outbox(runtime: Runtime) -> list[tuple[int, date, models.OutboxState]]:
@@ -114,18 +116,19 @@ def _outbox(runtime: Runtime) -> list[tuple[int, date, models.OutboxState]]:
 
 def test_catching_up_before_the_cutoff_sends_once(practice: Runtime) -> None:
     context = _context(practice)
-    assert jobs.settle_therapist(context, 1, local(MONDAY, 6, 20)) == Outcome.SENT
-    assert jobs.settle_therapist(context, 1, local(MONDAY, 6, 25)) == Outcome.NOT_CLAIMED
-    assert jobs.settle_therapist(context, 1, local(MONDAY, 11, 30)) == Outcome.MISSED  # no-op
+    assert itineraries.settle_therapist(context, 1, local(MONDAY, 6, 20)) == Outcome.SENT
+    assert itineraries.settle_therapist(context, 1, local(MONDAY, 6, 25)) == Outcome.NOT_CLAIMED
+    # a no-op:
+    assert itineraries.settle_therapist(context, 1, local(MONDAY, 11, 30)) == Outcome.MISSED
     assert _outbox(practice) == [(1, MONDAY, models.OutboxState.SENT)]
     assert len(list(practice.settings.outbox_path.glob("*.eml"))) == 1
 
 
 def test_after_the_cutoff_the_miss_is_recorded_and_nothing_sent(practice: Runtime) -> None:
     context = _context(practice)
-    assert jobs.settle_therapist(context, 1, local(MONDAY, 11, 30)) == Outcome.MISSED
+    assert itineraries.settle_therapist(context, 1, local(MONDAY, 11, 30)) == Outcome.MISSED
     # the next morning, before its send time, a worker still records yesterday's miss
-    assert jobs.settle_therapist(context, 2, local(MONDAY + timedelta(days=1), 5)) == \
+    assert itineraries.settle_therapist(context, 2, local(MONDAY + timedelta(days=1), 5)) == \
         Outcome.MISSED
     assert _outbox(practice) == [(1, MONDAY, models.OutboxState.MISSED),
                                  (2, MONDAY, models.OutboxState.MISSED)]
@@ -141,8 +144,8 @@ def paused_scheduler(practice: Runtime, drop_job_table: None,
     """A scheduler that runs nothing: paused, and its clock at 05:00 on MONDAY (APScheduler
     processes due jobs once while shutting down, by its own clock)."""
     DrivenClock(local(MONDAY, 5)).install(monkeypatch.setattr)
-    jobs.ensure_job_table(practice.engine)
-    scheduler = jobs.build_scheduler(practice, BackgroundScheduler)
+    worker.ensure_job_table(practice.engine)
+    scheduler = worker.build_scheduler(practice, BackgroundScheduler)
     assert isinstance(scheduler, BackgroundScheduler)
     scheduler.start(paused=True)
     yield scheduler
@@ -157,16 +160,16 @@ def _next_runs(scheduler: BackgroundScheduler) -> dict[str, datetime]:
 def test_sync_adds_changes_and_removes_jobs_as_therapists_change(
         practice: Runtime, paused_scheduler: BackgroundScheduler) -> None:
     now = local(MONDAY, 5)
-    report = jobs.sync_itinerary_jobs(paused_scheduler, practice, now)
+    report = worker.sync_itinerary_jobs(paused_scheduler, practice, now)
     assert report.added == (1, 2)
     assert _next_runs(paused_scheduler) == {"itinerary:1": local(MONDAY, 6),
                                             "itinerary:2": local(MONDAY, 6)}
     job = paused_scheduler.get_job("itinerary:1")
-    assert job.func_ref == jobs.ITINERARY_JOB and job.args == (1,)
+    assert job.func_ref == worker.ITINERARY_JOB and job.args == (1,)
 
     # Nothing changed: the pending run time is kept, even after it has passed.
     later = local(MONDAY, 9)
-    assert jobs.sync_itinerary_jobs(paused_scheduler, practice, later) == jobs.SyncReport(
+    assert worker.sync_itinerary_jobs(paused_scheduler, practice, later) == worker.SyncReport(
         (), (), ())
     assert _next_runs(paused_scheduler)["itinerary:1"] == local(MONDAY, 6)
 
@@ -177,7 +180,7 @@ def test_sync_adds_changes_and_removes_jobs_as_therapists_change(
         first.email_time = time(7, 15)
         first.email_weekdays = ["TU"]
         second.active = False
-    report = jobs.sync_itinerary_jobs(paused_scheduler, practice, later)
+    report = worker.sync_itinerary_jobs(paused_scheduler, practice, later)
     assert (report.changed, report.removed) == ((1,), ("itinerary:2",))
     assert _next_runs(paused_scheduler) == {"itinerary:1": local(MONDAY + timedelta(days=1),
                                                                 7, 15)}
@@ -185,9 +188,9 @@ def test_sync_adds_changes_and_removes_jobs_as_therapists_change(
 
 def test_jobs_survive_a_restart(practice: Runtime,
                                 paused_scheduler: BackgroundScheduler) -> None:
-    jobs.sync_itinerary_jobs(paused_scheduler, practice, local(MONDAY, 5))
+    worker.sync_itinerary_jobs(paused_scheduler, practice, local(MONDAY, 5))
     paused_scheduler.shutdown(wait=False)
-    again = jobs.build_scheduler(practice, BackgroundScheduler)
+    again = worker.build_scheduler(practice, BackgroundScheduler)
     again.start(paused=True)
     try:
         assert _next_runs(again) == {"itinerary:1": local(MONDAY, 6),
@@ -207,28 +210,28 @@ def test_a_renamed_job_function_stops_the_worker_at_start(
     monkeypatch.delitem(sys.modules, "rounds_old_jobs")
     module.write_text("def renamed(therapist_id):\n    pass\n")
 
-    with pytest.raises(jobs.JobReferenceError, match="itinerary:1.*send_morning_mail"):
-        jobs.prepare(practice)
-    assert jobs.clear_stored_jobs(practice.engine) == 1
-    jobs.prepare(practice)  # after a rebuild the worker starts
+    with pytest.raises(worker.JobReferenceError, match="itinerary:1.*send_morning_mail"):
+        worker.prepare(practice)
+    assert worker.clear_stored_jobs(practice.engine) == 1
+    worker.prepare(practice)  # after a rebuild the worker starts
 
 
 def test_in_process_scheduler_catches_up_at_start(practice: Runtime, drop_job_table: None,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """`rounds serve` on the embedded default: started at 06:20, it sends this morning's."""
     DrivenClock(local(MONDAY, 6, 20)).install(monkeypatch.setattr)
-    scheduler = jobs.start_in_process(practice)
+    scheduler = worker.start_in_process(practice)
     try:
         for _ in range(300):  # the housekeeping thread runs at once; wait for its outcome
             if len(_outbox(practice)) == 2:
                 break
             threading.Event().wait(0.1)
     finally:
-        jobs.stop_in_process(scheduler)
+        worker.stop_in_process(scheduler)
     assert _outbox(practice) == [(1, MONDAY, models.OutboxState.SENT),
                                  (2, MONDAY, models.OutboxState.SENT)]
     assert len(list(practice.settings.outbox_path.glob("*.eml"))) == 2
-    assert jobs._context is None  # unbound after stop
+    assert worker._context is None  # unbound after stop
 
 
 # --- With the real planner and the demo practice ---------------------------------------------
@@ -246,10 +249,10 @@ def test_the_job_plans_an_unplanned_day_and_leaks_nothing(settings: Settings,
         load_demo(session, anchor=MONDAY)
         therapist = session.scalars(select(models.Therapist).order_by(models.Therapist.id)
                                     ).first()
-        assert therapist is not None and tuesday.weekday() in jobs.working_weekdays(therapist)
-        send_at = jobs.send_time(therapist, settings)
+        assert therapist is not None and tuesday.weekday() in send_times.working_weekdays(therapist)
+        send_at = send_times.send_time(therapist, settings)
     try:
-        outcome = jobs.settle_therapist(_context(runtime),
+        outcome = itineraries.settle_therapist(_context(runtime),
                                         therapist.id, local(tuesday, send_at.hour,
                                                             send_at.minute))
         assert outcome == Outcome.SENT
@@ -286,7 +289,7 @@ def test_when_planning_fails_the_email_says_so_and_the_log_names_no_patient(
 
     monkeypatch.setattr(planning, "plan_days", broken)
     tuesday = MONDAY + timedelta(days=1)  # the fixture published Monday only
-    assert jobs.settle_therapist(_context(practice), 1, local(tuesday, 6)) == Outcome.SENT
+    assert itineraries.settle_therapist(_context(practice), 1, local(tuesday, 6)) == Outcome.SENT
     (path,) = practice.settings.outbox_path.glob("*.eml")
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Action needed for Tuesday 10 March 2026: the day could not " \

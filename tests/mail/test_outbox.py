@@ -10,8 +10,9 @@ import pytest
 from mail_fixtures import SmtpServer, add_plan, add_practice, local, smtp_settings, with_mail
 from sqlalchemy import select
 
-from scheduler import jobs, models, outbox
-from scheduler.outbox import DUPLICATE_HEADER, SENDING_LEASE, OutboxKey, Outcome
+from scheduler import models
+from scheduler.delivery import itineraries, outbox, senders
+from scheduler.delivery.outbox import DUPLICATE_HEADER, SENDING_LEASE, OutboxKey, Outcome
 from scheduler.runtime import Runtime
 
 DAY = date(2026, 3, 9)
@@ -79,28 +80,29 @@ class CrashingSender:
         raise KeyboardInterrupt
 
 
-def _smtp_context(runtime: Runtime, server: SmtpServer) -> jobs.WorkerContext:
+def _smtp_context(runtime: Runtime, server: SmtpServer) -> itineraries.WorkerContext:
     runtime = with_mail(runtime, **smtp_settings(server))
-    return jobs.WorkerContext(runtime, jobs.sender_from_settings(runtime.settings), "second")
+    return itineraries.WorkerContext(
+        runtime, senders.sender_from_settings(runtime.settings), "second")
 
 
 def test_a_crash_mid_send_is_resent_as_a_possible_duplicate(practice: Runtime,
                                                              smtp_server: SmtpServer) -> None:
-    crashed = jobs.WorkerContext(practice, CrashingSender(), "first")
+    crashed = itineraries.WorkerContext(practice, CrashingSender(), "first")
     with pytest.raises(KeyboardInterrupt):
-        jobs.settle_therapist(crashed, 1, SEND)
+        itineraries.settle_therapist(crashed, 1, SEND)
     row = _row(practice)
     assert row.state == models.OutboxState.SENDING and row.message_id  # handed over, then died
     first_message_id = row.message_id
 
     context = _smtp_context(practice, smtp_server)
     # Within the lease the claim still counts as alive: nobody touches it.
-    jobs.retry_due(context, SEND + SENDING_LEASE - timedelta(seconds=1))
-    jobs.settle_therapist(context, 1, SEND + SENDING_LEASE - timedelta(seconds=1))
+    itineraries.retry_due(context, SEND + SENDING_LEASE - timedelta(seconds=1))
+    itineraries.settle_therapist(context, 1, SEND + SENDING_LEASE - timedelta(seconds=1))
     assert smtp_server.handler.received == []
 
     later = SEND + SENDING_LEASE + timedelta(minutes=1)
-    jobs.retry_due(context, later)
+    itineraries.retry_due(context, later)
 
     (message,) = smtp_server.handler.messages()
     assert message[DUPLICATE_HEADER] == "yes"
@@ -115,7 +117,7 @@ def test_a_crash_before_any_smtp_is_resent_plainly(practice: Runtime,
                                                    smtp_server: SmtpServer) -> None:
     assert outbox.claim(practice.sessions, KEY, SEND, "died-while-planning") is not None
     context = _smtp_context(practice, smtp_server)
-    jobs.retry_due(context, SEND + SENDING_LEASE + timedelta(minutes=1))
+    itineraries.retry_due(context, SEND + SENDING_LEASE + timedelta(minutes=1))
     (message,) = smtp_server.handler.messages()
     assert message[DUPLICATE_HEADER] is None
     row = _row(practice)
@@ -124,12 +126,12 @@ def test_a_crash_before_any_smtp_is_resent_plainly(practice: Runtime,
 
 def test_a_crash_found_after_the_cutoff_is_left_for_review(practice: Runtime,
                                                            smtp_server: SmtpServer) -> None:
-    crashed = jobs.WorkerContext(practice, CrashingSender(), "first")
+    crashed = itineraries.WorkerContext(practice, CrashingSender(), "first")
     with pytest.raises(KeyboardInterrupt):
-        jobs.settle_therapist(crashed, 1, local(DAY, 10, 50))
+        itineraries.settle_therapist(crashed, 1, local(DAY, 10, 50))
     context = _smtp_context(practice, smtp_server)
-    jobs.retry_due(context, local(DAY, 11, 30))
-    jobs.settle_therapist(context, 1, local(DAY, 11, 30))
+    itineraries.retry_due(context, local(DAY, 11, 30))
+    itineraries.settle_therapist(context, 1, local(DAY, 11, 30))
     row = _row(practice)
     assert row.state == models.OutboxState.REVIEW
     assert "stopped during attempt 1 (after handing the message" in row.last_error
@@ -152,9 +154,9 @@ def test_requeue_sends_a_failed_itinerary_again(practice: Runtime,
                                                 smtp_server: SmtpServer) -> None:
     smtp_server.handler.replies = ["550 5.1.1 No such mailbox"]
     context = _smtp_context(practice, smtp_server)
-    assert jobs.settle_therapist(context, 1, SEND) == Outcome.FAILED
+    assert itineraries.settle_therapist(context, 1, SEND) == Outcome.FAILED
     assert outbox.requeue(practice.sessions, KEY, SEND + timedelta(minutes=10))
-    assert jobs.send_itinerary(context, 1, DAY, SEND + timedelta(minutes=10),
+    assert itineraries.send_itinerary(context, 1, DAY, SEND + timedelta(minutes=10),
                                deadline_at=None) == Outcome.SENT
     assert _row(practice).attempts == 2
     assert len(smtp_server.handler.received) == 1

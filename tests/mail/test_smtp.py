@@ -30,8 +30,10 @@ from mail_fixtures import (
 )
 from sqlalchemy import select
 
-from scheduler import jobs, models
-from scheduler.mail import (
+from scheduler import models
+from scheduler.delivery import itineraries, senders
+from scheduler.delivery.outbox import Outcome
+from scheduler.delivery.senders import (
     MailConfigError,
     OutboxFolderSender,
     PermanentMailError,
@@ -39,7 +41,6 @@ from scheduler.mail import (
     TransientMailError,
     sender_from_settings,
 )
-from scheduler.outbox import Outcome
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
 
@@ -47,8 +48,9 @@ DAY = date(2026, 3, 9)  # a Monday
 SEND = local(DAY, 6)
 
 
-def _context(runtime: Runtime) -> jobs.WorkerContext:
-    return jobs.WorkerContext(runtime, jobs.sender_from_settings(runtime.settings), "test-worker")
+def _context(runtime: Runtime) -> itineraries.WorkerContext:
+    return itineraries.WorkerContext(
+        runtime, senders.sender_from_settings(runtime.settings), "test-worker")
 
 
 def _rows(runtime: Runtime) -> list[models.OutboxMessage]:
@@ -71,7 +73,7 @@ def test_messages_arrive_with_both_parts_and_the_calendar_and_no_patient_names(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     context = _context(practice_runtime)
-    outcomes = [jobs.settle_therapist(context, therapist_id, SEND + timedelta(seconds=1))
+    outcomes = [itineraries.settle_therapist(context, therapist_id, SEND + timedelta(seconds=1))
                 for therapist_id in (1, 2)]
 
     assert outcomes == [Outcome.SENT, Outcome.SENT]
@@ -103,22 +105,22 @@ def test_451_twice_then_success_delivers_once(practice_runtime: Runtime,
     context = _context(practice_runtime)
 
     now = SEND
-    assert jobs.settle_therapist(context, 1, now) == Outcome.RETRY
+    assert itineraries.settle_therapist(context, 1, now) == Outcome.RETRY
     (row,) = _rows(practice_runtime)
     assert row.state == models.OutboxState.QUEUED and row.attempts == 1
     assert "451" in row.last_error and row.next_attempt_at == now + timedelta(minutes=2)
 
-    jobs.retry_due(context, now + timedelta(minutes=1))  # backoff not over: nothing happens
+    itineraries.retry_due(context, now + timedelta(minutes=1))  # backoff not over: nothing happens
     assert smtp_server.handler.data_commands == 1
 
     now += timedelta(minutes=2)
-    jobs.retry_due(context, now)
+    itineraries.retry_due(context, now)
     (row,) = _rows(practice_runtime)
     assert row.attempts == 2 and row.next_attempt_at == now + timedelta(minutes=4)
 
     now += timedelta(minutes=4)
-    jobs.retry_due(context, now)
-    jobs.retry_due(context, now + timedelta(hours=1))  # and nothing more afterwards
+    itineraries.retry_due(context, now)
+    itineraries.retry_due(context, now + timedelta(hours=1))  # and nothing more afterwards
 
     (row,) = _rows(practice_runtime)
     assert (row.state, row.attempts, row.sent_at) == (models.OutboxState.SENT, 3, now)
@@ -131,10 +133,10 @@ def test_550_marks_failed_without_retrying(practice_runtime: Runtime, smtp_serve
     smtp_server.handler.replies = ["550 5.1.1 Mailbox unavailable"]
     context = _context(practice_runtime)
 
-    assert jobs.settle_therapist(context, 1, SEND) == Outcome.FAILED
+    assert itineraries.settle_therapist(context, 1, SEND) == Outcome.FAILED
     for minutes in (5, 30, 120):
-        jobs.retry_due(context, SEND + timedelta(minutes=minutes))
-        jobs.settle_therapist(context, 1, SEND + timedelta(minutes=minutes))
+        itineraries.retry_due(context, SEND + timedelta(minutes=minutes))
+        itineraries.settle_therapist(context, 1, SEND + timedelta(minutes=minutes))
 
     (row,) = _rows(practice_runtime)
     assert (row.state, row.attempts) == (models.OutboxState.FAILED, 1)
@@ -149,7 +151,7 @@ def test_retries_stop_at_the_cutoff(practice_runtime: Runtime, smtp_server: Smtp
     smtp_server.handler.replies = ["421 4.7.0 Busy"] * 100
     context = _context(practice_runtime)
     now = local(DAY, 10, 59)  # the cut-off is 11:00: a retry 2 minutes later is too late
-    assert jobs.settle_therapist(context, 1, now) == Outcome.FAILED
+    assert itineraries.settle_therapist(context, 1, now) == Outcome.FAILED
     (row,) = _rows(practice_runtime)
     assert row.state == models.OutboxState.FAILED and "gave up after 1 attempts" in row.last_error
 
@@ -257,8 +259,9 @@ def test_embedded_default_writes_eml_files(runtime: Runtime) -> None:
         practice = add_practice(session)
         add_plan(session, practice, practice.therapist_ids[0], DAY)
     context = _context(runtime)
-    assert jobs.settle_therapist(context, 1, SEND) == Outcome.SENT
-    assert jobs.settle_therapist(context, 1, SEND + timedelta(minutes=5)) == Outcome.NOT_CLAIMED
+    assert itineraries.settle_therapist(context, 1, SEND) == Outcome.SENT
+    assert (itineraries.settle_therapist(context, 1, SEND + timedelta(minutes=5))
+            == Outcome.NOT_CLAIMED)
     files = list(runtime.settings.outbox_path.glob("*.eml"))
     assert len(files) == 1 and not list(runtime.settings.outbox_path.glob("*.part"))
     message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)

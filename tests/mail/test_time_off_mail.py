@@ -9,10 +9,11 @@ from click.testing import CliRunner, Result
 from mail_fixtures import DrivenClock, add_plan, add_practice, local
 from sqlalchemy import select
 
-from scheduler import audit, jobs, models
-from scheduler.cli import RoundsGroup
-from scheduler.cli_mail import send_itineraries_command
-from scheduler.outbox import Outcome
+from scheduler import audit, models
+from scheduler.cli.base import RoundsGroup
+from scheduler.cli.mail import send_itineraries_command
+from scheduler.delivery import itineraries, senders
+from scheduler.delivery.outbox import Outcome
 from scheduler.records import time_off as time_off_records
 from scheduler.runtime import Runtime
 
@@ -43,34 +44,35 @@ def _outbox(runtime: Runtime) -> list[tuple[int, date]]:
             select(models.OutboxMessage).order_by(models.OutboxMessage.therapist_id))]
 
 
-def _context(runtime: Runtime) -> jobs.WorkerContext:
-    return jobs.WorkerContext(runtime, jobs.sender_from_settings(runtime.settings), "test")
+def _context(runtime: Runtime) -> itineraries.WorkerContext:
+    return itineraries.WorkerContext(
+        runtime, senders.sender_from_settings(runtime.settings), "test")
 
 
 def test_the_morning_job_sends_nothing_to_a_therapist_who_is_off(practice: Runtime) -> None:
     _off(practice, 1, MONDAY - timedelta(days=2), MONDAY)
     context = _context(practice)
-    assert jobs.settle_therapist(context, 1, local(MONDAY, 6, 1)) is None
-    assert jobs.settle_therapist(context, 2, local(MONDAY, 6, 1)) == Outcome.SENT
+    assert itineraries.settle_therapist(context, 1, local(MONDAY, 6, 1)) is None
+    assert itineraries.settle_therapist(context, 2, local(MONDAY, 6, 1)) == Outcome.SENT
     # past the cut-off a day off is not "missed" either: nothing was due
-    assert jobs.settle_therapist(context, 1, local(MONDAY, 11, 30)) is None
+    assert itineraries.settle_therapist(context, 1, local(MONDAY, 11, 30)) is None
     assert _outbox(practice) == [(2, MONDAY)]
     assert len(list(practice.settings.outbox_path.glob("*.eml"))) == 1
     # the day after the time off, the e-mail goes out again
     tuesday = MONDAY + timedelta(days=1)
-    assert jobs.settle_therapist(context, 1, local(tuesday, 6, 1)) == Outcome.SENT
+    assert itineraries.settle_therapist(context, 1, local(tuesday, 6, 1)) == Outcome.SENT
 
 
 def test_catch_up_skips_everyone_when_the_practice_is_closed(practice: Runtime) -> None:
     _off(practice, None, MONDAY, MONDAY)
-    jobs.catch_up(_context(practice), local(MONDAY, 6, 30))
+    itineraries.catch_up(_context(practice), local(MONDAY, 6, 30))
     assert _outbox(practice) == []
     assert not practice.settings.outbox_path.exists()
 
 
 def test_catch_up_still_sends_to_those_who_work(practice: Runtime) -> None:
     _off(practice, 2, MONDAY, MONDAY)
-    jobs.catch_up(_context(practice), local(MONDAY, 6, 30))
+    itineraries.catch_up(_context(practice), local(MONDAY, 6, 30))
     assert _outbox(practice) == [(1, MONDAY)]
 
 

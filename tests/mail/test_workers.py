@@ -217,8 +217,7 @@ def test_the_worker_command_starts_and_stops_cleanly_on_sigterm(
     url = _sqlite_copy(sqlite_template, tmp_path / "instance")
     (tmp_path / "instance" / "rounds.toml").write_text(
         f"[database]\nurl = {json.dumps(url)}\n\n[web]\nsecret_key = \"x\"\n")
-    program = ("from scheduler.cli import cli; from scheduler.cli_mail import worker_command; "
-               "cli.add_command(worker_command); cli(prog_name='rounds')")
+    program = "from scheduler.cli import cli; cli(prog_name='rounds')"
     worker = subprocess.Popen(
         [sys.executable, "-c", program, "--instance", str(tmp_path / "instance"), "worker"],
         stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])

@@ -35,7 +35,7 @@ from apscheduler.schedulers.base import STATE_STOPPED  # noqa: E402
 from apscheduler.schedulers.blocking import BlockingScheduler  # noqa: E402
 from mail_fixtures import DrivenClock  # noqa: E402
 
-from scheduler import jobs  # noqa: E402
+from scheduler.delivery import worker
 from scheduler.runtime import open_runtime  # noqa: E402
 from scheduler.settings import load_settings  # noqa: E402
 
@@ -74,7 +74,7 @@ def main(config_path: str) -> None:
         while not go.exists():
             time.sleep(0.005)
     every = timedelta(minutes=config.get("housekeeping_minutes", 5))
-    jobs.run_worker(runtime, scheduler_class=jumping_scheduler(clock, stop),
+    worker.run_worker(runtime, scheduler_class=jumping_scheduler(clock, stop),
                     executor=DebugExecutor(), housekeeping_every=every)
     runtime.close()
     print(f"stopped at {clock.now.isoformat()}", flush=True)

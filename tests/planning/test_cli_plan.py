@@ -12,8 +12,8 @@ from conftest import DEMO_ANCHOR
 from sqlalchemy import Engine, select
 
 from scheduler import models
-from scheduler.cli import RoundsGroup
-from scheduler.cli_plan import plan_command
+from scheduler.cli.base import RoundsGroup
+from scheduler.cli.plan import plan_command
 from scheduler.db import make_session_factory
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings

@@ -82,7 +82,7 @@ def test_draft_is_offered_for_publishing(web_runtime, admin_client, practice):
 
     with web_runtime.session() as s:
         draft = planning.plan_days(s, web_runtime.settings, PLAN_DAY, [practice.theo_id],
-                                   now=utcnow())[0]
+                                   publish=False, now=utcnow())[0]
         draft_id = draft.id
     page = admin_client.get(f"/day/{DAY}?therapist={practice.theo_id}").get_data(as_text=True)
     assert "A newer draft (version 2) is waiting" in page

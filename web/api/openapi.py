@@ -14,8 +14,10 @@ from flask import jsonify
 
 from scheduler import records
 from scheduler.records import time_off as time_off_records
-from web.api import MAX_PER_PAGE, bp
+from web.api.base import MAX_PER_PAGE, api_blueprint
 from web.converters import MAX_ID
+
+bp = api_blueprint("api_openapi", public=True)
 
 HHMM = {"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "example": "09:30"}
 DATE = {"type": "string", "format": "date", "example": "2026-03-09",
@@ -211,7 +213,10 @@ def _plan_schemas() -> dict[str, Any]:
         "PlanRequest": {
             "type": "object", "required": ["date"], "additionalProperties": False,
             "properties": {"date": DATE, "therapist_ids": {"type": "array", "items": ID},
-                           "publish": {"type": "boolean"}}},
+                           "publish": {"type": "boolean", "description":
+                                       "true: publish the new plans; false: keep them drafts; "
+                                       "absent: a day whose plan was published is published "
+                                       "again, a new day is a draft"}}},
         "ReplanRequest": {
             "type": "object", "additionalProperties": False,
             "properties": {"at": DATETIME,

@@ -7,21 +7,27 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, jsonify, request
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from scheduler import audit, models, planning
 from scheduler.clock import utcnow
+from scheduler.plans import record
+from scheduler.plans.view import DayPlanView, Detail
 from scheduler.records import parse_practice_date
 from scheduler.records.validation import FieldProblem, Problems, ValidationError, parse_float
 from web import access
-from web.api import actor, body, bp, is_admin, paginated, query_int, user
 from web.api import serialize as out
+from web.api.base import actor, api_blueprint, body, is_admin, paginated, query_int, user
 from web.database import audit_db, db, runtime
+
+bp = api_blueprint("api_plans")
 
 
 def _render(plan: models.DayPlan) -> dict[str, Any]:
-    return out.day_plan(plan, runtime().settings.zone)
+    return out.day_plan(_view(plan))
+
+
+def _view(plan: models.DayPlan) -> DayPlanView:
+    return record.views_of(db(), [plan], runtime().settings.zone, detail=Detail.FULL)[0]
 
 
 def _audit_plan_reads(plans: list[models.DayPlan]) -> None:
@@ -32,16 +38,12 @@ def _audit_plan_reads(plans: list[models.DayPlan]) -> None:
 
 @bp.get("/day-plans")
 def list_day_plans() -> Any:
-    query = select(models.DayPlan).options(selectinload(models.DayPlan.stops)).order_by(
-        models.DayPlan.day, models.DayPlan.therapist_id, models.DayPlan.version.desc())
-    if "date" in request.args:
-        query = query.where(models.DayPlan.day == parse_practice_date("date", request.args["date"]))
-    if "therapist_id" in request.args:
-        query = query.where(models.DayPlan.therapist_id == query_int(
-            "therapist_id", 0, 1, 2**31 - 1))
-    if not is_admin():
-        query = query.where(models.DayPlan.therapist_id == user().id)
-    page = paginated(query, lambda plan: plan)
+    day = (parse_practice_date("date", request.args["date"]) if "date" in request.args
+           else None)
+    therapist_id = (query_int("therapist_id", 0, 1, 2**31 - 1)
+                    if "therapist_id" in request.args else None)
+    page = paginated(record.plans_query(user(), day=day, therapist_id=therapist_id),
+                     lambda plan: plan)
     _audit_plan_reads(page["items"])
     page["items"] = [_render(plan) for plan in page["items"]]
     return page
@@ -56,7 +58,9 @@ def get_day_plan(plan_id: int) -> Any:
 
 @bp.post("/day-plans")
 def create_day_plans() -> Any:
-    """Plan a day (a new version per therapist working that day), as drafts unless published."""
+    """Plan a day (a new version per therapist working that day). ``publish`` true publishes
+    them, false keeps them drafts; absent, a day whose plan was published is published again
+    and a new day is a draft (the domain's rule)."""
     data = body()
     problems = Problems()
     for name in data:
@@ -67,8 +71,9 @@ def create_day_plans() -> Any:
             isinstance(i, int) and not isinstance(i, bool) for i in ids)):
         problems.add("therapist_ids", "expected a list of therapist ids")
         ids = None
-    publish = data.get("publish", False)
-    problems.check(isinstance(publish, bool), "publish", "expected true or false")
+    publish = data.get("publish")
+    problems.check(publish is None or isinstance(publish, bool), "publish",
+                   "expected true or false")
     problems.raise_if_any()
     if not is_admin():
         if ids is not None and set(ids) - {user().id}:
@@ -77,7 +82,7 @@ def create_day_plans() -> Any:
     elif ids is not None:
         for therapist_id in ids:
             access.therapist_or_404(db(), user(), therapist_id)
-    plans = planning.plan_days(db(), runtime().settings, day, ids, publish=publish is True,
+    plans = planning.plan_days(db(), runtime().settings, day, ids, publish=publish,
                                now=utcnow())
     for plan in plans:
         audit.record(audit_db(), actor(), "plan", "day_plan", plan.id)
@@ -130,7 +135,8 @@ def update_plan_stop(stop_id: int) -> Any:
     problems.raise_if_any()
     planning.set_stop_state(db(), stop, state)
     audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))
-    return out.plan_stop(stop, runtime().settings.zone)
+    (shown,) = [item for item in _view(stop.plan).stops if item.id == stop.id]
+    return out.plan_stop(shown)
 
 
 

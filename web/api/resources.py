@@ -6,22 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
-from sqlalchemy import select
-
-from scheduler import audit, models, records
+from scheduler import audit, records
+from scheduler.records import lists
 from web import access
-from web.api import actor, body, bp, forbid_unless_admin, is_admin, paginated, user
 from web.api import serialize as out
+from web.api.base import (
+    actor,
+    api_blueprint,
+    body,
+    created,
+    forbid_unless_admin,
+    no_content,
+    paginated,
+    user,
+)
 from web.database import audit_db, db
 
-
-def created(payload: dict[str, Any]) -> Any:
-    return jsonify(payload), 201
-
-
-def no_content() -> Response:
-    return Response(status=204)
+bp = api_blueprint("api_records")
 
 
 def _read(entity: str, entity_id: int) -> None:
@@ -39,7 +40,7 @@ def _listed(entity: str, page: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/facilities")
 def list_facilities() -> Any:
-    return paginated(select(models.Facility).order_by(models.Facility.id), out.facility)
+    return paginated(lists.facilities_query(), out.facility)
 
 
 @bp.post("/facilities")
@@ -72,10 +73,7 @@ def delete_facility(facility_id: int) -> Any:
 
 @bp.get("/therapists")
 def list_therapists() -> Any:
-    query = select(models.Therapist).order_by(models.Therapist.id)
-    if not is_admin():
-        query = query.where(models.Therapist.id == user().id)
-    return paginated(query, out.therapist)
+    return paginated(lists.therapists_query(user()), out.therapist)
 
 
 @bp.post("/therapists")
@@ -101,8 +99,7 @@ def update_therapist(therapist_id: int) -> Any:
 
 @bp.get("/clients")
 def list_clients() -> Any:
-    query = access.clients_query(user()).order_by(models.Client.id)
-    return _listed("client", paginated(query, out.client))
+    return _listed("client", paginated(lists.clients_page_query(user()), out.client))
 
 
 @bp.post("/clients")
@@ -137,9 +134,7 @@ def delete_client(client_id: int) -> Any:
 @bp.get("/clients/<id:client_id>/treatments")
 def list_treatments(client_id: int) -> Any:
     client = access.client_or_404(db(), user(), client_id)
-    query = select(models.Treatment).where(
-        models.Treatment.client_id == client.id).order_by(models.Treatment.id)
-    return _listed("treatment", paginated(query, out.treatment))
+    return _listed("treatment", paginated(lists.treatments_query(client), out.treatment))
 
 
 @bp.post("/clients/<id:client_id>/treatments")
@@ -173,8 +168,7 @@ def delete_treatment(treatment_id: int) -> Any:
 
 @bp.get("/series")
 def list_series() -> Any:
-    query = access.series_query(user()).order_by(models.AppointmentSeries.id)
-    return _listed("series", paginated(query, out.series))
+    return _listed("series", paginated(lists.series_page_query(user()), out.series))
 
 
 @bp.post("/series")
@@ -210,10 +204,7 @@ def delete_series(series_id: int) -> Any:
 @bp.get("/series/<id:series_id>/exceptions")
 def list_exceptions(series_id: int) -> Any:
     series = access.series_or_404(db(), user(), series_id)
-    query = select(models.SeriesException).where(
-        models.SeriesException.series_id == series.id).order_by(
-        models.SeriesException.original_date)
-    return _listed("exception", paginated(query, out.exception))
+    return _listed("exception", paginated(lists.exceptions_query(series), out.exception))
 
 
 @bp.post("/series/<id:series_id>/exceptions")

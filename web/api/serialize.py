@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from scheduler import models
+from scheduler.plans.view import DayPlanView, StopView
 from scheduler.records.validation import WEEKDAY_CODES
 
 
@@ -18,10 +18,6 @@ def _hm(value: time | None) -> str | None:
 
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _instant(value: datetime | None, zone: ZoneInfo) -> str | None:
-    return value.astimezone(zone).isoformat() if value is not None else None
 
 
 def _weekly(rows: list[Any], start: str, end: str) -> dict[str, list[str]]:
@@ -93,35 +89,37 @@ def exception(e: models.SeriesException) -> dict[str, Any]:
     }
 
 
-def plan_stop(s: models.PlanStop, zone: ZoneInfo) -> dict[str, Any]:
+def plan_stop(s: StopView) -> dict[str, Any]:
     return {
         "id": s.id, "position": s.position, "series_id": s.series_id,
         "occurrence_date": _day(s.occurrence_date), "client_id": s.client_id,
-        "facility_id": s.facility_id, "arrive_at": _instant(s.arrive_at, zone),
-        "start_at": _instant(s.start_at, zone), "end_at": _instant(s.end_at, zone),
+        "facility_id": s.place.id, "arrive_at": s.arrive.isoformat(),
+        "start_at": s.start.isoformat(), "end_at": s.end.isoformat(),
         "drive_minutes": s.drive_minutes, "drive_km": s.drive_km,
         "overhead_minutes": s.overhead_minutes, "state": s.state.value, "pinned": s.pinned,
         "window_note": s.window_note,
     }
 
 
-def day_plan(p: models.DayPlan, zone: ZoneInfo) -> dict[str, Any]:
+def day_plan(p: DayPlanView) -> dict[str, Any]:
+    """A day plan from its view (built with notes: the API is behind a token)."""
+    pause = p.break_
     return {
-        "id": p.id, "therapist_id": p.therapist_id, "day": _day(p.day), "version": p.version,
-        "status": p.status.value, "created_at": _instant(p.created_at, zone),
-        "published_at": _instant(p.published_at, zone),
-        "replanned_at": _instant(p.replanned_at, zone),
-        "leave_home_at": _instant(p.leave_home_at, zone),
-        "back_home_at": _instant(p.back_home_at, zone),
-        "break_start_at": _instant(p.break_start_at, zone),
-        "break_end_at": _instant(p.break_end_at, zone),
-        "total_drive_minutes": p.total_drive_minutes, "total_drive_km": p.total_drive_km,
-        "unplaced": [_unplaced(u) for u in p.unplaced or []],
-        "solver": dict(p.solver or {}),
-        "stops": [plan_stop(s, zone) for s in sorted(p.stops, key=lambda s: s.position)],
+        "id": p.plan_id, "therapist_id": p.therapist_id, "day": _day(p.day),
+        "version": p.version, "status": p.status.value,
+        "created_at": p.created_at.isoformat(), "published_at": _iso(p.published_at),
+        "replanned_at": _iso(p.replanned_at), "leave_home_at": _iso(p.leave_home),
+        "back_home_at": _iso(p.back_home),
+        "break_start_at": _iso(pause.start if pause else None),
+        "break_end_at": _iso(pause.end if pause else None),
+        "total_drive_minutes": p.drive_minutes, "total_drive_km": p.drive_km,
+        "unplaced": [{"series_id": item.series_id, "date": _day(item.entry.date),
+                      "client_id": item.client_id, "reason": item.reason}
+                     for item in p.left_out],
+        "solver": dict(p.solver),
+        "stops": [plan_stop(s) for s in p.stops],
     }
 
 
-def _unplaced(entry: dict[str, Any]) -> dict[str, Any]:
-    return {"series_id": entry.get("series_id"), "date": entry.get("date"),
-            "client_id": entry.get("client_id"), "reason": str(entry.get("reason", ""))}
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

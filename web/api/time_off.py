@@ -5,8 +5,8 @@ their own entries and sees the closures, which every therapist needs to know abo
 sees and changes everything. Someone else's entry answers 404, as the rest of their record
 does; a closure, which a therapist may see, answers 403 when a therapist tries to add or remove
 one (admin-only writes answer 403 across the API). Parsing and checking the days and reason is
-:mod:`scheduler.time_off`'s; only ``therapist_id``, which names the owner and so decides who may
-write, is read here.
+:mod:`scheduler.records.time_off`'s; only ``therapist_id``, which names the owner and so
+decides who may write, is read here.
 """
 
 from __future__ import annotations
@@ -15,17 +15,27 @@ from datetime import date
 from typing import Any
 
 from flask import abort, request
-from sqlalchemy import Select, or_, select
 
-from scheduler import models
-from scheduler.records import parse_practice_date
+from scheduler.records import lists, parse_practice_date
 from scheduler.records import time_off as time_off_records
 from scheduler.records.validation import FieldProblem, Problems, ValidationError
 from web import access
-from web.api import actor, body, bp, forbid_unless_admin, is_admin, paginated, query_int, user
-from web.api.resources import created, no_content
+from web.api.base import (
+    actor,
+    api_blueprint,
+    body,
+    created,
+    forbid_unless_admin,
+    is_admin,
+    no_content,
+    paginated,
+    query_int,
+    user,
+)
 from web.converters import MAX_ID
 from web.database import db
+
+bp = api_blueprint("api_time_off")
 
 
 @bp.get("/time-off")
@@ -33,15 +43,7 @@ def list_time_off() -> Any:
     """Entries touching [from, to], first day first; ``therapist_id`` narrows them to the days
     that therapist does not work (their own entries and the closures)."""
     therapist_id, first, last = _filters()
-    query = select(models.TimeOff).order_by(models.TimeOff.first_day, models.TimeOff.id)
-    if first is not None:
-        query = query.where(models.TimeOff.last_day >= first)
-    if last is not None:
-        query = query.where(models.TimeOff.first_day <= last)
-    if therapist_id is not None:
-        query = _own_and_closures(query, therapist_id)
-    if not is_admin():
-        query = _own_and_closures(query, user().id)
+    query = lists.time_off_query(user(), therapist_id=therapist_id, first=first, last=last)
     return paginated(query, time_off_records.as_data)
 
 
@@ -57,7 +59,7 @@ def create_time_off() -> Any:
 
 @bp.delete("/time-off/<id:time_off_id>")
 def delete_time_off(time_off_id: int) -> Any:
-    entry = access.found(db().get(models.TimeOff, time_off_id))
+    entry = access.found(lists.find_time_off(db(), time_off_id))
     if entry.therapist_id is None:
         forbid_unless_admin()
     else:
@@ -67,11 +69,6 @@ def delete_time_off(time_off_id: int) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def _own_and_closures(query: Select[Any], therapist_id: int) -> Select[Any]:
-    column = models.TimeOff.therapist_id
-    return query.where(or_(column.is_(None), column == therapist_id))
 
 
 def _filters() -> tuple[int | None, date | None, date | None]:
@@ -105,4 +102,4 @@ def _owner(raw: Any, fields: dict[str, Any]) -> int | None:
         raise ValidationError([problem, *time_off_records.problems_in(db(), fields)])
     if not is_admin() and raw != user().id:
         abort(404)
-    return raw  # an admin's unknown id: scheduler.time_off says so, beside the other fields
+    return raw  # an admin's unknown id: scheduler.records.time_off says so, beside the other fields

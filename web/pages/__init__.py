@@ -1,7 +1,9 @@
 """The HTML pages, for people: the day, the week, the records, the account, the outbox.
 
-One blueprint; its views live in one module per part of the app (imported at the bottom so
-their routes register). Every page requires a signed-in user; admin-only pages say so.
+One blueprint per module (:mod:`.day`, :mod:`.week`, :mod:`.clients`, :mod:`.series`,
+:mod:`.facilities`, :mod:`.therapists`, :mod:`.time_off`, :mod:`.account`, :mod:`.outbox`),
+each defined beside its views and registered by the app factory. Every page requires a
+signed-in user (:func:`signed_in`); admin-only pages say so. What the views share is here.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from scheduler import audit, models
 from scheduler.records.validation import ValidationError
 from web.database import db
 
-bp = Blueprint("pages", __name__)
-
 T = TypeVar("T")
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every page is behind the login."""
+def signed_in(bp: Blueprint) -> None:
+    """Put every page of ``bp`` behind the login."""
+
+    @bp.before_request
+    @login_required
+    def _signed_in() -> None:
+        """Every page is behind the login."""
 
 
 def me() -> models.Therapist:
@@ -47,19 +50,3 @@ def attempt(save: Callable[[], T]) -> tuple[T | None, ValidationError | None]:
 def options(rows: Any, label: Callable[[Any], str], *, empty: str | None = None) -> list[Any]:
     found = [("", empty)] if empty is not None else []
     return found + [(row.id, label(row)) for row in rows]
-
-
-from web.pages import (  # noqa: E402  (the views register themselves on bp)
-    account,
-    clients,
-    day,
-    facilities,
-    outbox,
-    series,
-    therapists,
-    time_off,
-    week,
-)
-
-__all__ = ["account", "bp", "clients", "day", "facilities", "outbox", "series", "therapists",
-           "time_off", "week"]

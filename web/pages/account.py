@@ -5,16 +5,17 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import flash, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from scheduler import audit
-from scheduler.accounts.tokens import issue_token, revoke_token
+from scheduler.accounts.tokens import issue_token, revoke_token, token_of, tokens_of
 from scheduler.clock import utcnow
-from scheduler.models import ApiToken
 from web.access import found
 from web.database import audit_db, db
-from web.pages import actor, bp, me
+from web.pages import actor, me, signed_in
+
+bp = Blueprint("account", __name__)
+signed_in(bp)
 
 NEW_TOKEN_KEY = "new_api_token"
 
@@ -23,8 +24,7 @@ NEW_TOKEN_KEY = "new_api_token"
 def account() -> str:
     """Who I am, my calendar feed and my API tokens."""
     therapist = me()
-    tokens = db().scalars(select(ApiToken).where(ApiToken.therapist_id == therapist.id)
-                          .order_by(ApiToken.created_at.desc())).all()
+    tokens = tokens_of(db(), therapist.id)
     feed_url = (url_for("feeds.calendar", token=therapist.calendar_token, _external=True)
                 if therapist.calendar_token else None)
     new_token = session.pop(NEW_TOKEN_KEY, None)
@@ -44,7 +44,7 @@ def calendar_feed() -> Any:
         flash("A new calendar feed address is ready; any old address no longer works.",
               "success")
     audit.record(audit_db(), actor(), "update", "therapist", therapist.id, ("calendar_token",))
-    return redirect(url_for("pages.account"))
+    return redirect(url_for("account.account"))
 
 
 @bp.route("/account/tokens", methods=["POST"])
@@ -54,15 +54,14 @@ def token_new() -> Any:
     row, secret = issue_token(db(), me(), name, utcnow())
     audit.record(audit_db(), actor(), "create", "api_token", row.id)
     session[NEW_TOKEN_KEY] = secret
-    return redirect(url_for("pages.account"))
+    return redirect(url_for("account.account"))
 
 
 @bp.route("/account/tokens/<id:token_id>/revoke", methods=["POST"])
 def token_revoke(token_id: int) -> Any:
     """Revoke one of my API tokens."""
-    row = found(db().scalar(select(ApiToken).where(ApiToken.id == token_id,
-                                                   ApiToken.therapist_id == me().id)))
+    row = found(token_of(db(), me().id, token_id))
     revoke_token(row, utcnow())
     audit.record(audit_db(), actor(), "delete", "api_token", row.id)
     flash("The token is revoked.", "success")
-    return redirect(url_for("pages.account"))
+    return redirect(url_for("account.account"))

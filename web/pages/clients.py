@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from scheduler import audit, models, records
 from scheduler.calendar.words import describe_rule
+from scheduler.records import lists
 from scheduler.records.precautions import FLAGS
-from web.access import client_or_404, clients_query, series_query, treatment_or_404
+from web.access import client_or_404, treatment_or_404
 from web.auth import admin_required
 from web.database import audit_db, db
-from web.pages import actor, attempt, bp, me, options
+from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
 from web.pages.forms import FormState
+
+bp = Blueprint("clients", __name__)
+signed_in(bp)
 
 CLIENT_LABELS = {"first_name": "First name", "last_name": "Last name",
                  "facility_id": "Facility", "room": "Room", "active": "Active",
@@ -50,8 +53,8 @@ def _client_values(client: models.Client) -> dict[str, Any]:
 
 
 def _client_form(form: FormState, client: models.Client | None, status: int = 200) -> Any:
-    facilities = db().scalars(select(models.Facility).order_by(models.Facility.name)).all()
-    therapists = db().scalars(select(models.Therapist).order_by(models.Therapist.name)).all()
+    facilities = lists.facilities(db())
+    therapists = lists.therapists(db())
     flags = sorted(FLAGS.values(), key=lambda p: (p.severity != "alert", p.label))
     return render_template(
         "records/client_form.html", form=form, client=client,
@@ -65,10 +68,7 @@ def _client_form(form: FormState, client: models.Client | None, status: int = 20
 def clients() -> str:
     """The clients this user may see (all, for an admin)."""
     show_inactive = request.args.get("all") == "1"
-    query = clients_query(me()).order_by(models.Client.last_name, models.Client.first_name)
-    if not show_inactive:
-        query = query.where(models.Client.active.is_(True))
-    rows = db().scalars(query).all()
+    rows = lists.clients(db(), me(), include_inactive=show_inactive)
     audit.record(audit_db(), actor(), "list", "client", None, context=f"{len(rows)} shown")
     return render_template("records/clients.html", clients=rows, show_inactive=show_inactive)
 
@@ -78,8 +78,7 @@ def client(client_id: int) -> str:
     """One client: precautions, treatments, series."""
     record = client_or_404(db(), me(), client_id)
     audit.record(audit_db(), actor(), "read", "client", record.id)
-    series = db().scalars(series_query(me()).where(
-        models.AppointmentSeries.client_id == record.id)).all()
+    series = lists.series(db(), me(), client_id=record.id)
     return render_template("records/client.html", client=record, series=series,
                            describe_rule=describe_rule, flags=FLAGS)
 
@@ -95,7 +94,7 @@ def client_new() -> Any:
     if error:
         return _client_form(FormState.rejected(request.form, error, CLIENT_LABELS), None, 422)
     flash("Client added.", "success")
-    return redirect(url_for("pages.client", client_id=saved.id))
+    return redirect(url_for("clients.client", client_id=saved.id))
 
 
 @bp.route("/clients/<id:client_id>/edit", methods=["GET", "POST"])
@@ -111,7 +110,7 @@ def client_edit(client_id: int) -> Any:
         record = client_or_404(db(), me(), client_id)
         return _client_form(FormState.rejected(request.form, error, CLIENT_LABELS), record, 422)
     flash("Client saved.", "success")
-    return redirect(url_for("pages.client", client_id=client_id))
+    return redirect(url_for("clients.client", client_id=client_id))
 
 
 @bp.route("/clients/<id:client_id>/delete", methods=["POST"])
@@ -124,9 +123,9 @@ def client_delete(client_id: int) -> Any:
     except records.InUse as error:
         db().rollback()
         flash(str(error), "error")
-        return redirect(url_for("pages.client", client_id=client_id))
+        return redirect(url_for("clients.client", client_id=client_id))
     flash("Client deleted.", "success")
-    return redirect(url_for("pages.clients"))
+    return redirect(url_for("clients.clients"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +162,7 @@ def _treatment_values(treatment: models.Treatment) -> dict[str, Any]:
 
 def _treatment_form(form: FormState, client: models.Client,
                     treatment: models.Treatment | None, status: int = 200) -> Any:
-    facilities = db().scalars(select(models.Facility).order_by(models.Facility.name)).all()
+    facilities = lists.facilities(db())
     return render_template(
         "records/treatment_form.html", form=form, client=client, treatment=treatment,
         facilities=options(facilities, lambda x: x.name, empty="At the client's facility"),
@@ -187,7 +186,7 @@ def treatment_new(client_id: int) -> Any:
         form = FormState.rejected(request.form, error, TREATMENT_LABELS)
         return _treatment_form(form, client, None, 422)
     flash("Treatment added.", "success")
-    return redirect(url_for("pages.client", client_id=client_id))
+    return redirect(url_for("clients.client", client_id=client_id))
 
 
 @bp.route("/treatments/<id:treatment_id>/edit", methods=["GET", "POST"])
@@ -206,7 +205,7 @@ def treatment_edit(treatment_id: int) -> Any:
         form = FormState.rejected(request.form, error, TREATMENT_LABELS)
         return _treatment_form(form, treatment.client, treatment, 422)
     flash("Treatment saved.", "success")
-    return redirect(url_for("pages.client", client_id=client.id))
+    return redirect(url_for("clients.client", client_id=client.id))
 
 
 @bp.route("/treatments/<id:treatment_id>/delete", methods=["POST"])
@@ -220,7 +219,7 @@ def treatment_delete(treatment_id: int) -> Any:
     except records.InUse as error:
         db().rollback()
         flash(str(error), "error")
-        return redirect(url_for("pages.client", client_id=client_id))
+        return redirect(url_for("clients.client", client_id=client_id))
     flash("Treatment deleted.", "success")
-    return redirect(url_for("pages.client", client_id=client_id))
+    return redirect(url_for("clients.client", client_id=client_id))
 

@@ -1,37 +1,35 @@
 """The day: the therapist's route on a map, the timeline, and the buttons that change the day.
 
-The page shows the day's plan of record, as the planner defines it: the published version,
-else the latest draft. Re-planning a published day publishes the new version (the itinerary
-in use must follow the day); a draft made elsewhere after it is offered for publishing.
+The page shows the day's plan of record (:mod:`scheduler.plans.record`) as one view
+(:mod:`scheduler.plans.view`, with names: the page is behind the login), the map drawn from
+its GeoJSON. Re-planning follows the domain's rule: a published day publishes its new version.
 Every client shown is audited as read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from scheduler import audit, models, planning
 from scheduler.calendar import time_off
 from scheduler.clock import utcnow
-from scheduler.records import parse_practice_date
+from scheduler.plans import record
+from scheduler.plans.view import Detail
+from scheduler.present.geojson import route_geojson
+from scheduler.present.navigation import apple_url, google_url
+from scheduler.records import access, lists
+from scheduler.records.fields import parse_practice_date
 from scheduler.records.precautions import FLAGS
 from scheduler.records.validation import ValidationError
 from web.access import found, is_admin, plan_or_404, stop_or_404
 from web.database import audit_db, db, end_transaction, runtime
-from web.pages import actor, bp, me
-from web.routes import Route, build_route, route_geojson
+from web.pages import actor, me, signed_in
 
-
-@dataclass(frozen=True)
-class TimelineBreak:
-    start: datetime
-    end: datetime
+bp = Blueprint("day", __name__)
+signed_in(bp)
 
 
 def local_today() -> date:
@@ -53,96 +51,30 @@ def chosen_therapist(raw: Any) -> models.Therapist:
         return viewer
     if not is_admin(viewer) or not str(raw).isdigit():
         abort(404)
-    return found(db().get(models.Therapist, int(raw)))
-
-
-def plan_of_record(therapist_id: int, day: date) -> models.DayPlan | None:
-    """The day's plan as :func:`scheduler.planning.current_plan` chooses it (the published
-    version, else the latest draft), with what the page shows loaded in the same query."""
-    plan = models.DayPlan
-    return db().scalar(
-        select(plan)
-        .where(plan.therapist_id == therapist_id, plan.day == day,
-               plan.status != models.PlanStatus.SUPERSEDED)
-        .order_by((plan.status == models.PlanStatus.PUBLISHED).desc(), plan.version.desc())
-        .limit(1)
-        .options(selectinload(plan.stops).options(
-            joinedload(models.PlanStop.client), joinedload(models.PlanStop.facility)))
-    )
-
-
-def newer_draft(plan: models.DayPlan) -> models.DayPlan | None:
-    """A draft made after the published plan (e.g. through the API), waiting to be published."""
-    if plan.status != models.PlanStatus.PUBLISHED:
-        return None
-    return db().scalar(select(models.DayPlan).where(
-        models.DayPlan.therapist_id == plan.therapist_id, models.DayPlan.day == plan.day,
-        models.DayPlan.status == models.PlanStatus.DRAFT,
-        models.DayPlan.version > plan.version).order_by(models.DayPlan.version.desc()).limit(1))
-
-
-def timeline(route: Route, plan: models.DayPlan) -> list[Any]:
-    """The stops with the break slotted in where it falls."""
-    items: list[Any] = list(route.stops)
-    if plan.break_start_at and plan.break_end_at:
-        zone = runtime().settings.zone
-        pause = TimelineBreak(plan.break_start_at.astimezone(zone),
-                              plan.break_end_at.astimezone(zone))
-        position = next((i for i, s in enumerate(route.stops) if s.start >= pause.start),
-                        len(items))
-        items.insert(position, pause)
-    return items
-
-
-@dataclass(frozen=True)
-class LeftOutClient:
-    id: int
-    first_name: str
-    last_name: str
-
-    @property
-    def initials(self) -> str:
-        return f"{self.first_name[:1]}{self.last_name[:1]}".upper()
-
-
-def left_out(plan: models.DayPlan) -> list[dict[str, Any]]:
-    """The visits the plan could not place, with their clients' names and the reasons.
-
-    Only the names are read (a busy day can leave out dozens of visits; whole client rows
-    would cost more than the rest of the page).
-    """
-    entries = list(plan.unplaced or [])
-    ids = {e.get("client_id") for e in entries if isinstance(e.get("client_id"), int)}
-    client = models.Client
-    clients = {row.id: LeftOutClient(row.id, row.first_name, row.last_name) for row in db().execute(
-        select(client.id, client.first_name, client.last_name).where(client.id.in_(ids)))
-    } if ids else {}
-    return [dict(entry, client=clients.get(entry.get("client_id"))) for entry in entries]
+    return found(access.find_therapist(db(), viewer, int(raw)))
 
 
 def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
     settings = runtime().settings
-    plan = plan_of_record(therapist.id, day)
+    plan = record.plan_of_record(db(), therapist.id, day)
     context: dict[str, Any] = {
-        "therapist": therapist, "day": day, "plan": plan, "today": local_today(),
-        "previous_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
-        "flags": FLAGS, "tile_url": settings.web.tile_url,
-        "tile_attribution": settings.web.tile_attribution,
-        "therapists": db().scalars(select(models.Therapist).where(
-            models.Therapist.active.is_(True)).order_by(models.Therapist.name)).all()
-        if is_admin(me()) else [],
-        "off": _off_words(therapist, day),
+        "therapist": therapist, "day": day, "plan": plan, "view": None,
+        "today": local_today(), "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1), "flags": FLAGS,
+        "tile_url": settings.web.tile_url, "tile_attribution": settings.web.tile_attribution,
+        "therapists": lists.therapists(db(), active_only=True) if is_admin(me()) else [],
+        "off": _off_words(therapist, day), "google_url": google_url, "apple_url": apple_url,
+        "works": any(shift.weekday == day.weekday() for shift in therapist.shifts),
     }
     if plan is None:
         return context
-    route = build_route(plan, therapist, settings.zone)
-    shown = left_out(plan)
-    context.update(
-        newer_draft=newer_draft(plan), route=route, timeline=timeline(route, plan), left_out=shown,
-        geojson=route_geojson(route, day=day.isoformat(), therapist_id=therapist.id),
-    )
-    client_ids = [s.stop.client_id for s in route.stops]
-    client_ids += [e["client"].id for e in shown if e["client"] is not None]
+    (view,) = record.views_of(db(), [plan], settings.zone, detail=Detail.NAMES,
+                              base_url=settings.practice.base_url)
+    context.update(view=view, newer_draft=record.newer_draft(db(), plan),
+                   geojson=route_geojson(view))
+    client_ids = [stop.client_id for stop in view.stops]
+    client_ids += [item.client_id for item in view.left_out
+                   if item.client_id is not None and item.initials is not None]
     audit.record_reads(audit_db(), actor(), "client", client_ids, context=f"day_plan {plan.id}")
     return context
 
@@ -186,9 +118,9 @@ def _render_day(day: str, template: str) -> Any:
     return render_template(template, **context)
 
 
-def _day_url(therapist: models.Therapist, day: date) -> str:
+def day_url(therapist: models.Therapist, day: date) -> str:
     extra = {} if therapist.id == me().id else {"therapist": therapist.id}
-    return url_for("pages.day", day=day.isoformat(), **extra)
+    return url_for("day.day", day=day.isoformat(), **extra)  # type: ignore[arg-type]
 
 
 @bp.route("/day/<day>/plan", methods=["POST"])
@@ -196,14 +128,13 @@ def day_plan(day: str) -> Any:
     """Plan (or re-plan) the whole day: a new version, published if the day's plan was."""
     therapist = chosen_therapist(request.form.get("therapist"))
     when = parse_day(day)
-    current = plan_of_record(therapist.id, when)
-    publish = current is not None and current.status == models.PlanStatus.PUBLISHED
+    publish = record.replan_publishes(record.current_plan(db(), therapist.id, when))
     plans = planning.plan_days(db(), runtime().settings, when, [therapist.id],
                                publish=publish, now=utcnow())
     audit.record(audit_db(), actor(), "plan", "day_plan", plans[0].id if plans else None)
     flash("The day is planned." if plans else "No working hours on this day: nothing to plan.",
           "success" if plans else "info")
-    return redirect(_day_url(therapist, when))
+    return redirect(day_url(therapist, when))
 
 
 @bp.route("/day/<day>/late", methods=["POST"])
@@ -215,7 +146,7 @@ def day_late(day: str) -> Any:
     plan = planning.replan_from(db(), runtime().settings, therapist.id, when, utcnow(), position)
     audit.record(audit_db(), actor(), "replan", "day_plan", plan.id)
     flash("Re-planned from now.", "success")
-    return redirect(_day_url(therapist, when))
+    return redirect(day_url(therapist, when))
 
 
 @bp.route("/plans/<id:plan_id>/publish", methods=["POST"])
@@ -225,7 +156,7 @@ def plan_publish(plan_id: int) -> Any:
     planning.publish_plan(db(), plan, utcnow())
     audit.record(audit_db(), actor(), "publish", "day_plan", plan.id)
     flash("The plan is published.", "success")
-    return redirect(_day_url(plan.therapist, plan.day))
+    return redirect(day_url(plan.therapist, plan.day))
 
 
 @bp.route("/stops/<id:stop_id>/state", methods=["POST"])
@@ -238,7 +169,7 @@ def stop_state(stop_id: int) -> Any:
         abort(400, "state must be planned, done or skipped")
     planning.set_stop_state(db(), stop, state)
     audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))
-    return redirect(_day_url(stop.plan.therapist, stop.plan.day) + f"#stop-{stop.id}")
+    return redirect(day_url(stop.plan.therapist, stop.plan.day) + f"#stop-{stop.id}")
 
 
 def _position(form: Any) -> tuple[float, float] | None:

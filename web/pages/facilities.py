@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from scheduler import models, records
+from scheduler.records import lists
 from scheduler.travel.geocoding import GeocodingError, geocode_facility, make_geocoder
 from web.access import facility_or_404
 from web.auth import admin_required
 from web.database import db, runtime
-from web.pages import actor, attempt, bp
+from web.pages import actor, attempt, signed_in
 from web.pages import forms as f
 from web.pages.forms import FormState
+
+bp = Blueprint("facilities", __name__)
+signed_in(bp)
 
 LABELS = {"name": "Name", "kind": "Kind", "address": "Address", "lat": "Latitude",
           "lon": "Longitude", "overhead_minutes": "Arrival overhead", "hours": "Visiting hours",
@@ -48,7 +51,7 @@ def _values(facility: models.Facility) -> dict[str, Any]:
 @bp.route("/facilities")
 def facilities() -> str:
     """All facilities."""
-    rows = db().scalars(select(models.Facility).order_by(models.Facility.name)).all()
+    rows = lists.facilities(db())
     return render_template("records/facilities.html", facilities=rows)
 
 
@@ -71,7 +74,7 @@ def facility_new() -> Any:
         return render_template("records/facility_form.html", form=form, facility=None,
                                kinds=KINDS), 422
     flash("Facility added.", "success")
-    return redirect(url_for("pages.facility", facility_id=saved.id))
+    return redirect(url_for("facilities.facility", facility_id=saved.id))
 
 
 @bp.route("/facilities/<id:facility_id>/edit", methods=["GET", "POST"])
@@ -90,7 +93,7 @@ def facility_edit(facility_id: int) -> Any:
         return render_template("records/facility_form.html", form=form,
                                facility=db().get(models.Facility, facility_id), kinds=KINDS), 422
     flash("Facility saved.", "success")
-    return redirect(url_for("pages.facility", facility_id=facility_id))
+    return redirect(url_for("facilities.facility", facility_id=facility_id))
 
 
 @bp.route("/facilities/<id:facility_id>/geocode", methods=["POST"])
@@ -104,11 +107,11 @@ def facility_geocode(facility_id: int) -> Any:
     except GeocodingError as error:
         db().rollback()
         flash(str(error), "error")
-        return redirect(url_for("pages.facility", facility_id=facility_id))
+        return redirect(url_for("facilities.facility", facility_id=facility_id))
     records.set_facility_coordinates(db(), actor(), facility, outcome.latitude,
                                      outcome.longitude, outcome.source)
     flash(f"Coordinates found: {outcome.latitude:.5f}, {outcome.longitude:.5f}.", "success")
-    return redirect(url_for("pages.facility", facility_id=facility_id))
+    return redirect(url_for("facilities.facility", facility_id=facility_id))
 
 
 @bp.route("/facilities/<id:facility_id>/delete", methods=["POST"])
@@ -121,9 +124,9 @@ def facility_delete(facility_id: int) -> Any:
     except records.InUse as error:
         db().rollback()
         flash(str(error), "error")
-        return redirect(url_for("pages.facility", facility_id=facility_id))
+        return redirect(url_for("facilities.facility", facility_id=facility_id))
     flash("Facility deleted.", "success")
-    return redirect(url_for("pages.facilities"))
+    return redirect(url_for("facilities.facilities"))
 
 
 def _geocoder() -> Any:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
-from sqlalchemy import func, select
+from flask import Blueprint, render_template, request
 
-from scheduler import models
+from scheduler import audit
+from scheduler.delivery import outbox as outbox_rows
+from scheduler.records.fields import MAX_ID
 from web.auth import admin_required
 from web.database import db
-from web.pages import bp
+from web.pages import signed_in
+
+bp = Blueprint("outbox", __name__)
+signed_in(bp)
 
 PAGE_SIZE = 100
+MAX_PAGE = 1_000_000  # far beyond any log; keeps the offset an ordinary integer
 
 
 def _page() -> int:
     raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    return min(max(1, int(raw)), MAX_PAGE) if raw.isdigit() and len(raw) < 10 else 1
 
 
 @bp.route("/outbox")
@@ -23,12 +28,7 @@ def outbox() -> str:
     """The itinerary e-mails: queued, sent, failed, missed (admin)."""
     admin_required()
     page = _page()
-    total = db().scalar(select(func.count()).select_from(models.OutboxMessage)) or 0
-    rows = db().execute(
-        select(models.OutboxMessage, models.Therapist.name)
-        .join(models.Therapist, models.Therapist.id == models.OutboxMessage.therapist_id)
-        .order_by(models.OutboxMessage.day.desc(), models.OutboxMessage.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows, total = outbox_rows.listed(db(), page, PAGE_SIZE)
     return render_template("pages/outbox.html", rows=rows, page=page, total=total,
                            page_size=PAGE_SIZE)
 
@@ -38,14 +38,9 @@ def audit_log() -> str:
     """Who read or changed which record, newest first (admin). Holds no record content."""
     admin_required()
     page = _page()
-    query = select(models.AuditEvent, models.Therapist.name).outerjoin(
-        models.Therapist, models.Therapist.id == models.AuditEvent.actor_id)
-    entity = request.args.get("entity", "")
-    if entity:
-        query = query.where(models.AuditEvent.entity == entity)
-    if request.args.get("id", "").isdigit():
-        query = query.where(models.AuditEvent.entity_id == int(request.args["id"]))
-    rows = db().execute(query.order_by(models.AuditEvent.id.desc()).limit(PAGE_SIZE)
-                        .offset((page - 1) * PAGE_SIZE)).all()
+    entity = request.args.get("entity", "")[:40]
+    raw_id = request.args.get("id", "")
+    entity_id = int(raw_id) if raw_id.isdigit() and int(raw_id) <= MAX_ID else None
+    rows = audit.listed(db(), page, PAGE_SIZE, entity=entity, entity_id=entity_id)
     return render_template("pages/audit.html", rows=rows, page=page, entity=entity,
                            page_size=PAGE_SIZE)

@@ -5,19 +5,23 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from scheduler import audit, models, records
 from scheduler.calendar.expand import occurrence_dates
 from scheduler.calendar.words import describe_rule
 from scheduler.clock import utcnow
-from web.access import clients_query, exception_or_404, series_or_404, series_query
+from scheduler.records import lists
+from scheduler.records.fields import MAX_ID
+from web.access import exception_or_404, series_or_404
 from web.auth import admin_required
 from web.database import audit_db, db, runtime
-from web.pages import actor, attempt, bp, me, options
+from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
 from web.pages.forms import FormState
+
+bp = Blueprint("series", __name__)
+signed_in(bp)
 
 LABELS = {"client_id": "Client", "therapist_id": "Therapist", "required_skills": "Skills",
           "rule": "Repeats", "first_date": "First date", "last_date": "Last date",
@@ -59,15 +63,11 @@ def _values(series: models.AppointmentSeries) -> dict[str, Any]:
 
 
 def _form(form: FormState, series: models.AppointmentSeries | None, status: int = 200) -> Any:
-    clients = db().scalars(clients_query(me()).where(models.Client.active.is_(True)).order_by(
-        models.Client.last_name, models.Client.first_name)).all()
-    therapists = db().scalars(select(models.Therapist).where(
-        models.Therapist.active.is_(True)).order_by(models.Therapist.name)).all()
+    clients = lists.clients(db(), me())
+    therapists = lists.therapists(db(), active_only=True)
     client_id = form.value("client_id")
-    treatments = db().scalars(select(models.Treatment).where(
-        models.Treatment.client_id == int(client_id),
-        models.Treatment.policy == models.TreatmentPolicy.DURING)).all() if (
-        client_id.isdigit()) else []
+    treatments = (lists.during_treatments(db(), int(client_id))
+                  if client_id.isdigit() and int(client_id) <= MAX_ID else [])
     return render_template(
         "records/series_form.html", form=form, series=series,
         clients=options(clients, lambda c: f"{c.last_name}, {c.first_name}", empty="Choose…"),
@@ -80,7 +80,7 @@ def _form(form: FormState, series: models.AppointmentSeries | None, status: int 
 @bp.route("/series")
 def series_list() -> str:
     """The visit series this user may see."""
-    rows = db().scalars(series_query(me()).order_by(models.AppointmentSeries.id)).all()
+    rows = lists.series(db(), me())
     audit.record(audit_db(), actor(), "list", "series", None, context=f"{len(rows)} shown")
     return render_template("records/series_list.html", series=rows, describe_rule=describe_rule)
 
@@ -118,7 +118,7 @@ def series_new() -> Any:
     if error:
         return _form(FormState.rejected(request.form, error, LABELS), None, 422)
     flash("Visits booked.", "success")
-    return redirect(url_for("pages.series_detail", series_id=saved.id))
+    return redirect(url_for("series.series_detail", series_id=saved.id))
 
 
 @bp.route("/series/<id:series_id>/edit", methods=["GET", "POST"])
@@ -133,7 +133,7 @@ def series_edit(series_id: int) -> Any:
         return _form(FormState.rejected(request.form, error, LABELS),
                      series_or_404(db(), me(), series_id), 422)
     flash("Series saved.", "success")
-    return redirect(url_for("pages.series_detail", series_id=series_id))
+    return redirect(url_for("series.series_detail", series_id=series_id))
 
 
 @bp.route("/series/<id:series_id>/delete", methods=["POST"])
@@ -147,9 +147,9 @@ def series_delete(series_id: int) -> Any:
     except records.InUse as error:
         db().rollback()
         flash(str(error), "error")
-        return redirect(url_for("pages.series_detail", series_id=series_id))
+        return redirect(url_for("series.series_detail", series_id=series_id))
     flash("Series deleted.", "success")
-    return redirect(url_for("pages.client", client_id=client_id))
+    return redirect(url_for("clients.client", client_id=client_id))
 
 
 @bp.route("/series/<id:series_id>/occurrences/<day>/cancel", methods=["POST"])
@@ -164,7 +164,7 @@ def occurrence_cancel(series_id: int, day: str) -> Any:
     else:
         flash(f"The visit of {occurrence:%a %d %b} is cancelled. Re-plan the day to update "
               "the route.", "success")
-    return redirect(_back(url_for("pages.series_detail", series_id=series_id)))
+    return redirect(_back(url_for("series.series_detail", series_id=series_id)))
 
 
 @bp.route("/series/<id:series_id>/occurrences/<day>/move", methods=["POST"])
@@ -188,7 +188,7 @@ def occurrence_move(series_id: int, day: str) -> Any:
         return render_template("records/occurrence_move.html", series=series, day=occurrence,
                                form=form), 422
     flash(f"The visit of {occurrence:%a %d %b} is moved.", "success")
-    return redirect(url_for("pages.series_detail", series_id=series_id))
+    return redirect(url_for("series.series_detail", series_id=series_id))
 
 
 @bp.route("/series/<id:series_id>/occurrences/<day>/move", methods=["GET"])
@@ -207,7 +207,7 @@ def exception_delete(exception_id: int) -> Any:
     series_id = exception.series_id
     records.delete_exception(db(), actor(), exception)
     flash("The occurrence is restored.", "success")
-    return redirect(_back(url_for("pages.series_detail", series_id=series_id)))
+    return redirect(_back(url_for("series.series_detail", series_id=series_id)))
 
 
 def f_date(raw: str) -> date:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from scheduler import models, records
+from scheduler.records import lists
 from web.access import therapist_or_404
 from web.auth import admin_required
 from web.database import db
-from web.pages import actor, attempt, bp, me
+from web.pages import actor, attempt, me, signed_in
 from web.pages import forms as f
 from web.pages.forms import FormState
+
+bp = Blueprint("therapists", __name__)
+signed_in(bp)
 
 LABELS = {"name": "Name", "email": "E-mail", "role": "Role", "active": "Active",
           "password": "Password", "home_address": "Home base", "home_lat": "Latitude",
@@ -67,7 +70,7 @@ def _form(form: FormState, therapist: models.Therapist | None, status: int = 200
 def therapists() -> str:
     """Every therapist (admin)."""
     admin_required()
-    rows = db().scalars(select(models.Therapist).order_by(models.Therapist.name)).all()
+    rows = lists.therapists(db())
     return render_template("records/therapists.html", therapists=rows)
 
 
@@ -91,7 +94,7 @@ def therapist_new() -> Any:
         return _form(FormState.rejected(_without_password(request.form), error, LABELS),
                      None, 422)
     flash("Therapist added.", "success")
-    return redirect(url_for("pages.therapist", therapist_id=saved.id))
+    return redirect(url_for("therapists.therapist", therapist_id=saved.id))
 
 
 @bp.route("/therapists/<id:therapist_id>/edit", methods=["GET", "POST"])
@@ -107,7 +110,7 @@ def therapist_edit(therapist_id: int) -> Any:
         return _form(FormState.rejected(_without_password(request.form), error, LABELS),
                      therapist_or_404(db(), me(), therapist_id), 422)
     flash("Therapist saved.", "success")
-    return redirect(url_for("pages.therapist", therapist_id=therapist_id))
+    return redirect(url_for("therapists.therapist", therapist_id=therapist_id))
 
 
 def _without_password(form: Any) -> Any:

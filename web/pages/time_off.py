@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from scheduler import models
 from scheduler.calendar import time_off
@@ -18,9 +18,12 @@ from scheduler.records import time_off as time_off_records
 from web.access import found, is_admin, therapist_or_404
 from web.auth import admin_required
 from web.database import db
-from web.pages import actor, attempt, bp, me
+from web.pages import actor, attempt, me, signed_in
 from web.pages import forms as f
 from web.pages.forms import FormState
+
+bp = Blueprint("time_off", __name__)
+signed_in(bp)
 
 LABELS = {"first_day": "First day", "last_day": "Last day", "reason": "Reason",
           "therapist_id": "Therapist"}
@@ -49,7 +52,7 @@ def time_off_add(therapist_id: int) -> Any:
         form = FormState.rejected(request.form, error, LABELS)
         return therapist_page(therapist_or_404(db(), me(), therapist_id), form, 422)
     flash("Time off added. Re-plan the days it covers if they were planned.", "success")
-    return redirect(url_for("pages.therapist", therapist_id=therapist_id) + "#time-off")
+    return redirect(url_for("therapists.therapist", therapist_id=therapist_id) + "#time-off")
 
 
 @bp.route("/time-off/<id:entry_id>/delete", methods=["POST"])
@@ -59,10 +62,10 @@ def time_off_delete(entry_id: int) -> Any:
     if entry.therapist_id is None:
         if not is_admin(me()):
             abort(404)
-        back = url_for("pages.closures")
+        back = url_for("time_off.closures")
     else:
         therapist_or_404(db(), me(), entry.therapist_id)
-        back = url_for("pages.therapist", therapist_id=entry.therapist_id) + "#time-off"
+        back = url_for("therapists.therapist", therapist_id=entry.therapist_id) + "#time-off"
     time_off_records.remove(db(), actor(), entry)
     flash("Time off removed.", "success")
     return redirect(back)
@@ -83,4 +86,4 @@ def closures() -> Any:
     if error:
         return _closures_page(FormState.rejected(request.form, error, LABELS), 422)
     flash("Closure added. Re-plan the days it covers if they were planned.", "success")
-    return redirect(url_for("pages.closures"))
+    return redirect(url_for("time_off.closures"))

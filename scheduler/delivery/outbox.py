@@ -40,13 +40,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from enum import StrEnum
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.db import session_scope
-from scheduler.mail import MailSender, PermanentMailError, TransientMailError
-from scheduler.models import OutboxMessage, OutboxState
+from scheduler.delivery.senders import MailSender, PermanentMailError, TransientMailError
+from scheduler.models import OutboxMessage, OutboxState, Therapist
 
 log = logging.getLogger("rounds.outbox")
 
@@ -365,3 +365,16 @@ def deliver(sessions: sessionmaker[Session], key: OutboxKey, compose: Compose,
     log.info("%s: sent (attempt %d%s)", key, held.attempts,
              ", possible duplicate" if held.possible_duplicate else "")
     return Outcome.SENT
+
+
+def listed(session: Session, page: int,
+           per_page: int) -> tuple[list[tuple[OutboxMessage, str]], int]:
+    """One page of the outbox, newest day first, each row with its therapist's name; and the
+    number of rows in all (the admin's outbox page)."""
+    total = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+    rows = session.execute(
+        select(OutboxMessage, Therapist.name)
+        .join(Therapist, Therapist.id == OutboxMessage.therapist_id)
+        .order_by(OutboxMessage.day.desc(), OutboxMessage.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return [(row[0], row[1]) for row in rows], total

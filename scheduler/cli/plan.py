@@ -5,7 +5,7 @@
     rounds plan --date 2026-12-01 --days 7 --json       a week, as data (progress on stderr)
     rounds plan --replan --date 2026-12-02 --therapist 2 --at 10:30 --position 39.1,-94.6
 
-Registered on the `rounds` group by :mod:`scheduler.cli` as ``plan_command``.
+
 """
 
 from __future__ import annotations
@@ -14,15 +14,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import models
 from scheduler.calendar.local_time import local_datetime
-from scheduler.cli import echo_json, parse_day, require_current_schema, runtime_from
+from scheduler.cli.base import echo_json, parse_day, require_current_schema, runtime_from
 from scheduler.clock import utcnow
-from scheduler.plan_text import itinerary_text, plan_as_data
 from scheduler.planning import plan_range, replan_from
+from scheduler.plans.record import views_of
+from scheduler.plans.view import Detail
+from scheduler.present.text import itinerary_text, plan_as_data
 from scheduler.settings import parse_hhmm
 
 
@@ -31,7 +32,9 @@ from scheduler.settings import parse_hhmm
 @click.option("--therapist", "therapist_id", type=int, help="Only this therapist.")
 @click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True,
               help="Plan this many days from --date.")
-@click.option("--publish", is_flag=True, help="Publish the new plans (default: drafts).")
+@click.option("--publish", is_flag=True,
+              help="Publish the new plans (default: a day whose plan was published is "
+                   "published again, a new day is a draft).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plans as JSON.")
 @click.option("--replan", is_flag=True,
               help="Re-plan one therapist's day from --at, keeping done and skipped visits.")
@@ -61,7 +64,8 @@ def plan_command(ctx: click.Context, day_text: str, therapist_id: int | None, da
         else:
             plans = plan_range(session, settings, day, day + timedelta(days=days - 1),
                                [therapist_id] if therapist_id is not None else None,
-                               publish=publish, now=utcnow(), time_limit=time_limit,
+                               publish=True if publish else None, now=utcnow(),
+                               time_limit=time_limit,
                                progress=_progress if days > 1 else None)
         _print(session, plans, settings.zone, as_json, days)
 
@@ -108,23 +112,14 @@ def _progress(day: date, plans: list[models.DayPlan]) -> None:
                err=True)
 
 
-def _initials(session: Session, plans: list[models.DayPlan]) -> dict[int, str]:
-    """Initials of the clients of unplaced visits (stops carry their client already)."""
-    ids = {entry["client_id"] for plan in plans for entry in plan.unplaced or []}
-    if not ids:
-        return {}
-    clients = session.scalars(select(models.Client).where(models.Client.id.in_(ids)))
-    return {client.id: client.initials for client in clients}
-
-
 def _print(session: Session, plans: list[models.DayPlan], zone: Any, as_json: bool,
            days: int) -> None:
-    initials = _initials(session, plans)
+    views = views_of(session, plans, zone, detail=Detail.FULL)
     if as_json:
-        echo_json({"plans": [plan_as_data(plan, zone, initials) for plan in plans]})
+        echo_json({"plans": [plan_as_data(view) for view in views]})
         return
     if not plans:
         click.echo("Nobody works on " + ("these days." if days > 1 else "this day.")
                    + " Nothing to plan.")
         return
-    click.echo("\n\n".join(itinerary_text(plan, zone, initials) for plan in plans))
+    click.echo("\n\n".join(itinerary_text(view) for view in views))

@@ -9,7 +9,7 @@ Two senders stand behind the :class:`MailSender` protocol, chosen from ``[mail] 
   the instance outbox folder, so a demo never needs a mail server.
 
 A sender only transmits. Whether a message *should* go out, and how often it was tried, is the
-outbox's business (:mod:`scheduler.outbox`). So that the outbox can decide what to do next,
+outbox's business (:mod:`scheduler.delivery.outbox`). So that the outbox can decide what to do next,
 every failure is raised as either :class:`TransientMailError` (try again later: 4xx replies,
 a dropped connection) or :class:`PermanentMailError` (trying again will not help: 5xx replies,
 an untrusted certificate, a server without STARTTLS). Their messages hold the SMTP code and

@@ -1,6 +1,6 @@
 """`rounds solve PROBLEM.json`: run the optimizer on a VROOM-style file and print the solution.
 
-Registered into the ``rounds`` click group by ``scheduler/cli.py`` as :data:`solve_command`.
+Put on the ``rounds`` group by :mod:`scheduler.cli`.
 Exit status 0 on success, 2 when the problem file cannot be read or is invalid (the solution
 JSON, with ``code`` 2 and an ``error`` naming the field, is still printed), never a traceback.
 """

@@ -14,10 +14,11 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler import clock, jobs, outbox
+from scheduler import clock
 from scheduler.calendar import time_off
-from scheduler.cli import parse_day, require_current_schema, runtime_from
-from scheduler.mail import MailConfigError, sender_from_settings
+from scheduler.cli.base import parse_day, require_current_schema, runtime_from
+from scheduler.delivery import itineraries, outbox, send_times, worker
+from scheduler.delivery.senders import MailConfigError, sender_from_settings
 from scheduler.models import OutboxMessage, OutboxState, Therapist
 from scheduler.runtime import Runtime
 
@@ -38,11 +39,11 @@ def worker_command(ctx: click.Context, rebuild_jobs: bool) -> None:
     runtime = runtime_from(ctx)
     require_current_schema(runtime)
     if rebuild_jobs:
-        removed = jobs.clear_stored_jobs(runtime.engine)
+        removed = worker.clear_stored_jobs(runtime.engine)
         click.echo(f"Removed {removed} stored job(s); they are rebuilt from the therapists.")
     try:
-        jobs.run_worker(runtime)
-    except (jobs.JobReferenceError, MailConfigError) as error:
+        worker.run_worker(runtime)
+    except (worker.JobReferenceError, MailConfigError) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -59,7 +60,7 @@ def _therapists(runtime: Runtime, day: date, ids: tuple[int, ...]) -> list[Thera
                                          param_hint="--therapist")
             return list(found)
         due = [t for t in session.scalars(query.where(Therapist.active.is_(True)))
-               if day.weekday() in jobs.working_weekdays(t)]
+               if day.weekday() in send_times.working_weekdays(t)]
         off = time_off.off_therapist_ids(session, day, [t.id for t in due])
         return [t for t in due if t.id not in off]
 
@@ -69,7 +70,7 @@ def _show(runtime: Runtime, therapist: Therapist, day: date, now: datetime) -> N
     with runtime.sessions() as session:
         fresh = session.get(Therapist, therapist.id)
         assert fresh is not None
-        message = jobs.compose_itinerary(session, runtime.settings, fresh, day, now)
+        message = itineraries.compose_itinerary(session, runtime.settings, fresh, day, now)
         session.rollback()
     click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n")
     body = message.get_body(("plain",))
@@ -126,13 +127,13 @@ def send_itineraries_command(ctx: click.Context, day_text: str, therapist_ids: t
         sender = sender_from_settings(runtime.settings)
     except MailConfigError as error:
         raise click.ClickException(str(error)) from None
-    context = jobs.WorkerContext(runtime, sender, f"cli:{os.getpid()}")
+    context = itineraries.WorkerContext(runtime, sender, f"cli:{os.getpid()}")
     failed = 0
     for therapist in therapists:
-        key = outbox.OutboxKey(therapist.id, day, jobs.KIND)
+        key = outbox.OutboxKey(therapist.id, day, itineraries.KIND)
         if requeue:
             outbox.requeue(runtime.sessions, key, now)
-        outcome = jobs.send_itinerary(context, therapist.id, day, now, deadline_at=None)
+        outcome = itineraries.send_itinerary(context, therapist.id, day, now, deadline_at=None)
         failed += outcome in (outbox.Outcome.FAILED, outbox.Outcome.RETRY)
         result = "sent" if outcome == outbox.Outcome.SENT else _describe(runtime, key)
         click.echo(f"therapist {therapist.id} <{therapist.email}>: {result}")

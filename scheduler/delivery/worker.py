@@ -1,0 +1,326 @@
+"""The scheduler that sends the morning e-mails: APScheduler 3, its jobs and their store.
+
+What runs where:
+
+- ``rounds worker`` (:func:`run_worker`) is the scheduler's own process; ``rounds serve`` starts
+  one in-process (:func:`start_in_process`) only for the embedded default (SQLite, no
+  DATABASE_URL), where a second process would be a burden.
+- Each therapist has one persistent job, ``itinerary:<id>``: a cron trigger at their send time
+  (:mod:`.send_times`), in the practice's zone, so the days the clocks change still send at
+  06:00 local. The jobs live in an APScheduler ``SQLAlchemyJobStore`` table on the practice
+  database and survive restarts. The job function is named by its text path
+  (:data:`ITINERARY_JOB`); a job store holding a path that no longer resolves stops the worker
+  at start (:class:`JobReferenceError`) instead of APScheduler quietly deleting the job.
+- Each process also runs *housekeeping* every few minutes, and once at start: it reconciles the
+  jobs with the therapists (new therapist, changed send time or weekdays, deactivation), and
+  lets :mod:`.itineraries` resolve crashed sends, retry, and catch up on missed send times.
+
+What a job does is a plain function of :mod:`.itineraries`, also reachable from the command
+line (``rounds send-itineraries``). APScheduler stores only a job's text path and arguments,
+so the job functions find the process's worker (runtime, mail sender, scheduler) through
+:func:`bind`, which ``run_worker`` and ``start_in_process`` call; nothing is bound at import.
+
+Time comes from :func:`scheduler.clock.utcnow`; nothing here reads the system clock directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.base import BaseExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.util import ref_to_obj
+from sqlalchemy import Engine, Table, delete, select, text
+from sqlalchemy.orm import selectinload
+
+from scheduler import clock
+from scheduler.delivery.itineraries import (
+    WorkerContext,
+    catch_up,
+    new_worker_id,
+    retry_due,
+    settle_therapist,
+)
+from scheduler.delivery.send_times import itinerary_trigger
+from scheduler.delivery.senders import MailSender, sender_from_settings
+from scheduler.models import Therapist
+from scheduler.runtime import Runtime
+from scheduler.settings import Settings
+
+log = logging.getLogger("rounds.jobs")
+
+JOB_TABLE = "apscheduler_jobs"
+# Text paths, not function objects: the job store keeps them, and a rename must fail loudly.
+ITINERARY_JOB = "scheduler.delivery.worker:morning_itinerary_job"
+HOUSEKEEPING_JOB = "scheduler.delivery.worker:housekeeping_job"
+HOUSEKEEPING_ID = "rounds:housekeeping"
+HOUSEKEEPING_EVERY = timedelta(minutes=5)
+_PG_LOCK_KEY = 0x526F756E  # "Roun": serialises creating the job table on PostgreSQL
+
+
+class JobReferenceError(RuntimeError):
+    """A stored job names a function that does not exist (renamed or removed)."""
+
+
+
+# ---------------------------------------------------------------------------------------------
+# APScheduler: the jobs and their reconciliation with the therapists
+
+# The worker bound to this process (set by run_worker / start_in_process, never at import):
+# APScheduler stores only a job's text path and arguments, so the job functions find the
+# runtime, the sender and the scheduler here.
+_context: WorkerContext | None = None
+_scheduler: BaseScheduler | None = None
+
+
+def _bound_context() -> WorkerContext:
+    if _context is None:
+        raise RuntimeError("no Rounds worker is running in this process "
+                           "(see scheduler.delivery.worker)")
+    return _context
+
+
+def morning_itinerary_job(therapist_id: int) -> None:
+    """The cron job: one therapist's morning itinerary (or its missed row)."""
+    settle_therapist(_bound_context(), therapist_id, clock.utcnow())
+
+
+def housekeeping_job() -> None:
+    """Every few minutes: reconcile jobs, resolve and retry sends, catch up on missed times."""
+    context = _bound_context()
+    now = clock.utcnow()
+    if _scheduler is not None:
+        sync_itinerary_jobs(_scheduler, context.runtime, now)
+        # Another process may have added or moved jobs in the shared store; APScheduler only
+        # looks at the store when it wakes, so make it look now rather than at its next wakeup.
+        _scheduler.wakeup()
+    retry_due(context, now)
+    catch_up(context, now)
+
+
+def job_id(therapist_id: int) -> str:
+    return f"itinerary:{therapist_id}"
+
+
+def _signature(trigger: Any) -> str:
+    return f"{trigger}|{getattr(trigger, 'timezone', '')}"
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: tuple[int, ...]
+    changed: tuple[int, ...]
+    removed: tuple[str, ...]
+
+
+def sync_itinerary_jobs(scheduler: BaseScheduler, runtime: Runtime,
+                        now: datetime) -> SyncReport:
+    """Make the stored jobs match the therapists: one cron job per active, working therapist.
+
+    A job whose trigger is unchanged is left alone, so its pending run time is kept.
+    """
+    with runtime.session() as session:
+        therapists = session.scalars(
+            select(Therapist).options(selectinload(Therapist.shifts))
+        ).all()
+        wanted = {job_id(t.id): (t.id, trigger) for t in therapists
+                  if (trigger := itinerary_trigger(t, runtime.settings)) is not None}
+    existing = {job.id: job for job in scheduler.get_jobs(jobstore="default")
+                if job.id.startswith("itinerary:")}
+    added, changed, removed = [], [], []
+    for stale_id in existing.keys() - wanted.keys():
+        try:
+            scheduler.remove_job(stale_id, jobstore="default")
+        except JobLookupError:
+            pass  # another worker removed it first
+        removed.append(stale_id)
+    for identifier, (therapist_id, trigger) in wanted.items():
+        job = existing.get(identifier)
+        next_run = trigger.get_next_fire_time(None, now)
+        if job is None:
+            scheduler.add_job(ITINERARY_JOB, trigger=trigger, args=[therapist_id], id=identifier,
+                              name=f"itinerary for therapist {therapist_id}",
+                              jobstore="default", replace_existing=True, next_run_time=next_run)
+            added.append(therapist_id)
+        elif _signature(job.trigger) != _signature(trigger) or job.func_ref != ITINERARY_JOB:
+            try:
+                scheduler.modify_job(identifier, jobstore="default", func=ITINERARY_JOB,
+                                     trigger=trigger, next_run_time=next_run)
+            except JobLookupError:
+                continue
+            changed.append(therapist_id)
+    if added or changed or removed:
+        log.info("jobs synced: %d added, %d changed, %d removed", len(added), len(changed),
+                 len(removed))
+    return SyncReport(tuple(added), tuple(changed), tuple(removed))
+
+
+def job_table(engine: Engine) -> Table:
+    """APScheduler's own table definition (one source of truth for its columns)."""
+    return SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE).jobs_t
+
+
+def ensure_job_table(engine: Engine) -> None:
+    """Create the job table if needed; on PostgreSQL under a lock, as workers start together."""
+    table = job_table(engine)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        table.create(connection, checkfirst=True)
+
+
+def check_stored_jobs(engine: Engine) -> None:
+    """Fail loudly if a stored job names a function that cannot be found.
+
+    APScheduler 3 would log the failure and delete the job, so a renamed job function would
+    make every morning e-mail vanish without a trace.
+    """
+    table = job_table(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(select(table.c.id, table.c.job_state)).all()
+    problems = []
+    for identifier, state in rows:
+        try:
+            reference = pickle.loads(state)["func"]
+            ref_to_obj(reference)
+        except Exception as error:  # noqa: BLE001 - every way of failing is reported
+            problems.append(f"job {identifier!r}: {error}")
+    if problems:
+        raise JobReferenceError(
+            "stored jobs refer to functions that no longer exist: " + "; ".join(problems)
+            + ". Restore the function's name, or start with `rounds worker --rebuild-jobs` to "
+            "recreate the jobs from the therapists' settings."
+        )
+
+
+def clear_stored_jobs(engine: Engine) -> int:
+    """Delete every stored job (they are rebuilt from the therapists by the next sync)."""
+    ensure_job_table(engine)
+    with engine.begin() as connection:
+        return connection.execute(delete(job_table(engine))).rowcount
+
+
+def build_scheduler(runtime: Runtime, scheduler_class: type[BaseScheduler] = BlockingScheduler,
+                    *, executor: BaseExecutor | None = None) -> BaseScheduler:
+    """A configured, not yet started scheduler: persistent itinerary jobs on the practice
+    database, housekeeping in memory (each process runs its own)."""
+    return scheduler_class(
+        jobstores={
+            "default": SQLAlchemyJobStore(engine=runtime.engine, tablename=JOB_TABLE),
+            "local": MemoryJobStore(),
+        },
+        executors={"default": executor or ThreadPoolExecutor(max_workers=2)},
+        job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        timezone=runtime.settings.zone,
+    )
+
+
+def bind(context: WorkerContext, scheduler: BaseScheduler | None) -> None:
+    """Make ``context`` the one the job functions of this process use."""
+    global _context, _scheduler
+    _context, _scheduler = context, scheduler
+
+
+def unbind() -> None:
+    global _context, _scheduler
+    _context, _scheduler = None, None
+
+
+@contextmanager
+def bound(context: WorkerContext, scheduler: BaseScheduler | None) -> Iterator[WorkerContext]:
+    bind(context, scheduler)
+    try:
+        yield context
+    finally:
+        unbind()
+
+
+def prepare(runtime: Runtime, sender: MailSender | None = None) -> WorkerContext:
+    """Checks made before any job runs: the job table, stored job references, mail settings."""
+    ensure_job_table(runtime.engine)
+    check_stored_jobs(runtime.engine)
+    return WorkerContext(runtime=runtime, sender=sender or sender_from_settings(runtime.settings),
+                         worker=new_worker_id())
+
+
+def add_housekeeping(scheduler: BaseScheduler, runtime: Runtime, now: datetime,
+                     every: timedelta = HOUSEKEEPING_EVERY) -> None:
+    """Housekeeping now, then every ``every``: this process's own job (memory store)."""
+    scheduler.add_job(
+        HOUSEKEEPING_JOB, IntervalTrigger(seconds=every.total_seconds(),
+                                          start_date=now, timezone=runtime.settings.zone),
+        id=HOUSEKEEPING_ID, name="rounds housekeeping", jobstore="local",
+        replace_existing=True, next_run_time=now,
+    )
+
+
+def run_worker(runtime: Runtime, *, scheduler_class: type[BaseScheduler] = BlockingScheduler,
+               executor: BaseExecutor | None = None, sender: MailSender | None = None,
+               housekeeping_every: timedelta = HOUSEKEEPING_EVERY) -> None:
+    """`rounds worker`: run the scheduler in the foreground until SIGTERM or Ctrl+C.
+
+    The keyword arguments exist for tests that drive time (a scheduler class that jumps the
+    clock, a synchronous executor, a rarer housekeeping for long simulated nights).
+    """
+    context = prepare(runtime, sender)
+    scheduler = build_scheduler(runtime, scheduler_class, executor=executor)
+    add_housekeeping(scheduler, runtime, clock.utcnow(), housekeeping_every)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if in_main_thread else None
+    log.info("worker %s started (zone %s)", context.worker, runtime.settings.zone.key)
+    try:
+        with bound(context, scheduler):
+            scheduler.start()  # blocks until shutdown
+    except (KeyboardInterrupt, SystemExit):
+        log.info("worker %s stopping", context.worker)
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # lets a running send finish
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def start_in_process(runtime: Runtime) -> BackgroundScheduler:
+    """For `rounds serve` on the embedded default: the scheduler in a background thread.
+
+    Returns the started scheduler; call :func:`stop_in_process` (or ``shutdown()``) on exit.
+    """
+    context = prepare(runtime)
+    scheduler = build_scheduler(runtime, BackgroundScheduler)
+    assert isinstance(scheduler, BackgroundScheduler)
+    add_housekeeping(scheduler, runtime, clock.utcnow())
+    bind(context, scheduler)
+    scheduler.start()
+    return scheduler
+
+
+def stop_in_process(scheduler: BackgroundScheduler) -> None:
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+    unbind()
+
+
+def runs_in_serve(settings: Settings) -> bool:
+    """True on the embedded default (SQLite in the instance folder): `rounds serve` then runs
+    the scheduler itself; with a configured database, run `rounds worker` instead."""
+    return not settings.database.url

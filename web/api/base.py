@@ -1,0 +1,133 @@
+"""What every API endpoint shares: authentication, errors, bodies, paging.
+
+- Authentication: ``Authorization: Bearer <token>`` (tokens from the account page; see
+  :mod:`scheduler.accounts.tokens`). Cookies are ignored here, which is why the API needs no
+  CSRF token. A token acts with its therapist's role and the same ownership rules as the pages.
+- Lists are paginated: ``?page=1&per_page=50`` (at most 200), answered as
+  ``{"items": [...], "page", "per_page", "total"}``.
+- Bad input answers 422 with every problem by field: ``{"error": "validation",
+  "message": "...", "fields": {"name": ["is required"]}}``; records others refer to answer 409.
+- The OpenAPI 3 document at /api/v1/openapi.json describes all of it (:mod:`web.api.openapi`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy import Select
+from werkzeug.exceptions import Unauthorized
+
+from scheduler import audit, models
+from scheduler.accounts.tokens import find_token, note_use
+from scheduler.clock import utcnow
+from scheduler.db import paginate
+from scheduler.records import InUse
+from scheduler.records.validation import FieldProblem, ValidationError
+from web.database import audit_db, db
+from web.security import csrf
+
+MAX_PER_PAGE = 200
+
+
+def api_blueprint(name: str, *, public: bool = False) -> Blueprint:
+    """A blueprint of the API: JSON errors, no CSRF (cookies are ignored here), and unless
+    ``public`` a live bearer token on every request."""
+    bp = Blueprint(name, __name__)
+    csrf.exempt(bp)
+    if not public:
+        bp.before_request(_authenticate)
+    bp.register_error_handler(ValidationError, _invalid)
+    bp.register_error_handler(InUse, _in_use)
+    return bp
+
+
+def _authenticate() -> None:
+    """A live bearer token, or 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
+    now = utcnow()
+    token = find_token(db(), secret.strip(), now)
+    if token is None:
+        raise Unauthorized("The API token is unknown, revoked or expired.")
+    note_use(audit_db(), token, now)  # through audit_db: on GET this session only reads
+    g.api_user_therapist = token.therapist
+    g.api_actor = audit.Actor(token.therapist.id, "api")
+
+
+def user() -> models.Therapist:
+    return g.api_user_therapist
+
+
+def actor() -> audit.Actor:
+    return g.api_actor
+
+
+def is_admin() -> bool:
+    return user().role == models.Role.ADMIN
+
+
+def _invalid(error: ValidationError) -> Any:
+    db().rollback()
+    return jsonify(error="validation", message=str(error), fields=error.by_field()), 422
+
+
+def _in_use(error: InUse) -> Any:
+    db().rollback()
+    return jsonify(error="in use", message=str(error)), 409
+
+
+def body() -> dict[str, Any]:
+    """The request's JSON object, or a 422 naming the body."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError([FieldProblem("body", "expected a JSON object "
+                                                    "(Content-Type: application/json)")])
+    return data
+
+
+def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise ValidationError([FieldProblem(name, f"must be a whole number from {minimum} to "
+                                                  f"{maximum}, got {raw!r}")])
+    return int(raw)
+
+
+def paginated(query: Select[Any], render: Any) -> Any:
+    """One page of ``query``'s rows as ``{"items", "page", "per_page", "total"}``."""
+    problems: list[FieldProblem] = []
+    page, per_page = 1, 50
+    try:
+        page = query_int("page", 1, 1, 1_000_000)
+    except ValidationError as error:
+        problems.extend(error.problems)
+    try:
+        per_page = query_int("per_page", 50, 1, MAX_PER_PAGE)
+    except ValidationError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise ValidationError(problems)
+    rows, total = paginate(db(), query, page, per_page)
+    return {"items": [render(row) for row in rows], "page": page, "per_page": per_page,
+            "total": total}
+
+
+def forbid_unless_admin() -> None:
+    if not is_admin():
+        from flask import abort
+
+        abort(403, "Only an admin may do this.")
+
+
+
+def created(payload: dict[str, Any]) -> Any:
+    return jsonify(payload), 201
+
+
+def no_content() -> Response:
+    return Response(status=204)
