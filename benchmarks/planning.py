@@ -16,28 +16,21 @@ timings are noisy). Run:  .venv/bin/python benchmarks/planning.py [--factor 10] 
 
 from __future__ import annotations
 
+import argparse
+import copy
 import os
-import sys
+import random
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
-# benchmarks/calendar.py would shadow the standard library's `calendar` when this file is run
-# as a script: take this folder off the import path first.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-import copy  # noqa: E402
-import random  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-from scheduler import migrate  # noqa: E402
-from scheduler.db import make_engine, make_session_factory  # noqa: E402
-from scheduler.demo.loader import load_demo, read_demo_file  # noqa: E402
-from scheduler.planning import plan_range  # noqa: E402
-from scheduler.settings import load_settings  # noqa: E402
+from scheduler import migrate
+from scheduler.db import make_engine, make_session_factory
+from scheduler.demo.loader import load_demo, read_demo_file
+from scheduler.planning import plan_range
+from scheduler.settings import load_settings
 
 ANCHOR = date(2026, 11, 30)  # a Monday
 TARGET_SECONDS = 10.0

@@ -35,7 +35,7 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, echo: bool = Fa
     engine = create_engine(url, echo=echo)
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module; "begin" below opens them.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -46,7 +46,7 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, echo: bool = Fa
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _begin(connection: Any) -> None:
         reading = connection.get_execution_options().get(_READ_ONLY, False)
         connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 

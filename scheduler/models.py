@@ -375,7 +375,7 @@ class LeftOut:
     """
 
     series_id: int
-    date: date  # where the occurrence was to happen
+    day: date  # where the occurrence was to happen (``date`` in the JSON)
     original_date: date  # the date its rule gave (the visit's key with the series)
     client_id: int | None
     facility_id: int | None
@@ -385,7 +385,7 @@ class LeftOut:
     reason: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"series_id": self.series_id, "date": self.date.isoformat(),
+        return {"series_id": self.series_id, "date": self.day.isoformat(),
                 "original_date": self.original_date.isoformat(), "client_id": self.client_id,
                 "facility_id": self.facility_id, "duration_minutes": self.duration_minutes,
                 "priority": self.priority, "open": self.open, "reason": self.reason}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,11 +23,10 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     # Sessions for work that only reads (see scheduler.db.read_only); never write with them.
-    read_sessions: sessionmaker[Session] | None = None
+    read_sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.read_sessions is None:
-            self.read_sessions = make_session_factory(read_only(self.engine))
+        self.read_sessions = make_session_factory(read_only(self.engine))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

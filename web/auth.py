@@ -131,7 +131,10 @@ def _throttle_limits() -> login_throttle.Limits:
 
 def _throttle_keys() -> login_throttle.Keys:
     """Keyed by the app's secret key as resolved at start-up (the demo's generated one too)."""
-    return login_throttle.Keys(current_app.secret_key)
+    secret = current_app.secret_key
+    if not secret:  # the app factory refuses to start without one
+        raise RuntimeError("the app has no secret key")
+    return login_throttle.Keys(secret)
 
 
 def start_session(therapist: models.Therapist) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -239,7 +240,7 @@ def visit_as_data(visit: Visit) -> dict[str, object]:
     }
 
 
-def calendar_as_data(calendar: DayCalendar) -> dict[str, object]:
+def calendar_as_data(calendar: DayCalendar) -> dict[str, Any]:
     return {
         "date": calendar.day.isoformat(),
         "timezone": calendar.zone.key,

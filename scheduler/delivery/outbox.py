@@ -39,8 +39,9 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Update, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -94,7 +95,13 @@ class Outcome(StrEnum):
 Compose = Callable[[Claim], EmailMessage]
 
 
-def _key_filter(key: OutboxKey):  # type: ignore[no-untyped-def]
+def _updated(session: Session, statement: Update) -> int:
+    """How many rows an UPDATE changed: the claim and the fence depend on it."""
+    result = session.execute(statement)
+    return cast(CursorResult[Any], result).rowcount
+
+
+def _key_filter(key: OutboxKey) -> ColumnElement[bool]:
     return (
         (OutboxMessage.therapist_id == key.therapist_id)
         & (OutboxMessage.day == key.day)
@@ -139,7 +146,8 @@ def claim(sessions: sessionmaker[Session], key: OutboxKey, now: datetime,
     """Win the right to send ``key`` now, or None if it is not ours to send."""
     with session_scope(sessions) as session:
         _insert_if_absent(session, key, OutboxState.QUEUED, now)
-        won = session.execute(
+        won = _updated(
+            session,
             update(OutboxMessage)
             .where(
                 _key_filter(key),
@@ -153,8 +161,8 @@ def claim(sessions: sessionmaker[Session], key: OutboxKey, now: datetime,
                 claimed_at=now,
                 updated_at=now,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if won != 1:
             return None
         row = find(session, key)
@@ -165,7 +173,7 @@ def claim(sessions: sessionmaker[Session], key: OutboxKey, now: datetime,
                      possible_duplicate=row.possible_duplicate)
 
 
-def _fenced(claim: Claim):  # type: ignore[no-untyped-def]
+def _fenced(claim: Claim) -> ColumnElement[bool]:
     """Only the claim's holder may move the row on (a recovered lease fences the old one out)."""
     return (
         (OutboxMessage.id == claim.row_id)
@@ -177,10 +185,10 @@ def _fenced(claim: Claim):  # type: ignore[no-untyped-def]
 
 def _move(sessions: sessionmaker[Session], claim: Claim, **values: object) -> bool:
     with session_scope(sessions) as session:
-        return session.execute(
+        return _updated(session, 
             update(OutboxMessage).where(_fenced(claim)).values(**values)
             .execution_options(synchronize_session=False)
-        ).rowcount == 1
+        ) == 1
 
 
 def note_transmitting(sessions: sessionmaker[Session], claim: Claim, message_id: str,
@@ -233,13 +241,13 @@ def expire(sessions: sessionmaker[Session], key: OutboxKey, now: datetime) -> Ou
         reason = f"not sent by the cut-off after {row.attempts} attempts"
         if row.last_error:
             reason += f"; last error: {row.last_error}"
-        done = session.execute(
+        done = _updated(session, 
             update(OutboxMessage)
             .where(OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.QUEUED)
             .values(state=OutboxState.FAILED, next_attempt_at=None, last_error=reason[:2000],
                     updated_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         return OutboxState.FAILED if done else None
 
 
@@ -251,13 +259,13 @@ def requeue(sessions: sessionmaker[Session], key: OutboxKey, now: datetime) -> b
             OutboxState.FAILED, OutboxState.MISSED, OutboxState.REVIEW
         ):
             return False
-        return session.execute(
+        return _updated(session, 
             update(OutboxMessage)
             .where(OutboxMessage.id == row.id, OutboxMessage.state == row.state)
             .values(state=OutboxState.QUEUED, next_attempt_at=None, updated_at=now,
                     possible_duplicate=row.state == OutboxState.REVIEW or row.possible_duplicate)
             .execution_options(synchronize_session=False)
-        ).rowcount == 1
+        ) == 1
 
 
 def recover_stale(sessions: sessionmaker[Session], now: datetime,
@@ -284,7 +292,7 @@ def recover_stale(sessions: sessionmaker[Session], now: datetime,
         note = (f"worker {row.claimed_by} stopped during attempt {row.attempts} "
                 f"({'after' if row.message_id else 'before'} handing the message to the server)")
         with session_scope(sessions) as session:
-            moved = session.execute(
+            moved = _updated(session, 
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.SENDING,
                        OutboxMessage.claimed_at == row.claimed_at)
@@ -292,7 +300,7 @@ def recover_stale(sessions: sessionmaker[Session], now: datetime,
                         next_attempt_at=now if state == OutboxState.QUEUED else None,
                         possible_duplicate=row.possible_duplicate or bool(row.message_id))
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            )
         if moved:
             log.warning("recovered %s left sending: now %s", key, state)
             if state == OutboxState.QUEUED:

@@ -57,15 +57,15 @@ from scheduler.models import DayPlan
 from scheduler.planning.gather import (
     FROZEN_STATES,
     DayInput,
-    _gather,
-    _pins,
-    _selected_days,
-    _start_now,
-    _start_of_day,
-    _therapist_day,
-    _travel,
     check_position,
+    gather,
+    pins_of,
     require_aware,
+    selected_days,
+    start_now,
+    start_of_day,
+    therapist_day_of,
+    travel_between,
     visit_key,
 )
 from scheduler.planning.reasons import left_out_reason
@@ -194,13 +194,13 @@ def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
                  pins: Mapping[str, datetime | None] | None) -> _PreparedDay:
     settings = options.settings
     calendar = day_calendar(snapshot, day, settings.zone)
-    selected = _selected_days(calendar, therapist_ids)
+    selected = selected_days(calendar, therapist_ids)
     if not selected:
         return _PreparedDay(day, selected)
     currents = plans_of_day(session, day)
-    starts = {t.therapist.id: _start_of_day(t) for t in selected}
-    pin_map = _pins(currents, [t.therapist.id for t in selected], pins)
-    day_input = _gather(calendar, selected, starts, currents, pin_map, frozen_keys=set())
+    starts = {t.therapist.id: start_of_day(t) for t in selected}
+    pin_map = pins_of(currents, [t.therapist.id for t in selected], pins)
+    day_input = gather(calendar, selected, starts, currents, pin_map, frozen_keys=set())
     prepared = _PreparedDay(day, selected, day_input,
                             published={therapist_id for therapist_id, plan in currents.items()
                                        if replan_publishes(plan)})
@@ -211,7 +211,7 @@ def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
 
 def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | None,
                 options: _Options) -> list[DayPlan]:
-    if not prepared.selected:
+    if not prepared.selected or prepared.day_input is None:
         return []
     outcome = _outcome(prepared.day_input, prepared.solver, answer)
     versions = next_versions(session, prepared.day, [t.therapist.id for t in prepared.selected])
@@ -268,15 +268,15 @@ def replan_from(
     if position is not None:
         position = check_position(position)
     calendar = day_calendar(load_practice(session), day, settings.zone)
-    therapist_day = _therapist_day(calendar, therapist_id)
+    therapist_day = therapist_day_of(calendar, therapist_id)
     currents = plans_of_day(session, day)
     base = currents.get(therapist_id)
     frozen = sorted((s for s in (base.stops if base else []) if s.state in FROZEN_STATES),
                     key=lambda s: s.position)
-    start = _start_now(therapist_day, base, frozen, at, position)
-    pin_map = _pins(currents, [therapist_id], None)
+    start = start_now(therapist_day, base, frozen, at, position)
+    pin_map = pins_of(currents, [therapist_id], None)
     frozen_keys = {visit_key(s.series_id, s.occurrence_date) for s in frozen}
-    day_input = _gather(calendar, [therapist_day], {therapist_id: start}, currents, pin_map,
+    day_input = gather(calendar, [therapist_day], {therapist_id: start}, currents, pin_map,
                         frozen_keys=frozen_keys)
     outcome = _optimize(day_input, settings, time_limit, travel_times)
     version = next_versions(session, day, [therapist_id]).get(therapist_id, 1)
@@ -344,7 +344,7 @@ def _problem(day_input: DayInput, settings: Settings, time_limit: float | None,
         solver.update(seconds=0.0, proved_optimal=True, objective=None, note="nothing to solve")
         return solver, None
     model = travel_times if travel_times is not None else _travel_times(settings)
-    travel, source = _travel(day_input, model, settings.zone)
+    travel, source = travel_between(day_input, model, settings.zone)
     solver["travel_source"] = source
     return solver, (day_input.workers, day_input.tasks, travel, day_input.candidates, limit)
 

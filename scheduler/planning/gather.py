@@ -46,7 +46,7 @@ class Start:
     replan_at: int | None = None
 
 
-def _selected_days(calendar: DayCalendar, therapist_ids: list[int] | None) -> list[TherapistDay]:
+def selected_days(calendar: DayCalendar, therapist_ids: list[int] | None) -> list[TherapistDay]:
     if therapist_ids is None:
         return [t for t in calendar.therapists if t.works or t.visits]
     by_id = {t.therapist.id: t for t in calendar.therapists}
@@ -59,7 +59,7 @@ def _selected_days(calendar: DayCalendar, therapist_ids: list[int] | None) -> li
     return chosen
 
 
-def _therapist_day(calendar: DayCalendar, therapist_id: int) -> TherapistDay:
+def therapist_day_of(calendar: DayCalendar, therapist_id: int) -> TherapistDay:
     for therapist_day in calendar.therapists:
         if therapist_day.therapist.id == therapist_id:
             return therapist_day
@@ -75,12 +75,12 @@ def _shift_span(therapist_day: TherapistDay) -> tuple[int, int] | None:
     return (free[0].start, free[-1].end) if free else None
 
 
-def _start_of_day(therapist_day: TherapistDay) -> Start:
+def start_of_day(therapist_day: TherapistDay) -> Start:
     span = _shift_span(therapist_day)
     return Start(home_location(therapist_day.therapist), span[0] if span else 0)
 
 
-def _start_now(therapist_day: TherapistDay, base: DayPlan | None, frozen: Sequence[PlanStop],
+def start_now(therapist_day: TherapistDay, base: DayPlan | None, frozen: Sequence[PlanStop],
                at: datetime, position: tuple[float, float] | None) -> Start:
     """The re-plan's start: here (or the last done building, or home), at ``at``."""
     done = [s for s in frozen if s.state == StopState.DONE]
@@ -98,7 +98,7 @@ def _start_now(therapist_day: TherapistDay, base: DayPlan | None, frozen: Sequen
     return Start(place, to_epoch(at), lunch_taken, len(done), minutes, replan_at=to_epoch(at))
 
 
-def _pins(currents: Mapping[int, DayPlan | None], therapist_ids: Sequence[int],
+def pins_of(currents: Mapping[int, DayPlan | None], therapist_ids: Sequence[int],
           explicit: Mapping[str, datetime | None] | None) -> dict[str, tuple[int, int]]:
     """Visit key -> (therapist id, pinned start) for the therapists being planned."""
     found: dict[str, tuple[int, int]] = {}
@@ -141,7 +141,7 @@ class DayInput:
     unplaced: list[_Unplaced] = field(default_factory=list)
 
 
-def _gather(calendar: DayCalendar, selected: Sequence[TherapistDay],
+def gather(calendar: DayCalendar, selected: Sequence[TherapistDay],
             starts: Mapping[int, Start], currents: Mapping[int, DayPlan | None],
             pins: Mapping[str, tuple[int, int]], *, frozen_keys: set[str]) -> DayInput:
     """Tasks and workers for the therapists ``selected``; ``frozen_keys`` are visits kept
@@ -310,7 +310,7 @@ def _after_start(day_input: DayInput, therapist_id: int, at: int) -> bool:
     return at >= day_input.starts[therapist_id].not_before
 
 
-def _travel(day_input: DayInput, model: TravelTimes, zone: ZoneInfo) -> tuple[Travel, str]:
+def travel_between(day_input: DayInput, model: TravelTimes, zone: ZoneInfo) -> tuple[Travel, str]:
     """Drive matrices between the day's places.
 
     The optimizer takes one matrix, but traffic differs: the legs between buildings are timed

@@ -165,10 +165,11 @@ def _set_times(plan: DayPlan, route: PlannedRoute | None, frozen: Sequence[PlanS
     taken when the current plan had it starting before the re-plan; its times are kept.
     """
     legs = route.legs if route is not None else ()
-    replanning = start is not None and start.replan_at is not None
-    left_before = (base.leave_home_at if replanning and base is not None
+    replan_at = start.replan_at if start is not None else None
+    replanning = replan_at is not None
+    left_before = (base.leave_home_at if replan_at is not None and base is not None
                    and base.leave_home_at is not None
-                   and to_epoch(base.leave_home_at) <= (start.replan_at or 0) else None)
+                   and to_epoch(base.leave_home_at) <= replan_at else None)
     from_home = start is None or start.place.key == home_location(therapist).key
     if left_before is not None or (replanning and not from_home):
         plan.leave_home_at = left_before
@@ -180,7 +181,7 @@ def _set_times(plan: DayPlan, route: PlannedRoute | None, frozen: Sequence[PlanS
         if lunch:
             plan.break_start_at = _instant(lunch[0].start)
             plan.break_end_at = _instant(lunch[0].end)
-    if replanning and start.lunch_taken and base is not None:
+    if replanning and start is not None and start.lunch_taken and base is not None:
         plan.break_start_at, plan.break_end_at = base.break_start_at, base.break_end_at
     new_seconds = route.drive_seconds if route is not None and legs else 0
     new_metres = route.drive_metres if route is not None and legs else 0
@@ -203,7 +204,7 @@ def _unplaced_entries(therapist_id: int, outcome: Outcome) -> list[dict[str, Any
 
 def _unplaced_entry(visit: Visit, reason: str) -> dict[str, Any]:
     return models.LeftOut(
-        series_id=visit.series.id, date=visit.occurrence.date,
+        series_id=visit.series.id, day=visit.occurrence.date,
         original_date=visit.occurrence.original_date, client_id=visit.client.id,
         facility_id=visit.facility.id, duration_minutes=visit.duration_minutes,
         priority=visit.series.priority, open=visit.therapist_id is None, reason=reason,

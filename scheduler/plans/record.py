@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
@@ -47,7 +48,7 @@ def plans_of_record(session: Session, first: date, last: date,
     return found
 
 
-def _shown(query: Select[tuple[DayPlan]]) -> Select[tuple[DayPlan]]:
+def _shown(query: Select[Any]) -> Select[Any]:
     """What showing a plan reads, loaded in the same query: its stops, their clients and
     buildings, and its therapist."""
     return query.options(
@@ -85,7 +86,7 @@ def published_plans(session: Session, therapist_id: int, first: date,
         .where(DayPlan.therapist_id == therapist_id, DayPlan.status == PlanStatus.PUBLISHED,
                DayPlan.day.between(first, last))
         .order_by(DayPlan.day, DayPlan.version))).unique().all()
-    newest = {plan.day: plan for plan in plans}  # one published version a day; the latest
+    newest: dict[date, DayPlan] = {plan.day: plan for plan in plans}  # the latest a day
     return list(newest.values())
 
 
@@ -124,7 +125,7 @@ def views_of(session: Session, plans: Sequence[DayPlan], zone: ZoneInfo, *,
 
 
 def plans_query(viewer: Therapist, *, day: date | None = None,
-                therapist_id: int | None = None) -> Select[tuple[DayPlan]]:
+                therapist_id: int | None = None) -> Select[Any]:
     """Every version of the day plans ``viewer`` may read (their own, or all for an admin),
     by day and therapist, newest version first within a day."""
     query = _shown(select(DayPlan).order_by(DayPlan.day, DayPlan.therapist_id,

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from scheduler import audit, models
@@ -104,9 +104,7 @@ def refuse_if_referred(session: Session, referred_by: list[ColumnElement[bool]],
     """:class:`InUse` with ``refusal`` when a row matches one of ``referred_by``."""
     if not referred_by:
         return
-    condition = exists().where(referred_by[0])
-    for other in referred_by[1:]:
-        condition = condition | exists().where(other)
+    condition = or_(*(exists().where(other) for other in referred_by))
     if session.scalar(select(condition)):
         raise InUse(refusal)
 

@@ -227,6 +227,7 @@ def check_therapist(therapist: models.Therapist) -> None:
                        f"must not be negative, got {therapist.break_minutes}")
         if problems.check(therapist.break_start is not None and therapist.break_end is not None,
                           "break_start", "a break needs the window it may be taken in"):
+            assert therapist.break_start is not None and therapist.break_end is not None
             window = _minutes(therapist.break_end) - _minutes(therapist.break_start)
             problems.check(window >= therapist.break_minutes, "break_end",
                            f"the break window ({window} min) is shorter than the break "
@@ -274,7 +275,8 @@ def check_series(session: Session, series: models.AppointmentSeries) -> None:
     problems = Problems()
     client = series.client or (session.get(models.Client, series.client_id)
                                if series.client_id else None)
-    if problems.check(client is not None, "client_id", "no such client"):
+    if client is not None or problems.check(False, "client_id", "no such client"):
+        assert client is not None
         problems.check(client.active, "client_id",
                        "the client is inactive; reactivate the client before booking visits")
     if series.rule is not None:

@@ -24,16 +24,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from geopy.adapters import AdapterHTTPError, URLLibAdapter
-from geopy.exc import (
+# geopy ships no type information (its names are typed Any here).
+from geopy.adapters import AdapterHTTPError, URLLibAdapter  # type: ignore[import-untyped]
+from geopy.exc import (  # type: ignore[import-untyped]
     GeocoderInsufficientPrivileges,
     GeocoderParseError,
     GeocoderRateLimited,
     GeocoderTimedOut,
     GeopyError,
 )
-from geopy.extra.rate_limiter import RateLimiter
-from geopy.geocoders import Nominatim
+from geopy.extra.rate_limiter import RateLimiter  # type: ignore[import-untyped]
+from geopy.geocoders import Nominatim  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session

@@ -153,6 +153,7 @@ def test_open_visits_go_to_therapists_with_the_skills(weeks) -> None:
 def test_solver_figures_are_stored(weeks) -> None:
     _, plans = weeks
     solved = [p.solver for p in plans if p.stops]
+    assert len(solved) > 100  # eight weeks of four therapists' working days
     assert all(s["seconds"] >= 0 and s["objective"]["visits"] > 0 for s in solved)
     assert all(s["routes_proved_optimal"] for s in solved)
     assert all(f["proved_optimal"] for s in solved for f in s["routes"])

@@ -86,14 +86,13 @@ def test_running_late_moves_the_missed_visit_after_now_or_explains_it(demo_sessi
     at = first.start_at + timedelta(minutes=20)
     new = replan_from(demo_session, module_settings, base.therapist_id, DAY, at,
                       time_limit=TIME_LIMIT)
-    again = [s for s in new.stops if keys([s]) == keys([first])]
-    if again:
-        assert again[0].start_at >= at
-    else:
-        reason = next(u["reason"] for u in new.unplaced
-                      if u["series_id"] == first.series_id)
-        assert reason
-    assert all(s.arrive_at >= at for s in new.stops)
+    # Where the missed visit goes depends on the demo's windows; the two hand-worked tests
+    # below pin each outcome down. Here: nothing is planned before now, and it is accounted for.
+    placed = [s for s in new.stops if keys([s]) == keys([first])]
+    explained = [u for u in new.unplaced if u["series_id"] == first.series_id
+                 and u["original_date"] == first.occurrence_date.isoformat()]
+    assert len(placed) + len(explained) == 1
+    assert new.stops and all(s.arrive_at >= at for s in new.stops)
     assert check_plan(new, module_settings.zone) == []
 
 
@@ -179,3 +178,51 @@ def test_nothing_left_after_the_shift_is_explained(demo_session, module_settings
     assert len(new.unplaced) == len(base.stops)
 
 
+
+
+def _one_building(session: Session, settings: Settings,
+                  windows: list[list[str]]) -> tuple[int, models.DayPlan]:
+    """One therapist (08:00-16:00, no lunch) and two 60-minute visits in one building, with
+    ``windows`` as the first client's preferred windows; the day planned and published."""
+    import factories as make
+
+    therapist = make.therapist(session, lunch=None)
+    home = make.facility(session, "Maple Court", make.MIDTOWN)
+    first = make.series(session, make.client(session, home, "Bea"), therapist, minutes=60,
+                        windows=windows)
+    make.series(session, make.client(session, home, "Cal"), therapist, minutes=60,
+                windows=[["10:30", "15:00"]])
+    (plan,) = plan_days(session, settings, make.MONDAY, publish=True, time_limit=TIME_LIMIT)
+    return first.id, plan
+
+
+def test_running_late_moves_a_missed_visit_whose_window_is_open_after_now(sqlite_session,
+                                                                          module_settings):
+    # Bea may start 08:00-15:00; planned first (08:xx). At 08:40, not done: her window is
+    # still open and the day has room, so she is planned again, starting at or after 08:40.
+    import factories as make
+
+    bea, base = _one_building(sqlite_session, module_settings, [["08:00", "16:00"]])
+    first = ordered(base)[0]
+    assert first.series_id == bea
+    at = first.start_at + timedelta(minutes=20)
+    new = replan_from(sqlite_session, module_settings, base.therapist_id,
+                      make.MONDAY, at, time_limit=TIME_LIMIT)
+    (again,) = [s for s in new.stops if s.series_id == bea]
+    assert again.start_at >= at
+    assert new.unplaced == []
+
+
+def test_running_late_explains_a_missed_visit_whose_window_has_closed(sqlite_session,
+                                                                       module_settings):
+    # Bea may start 08:00-08:30 only (a 60-minute visit in 08:00-09:30). At 09:00, not done:
+    # her last allowed start has passed, so she is left out, and the reason says so.
+    import factories as make
+
+    bea, base = _one_building(sqlite_session, module_settings, [["08:00", "09:30"]])
+    at = ordered(base)[0].start_at.replace(hour=15, minute=0)  # 09:00 in Chicago (UTC-6)
+    new = replan_from(sqlite_session, module_settings, base.therapist_id,
+                      make.MONDAY, at, time_limit=TIME_LIMIT)
+    assert [s for s in new.stops if s.series_id == bea] == []
+    (reason,) = [u["reason"] for u in new.unplaced if u["series_id"] == bea]
+    assert reason == "its last allowed start, 08:30, is before the re-plan at 09:00"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import Response, jsonify
 
 from scheduler import records
 from scheduler.records import time_off as time_off_records
@@ -388,6 +388,6 @@ def document() -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
-def openapi() -> object:
+def openapi() -> Response:
     """This API's OpenAPI 3 document (no token needed)."""
     return jsonify(document())

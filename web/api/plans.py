@@ -75,6 +75,7 @@ def create_day_plans() -> Any:
     problems.check(publish is None or isinstance(publish, bool), "publish",
                    "expected true or false")
     problems.raise_if_any()
+    assert day is not None  # else raise_if_any has raised
     if not is_admin():
         if ids is not None and set(ids) - {user().id}:
             abort(404)
@@ -106,14 +107,16 @@ def replan_day_plan(plan_id: int) -> Any:
     for name in data:
         problems.check(name in {"at", "lat", "lon"}, name, "unknown field")
     at = problems.collect(lambda: _instant("at", data["at"])) if "at" in data else utcnow()
-    position = None
+    position: tuple[float, float] | None = None
     if ("lat" in data) != ("lon" in data):
         problems.add("lat", "give both lat and lon, or neither")
     elif "lat" in data:
         lat = problems.collect(lambda: _coordinate("lat", data["lat"], 90))
         lon = problems.collect(lambda: _coordinate("lon", data["lon"], 180))
-        position = (lat, lon)
+        if lat is not None and lon is not None:
+            position = (lat, lon)
     problems.raise_if_any()
+    assert at is not None  # else raise_if_any has raised
     new_plan = planning.replan_from(db(), runtime().settings, plan.therapist_id, plan.day, at,
                                     position)
     audit.record(audit_db(), actor(), "replan", "day_plan", new_plan.id)
@@ -127,9 +130,9 @@ def update_plan_stop(stop_id: int) -> Any:
     problems = Problems()
     for name in data:
         problems.check(name == "state", name, "unknown field")
-    state = None
+    state = models.StopState.PLANNED
     try:
-        state = models.StopState(data.get("state"))
+        state = models.StopState(str(data.get("state")))
     except (ValueError, TypeError):
         problems.add("state", "must be one of planned, done, skipped")
     problems.raise_if_any()

@@ -113,7 +113,7 @@ def day_plan(p: DayPlanView) -> dict[str, Any]:
         "break_start_at": _iso(pause.start if pause else None),
         "break_end_at": _iso(pause.end if pause else None),
         "total_drive_minutes": p.drive_minutes, "total_drive_km": p.drive_km,
-        "unplaced": [{"series_id": item.series_id, "date": _day(item.entry.date),
+        "unplaced": [{"series_id": item.series_id, "date": _day(item.entry.day),
                       "client_id": item.client_id, "reason": item.reason}
                      for item in p.left_out],
         "solver": dict(p.solver),

@@ -93,6 +93,7 @@ def client_new() -> Any:
                                                          _client_data(request.form)))
     if error:
         return _client_form(FormState.rejected(request.form, error, CLIENT_LABELS), None, 422)
+    assert saved is not None
     flash("Client added.", "success")
     return redirect(url_for("clients.client", client_id=saved.id))
 

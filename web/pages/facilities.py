@@ -73,6 +73,7 @@ def facility_new() -> Any:
         form = FormState.rejected(request.form, error, LABELS)
         return render_template("records/facility_form.html", form=form, facility=None,
                                kinds=KINDS), 422
+    assert saved is not None
     flash("Facility added.", "success")
     return redirect(url_for("facilities.facility", facility_id=saved.id))
 

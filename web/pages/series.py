@@ -117,6 +117,7 @@ def series_new() -> Any:
     saved, error = attempt(lambda: records.create_series(db(), actor(), _data(request.form)))
     if error:
         return _form(FormState.rejected(request.form, error, LABELS), None, 422)
+    assert saved is not None
     flash("Visits booked.", "success")
     return redirect(url_for("series.series_detail", series_id=saved.id))
 

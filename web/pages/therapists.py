@@ -93,6 +93,7 @@ def therapist_new() -> Any:
     if error:
         return _form(FormState.rejected(_without_password(request.form), error, LABELS),
                      None, 422)
+    assert saved is not None
     flash("Therapist added.", "success")
     return redirect(url_for("therapists.therapist", therapist_id=saved.id))
 

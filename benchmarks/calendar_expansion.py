@@ -8,29 +8,22 @@ model objects, the way `scheduler.calendar.load_practice` returns them, and then
 2. the availability of every visit of one day of the whole practice (`day_calendar`);
 3. the availability of every visit of the whole year, day by day.
 
-Target (issue 2): 1 + 2 within 1 s on this machine. Run:  .venv/bin/python benchmarks/calendar.py
+Target (issue 2): 1 + 2 within 1 s on this machine.
+Run:  .venv/bin/python benchmarks/calendar_expansion.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import argparse
+import random
+import statistics
+import time as clock
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
-# This file's name shadows the standard library's `calendar` when run as a script: take its
-# folder off the import path before anything imports `calendar`.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import time as clock  # noqa: E402
-from datetime import date, time, timedelta  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-from scheduler import models  # noqa: E402
-from scheduler.calendar.day import PracticeSnapshot, calendars_between, day_calendar  # noqa: E402
-from scheduler.calendar.series import expand_series  # noqa: E402
+from scheduler import models
+from scheduler.calendar.day import PracticeSnapshot, calendars_between, day_calendar
+from scheduler.calendar.series import expand_series
 
 ZONE = ZoneInfo("America/Chicago")
 FIRST = date(2026, 11, 30)

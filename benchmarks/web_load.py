@@ -17,39 +17,33 @@ SQLite (the embedded default) or, with ``--postgres [URL]``, a fresh PostgreSQL 
 
 Target (issue 5): day page p95 <= 100 ms. Timings on a shared machine are noisy.
 
-Run:  .venv/bin/python benchmarks/web.py [--copies 10] [--duration 10] [--concurrency 4]
+Run:  .venv/bin/python benchmarks/web_load.py [--copies 10] [--duration 10] [--concurrency 4]
 """
 
 from __future__ import annotations
 
+import argparse
+import copy
+import http.client
+import json
 import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-# Scripts in this folder are named like modules (calendar, web): take the folder off the import
-# path before anything imports the standard library's `calendar` or the app's `web`.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-import copy  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import secrets  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
-
-from scheduler import planning  # noqa: E402
+from scheduler import planning
 
 RESULTS = Path(__file__).resolve().parent / "results" / "web-sqlite.json"
 PASSWORD = "rounds-demo"
