@@ -35,6 +35,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .parallel import side_by_side
 from .problem import Problem, Vehicle
 from .schedule import time_route
 from .slack import Route, Tables
@@ -95,6 +96,54 @@ def ruin_and_recreate(
         return routes
     best = search.run(start, deadline, iterations)
     return _verified(problem, routes, best)
+
+
+CHAINS = 2
+"""Ruin-and-recreate chains run side by side (:mod:`.parallel`), each with a seed of its own;
+the best answer is kept. Fixed, not the number of cores, so the answer does not depend on
+the machine: on one core the chains run in turn."""
+
+
+def chains(
+    problem: Problem,
+    routes: dict[int, list[int]],
+    candidates: Sequence[Sequence[int]],
+    *,
+    seed: int = 0,
+    deadline: float | None = None,
+    iterations: int | None = None,
+    count: int = CHAINS,
+) -> dict[int, list[int]]:
+    """:func:`ruin_and_recreate` in ``count`` chains from the same start, the best answer.
+
+    Chain ``k`` is seeded with ``seed * 1_000_003 + k`` and, under a work limit, runs
+    ``iterations // count`` iterations, so the work is the same as one chain's; under a clock
+    every chain runs to ``deadline`` on a core of its own. The first chain wins ties.
+    """
+    per_chain = None if iterations is None else max(1, iterations // count)
+
+    def task(k: int):
+        def run(until: float | None) -> dict[int, list[int]]:
+            return ruin_and_recreate(
+                problem,
+                {v: list(jobs) for v, jobs in routes.items()},
+                candidates,
+                seed=seed * 1_000_003 + k,
+                deadline=until,
+                iterations=per_chain,
+            )
+
+        return run
+
+    answers = side_by_side([task(k) for k in range(count)], deadline)
+    best, best_value = routes, _value(problem, routes)
+    for answer in answers:
+        if answer is None:
+            continue
+        value = _value(problem, answer)
+        if value is not None and (best_value is None or value > best_value):
+            best, best_value = answer, value
+    return best
 
 
 def _verified(

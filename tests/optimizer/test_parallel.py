@@ -1,0 +1,54 @@
+"""Chains side by side: the same answer forked or in turn, and a late child never holds the
+call up."""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import pytest
+from test_recreate import checked, day_without_breaks, objective, start_routes
+from test_recreate_breaks import day_with_breaks
+
+from scheduler.optimizer import parallel, parse_problem
+from scheduler.optimizer.reasons import candidate_vehicles
+from scheduler.optimizer.ruin_recreate import chains
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_forked_or_in_turn_the_chains_give_the_same_answer(seed, monkeypatch):
+    maker = day_with_breaks if seed % 2 else day_without_breaks
+    raw = maker(4100 + seed, jobs=20 + seed, vehicles=3)
+    problem = parse_problem(raw)
+    candidates = candidate_vehicles(problem)
+    given = start_routes(problem, candidates)
+    forked = chains(problem, copy.deepcopy(given), candidates, seed=seed, iterations=120)
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    in_turn = chains(problem, copy.deepcopy(given), candidates, seed=seed, iterations=120)
+    assert forked == in_turn
+    checked(raw, problem, forked)
+    assert objective(problem, forked) >= objective(problem, given)
+
+
+def test_a_child_past_the_deadline_is_ended_and_left_out(monkeypatch):
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+
+    def quick(_deadline):
+        return {0: [1]}
+
+    def stuck(_deadline):
+        time.sleep(60)
+        return {0: [2]}
+
+    answers = parallel.side_by_side([quick, stuck], time.perf_counter())
+    assert answers == [{0: [1]}, None]
+
+
+def test_a_failing_child_is_left_out(monkeypatch):
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+
+    def failing(_deadline):
+        raise RuntimeError("boom")
+
+    answers = parallel.side_by_side([lambda _d: {0: [1]}, failing], None)
+    assert answers == [{0: [1]}, None]
