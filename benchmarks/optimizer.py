@@ -11,6 +11,7 @@ Three figures (issue 3):
    optimal by the exact method (target: all proved, median <= 200 ms); with ``--classes``
    the same days again with infection-control classes (issue 11: 20 % of the visits to
    protect, class 0, 20 % in isolation, class 2), each day solved both ways in turn;
+   then 12-visit days with ``time_limit=0.2`` (issue 14: no call over 0.22 s);
 2. one therapist, 25 visits: solve time (target <= 2 s) beside VROOM on the same input;
 3. a practice day, 10 therapists and 150 visits with skills and lunch breaks: objective
    (priority served, visits served, travel) and time (target feasible in <= 30 s), beside
@@ -171,6 +172,24 @@ def one_therapist(days: int, classes: bool = False) -> None:
         print(f"  the order changed the optimum on {changed}/{days} days", flush=True)
 
 
+def time_bound(days: int, limit: float = 0.2) -> None:
+    """Issue 14: one therapist, 12 visits, ``solve(problem, time_limit=limit)``: the worst
+    call against the limit, and how many answers were still proved optimal."""
+    times, proved = [], 0
+    for seed in range(days):
+        problem = practice_day(seed, therapists=1, visits=12)
+        _, elapsed, was_proved = run_ours(problem, time_limit=limit)
+        times.append(elapsed)
+        proved += was_proved
+    print(
+        f"1 therapist, 12 visits, time_limit={limit:g}, {days} days: median "
+        f"{statistics.median(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms, "
+        f"over {limit + 0.02:g} s: {sum(t > limit + 0.02 for t in times)}, "
+        f"proved optimal {proved}/{days}",
+        flush=True,
+    )
+
+
 def twenty_five(days: int) -> None:
     rows = []
     for seed in range(days):
@@ -234,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     one_therapist(args.days, classes=args.classes)
+    time_bound(max(60, args.days))
     twenty_five(max(3, args.days // 8))
     if not args.skip_practice:
         practice(args.practice_limit, args.practice_days)
