@@ -32,13 +32,17 @@ import heapq
 import math
 import random
 import time
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .parallel import side_by_side
 from .problem import Problem, Vehicle
 from .schedule import time_route
-from .slack import Route, Tables
+from .slack import NEVER, Route, Tables
+
+NEVER_READY = NEVER // 2
+"""Below any real ready time: a job without windows (ready :data:`.slack.NEVER`)."""
 
 Objective = tuple[int, int, int]
 
@@ -429,6 +433,7 @@ class _Search:
         here, order = tables.place[p], tables.order[p]
         from_here = durations[here]
         fits, last_due = tables.insertion_fits, tables.last_due[p]
+        earliest_done = tables.ready[p] + tables.service[p]
         best_cost, best_route, best_at = math.inf, None, -1
         kinds, tried = self.kinds, set()
         for v in self.candidates[p]:
@@ -443,7 +448,12 @@ class _Search:
                 continue
             budget = tables.max_travel[v] - route.travel
             places, departs, starts = route.places, route.departs, route.class_starts
-            for k in range(starts[order], starts[order + 1] + 1):  # where the class may go
+            first, last = starts[order], starts[order + 1]
+            if earliest_done > NEVER_READY and first < last:
+                # Before stop k + 1 the job needs that stop's latest departure to come after
+                # its own earliest end; latest departures only grow along a route.
+                first = bisect_left(route.latest, earliest_done, first + 1, last + 1) - 1
+            for k in range(first, last + 1):  # where the class may go
                 if departs[k] > last_due:  # departures only grow along a route
                     break
                 before, after = places[k], places[k + 1]

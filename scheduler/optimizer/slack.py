@@ -37,6 +37,7 @@ re-checked against the routes that did not change.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from .problem import ORDER_CLASSES, Problem
@@ -135,6 +136,8 @@ class Tables:
         self.demand = [list(job.delivery) + [0] * (dims - len(job.delivery)) for job in jobs]
         self.order = [job.order_class for job in jobs]
         self.class_count = len(ORDER_CLASSES)
+        self.one_class = self.order[0] if len(set(self.order)) == 1 else None
+        """The class of every job when they share one (the default), else ``None``."""
         vehicles = problem.vehicles
         self.start = [size if v.start_index is None else v.start_index for v in vehicles]
         self.end = [size if v.end_index is None else v.end_index for v in vehicles]
@@ -182,16 +185,25 @@ class Tables:
         capacity = self.capacity[vehicle]
         if capacity is not None and any(a > c for a, c in zip(load, capacity, strict=True)):
             return None
-        class_starts = self._class_starts(jobs)
-        if class_starts is None:
-            return None
+        if self.one_class is not None:  # every job of one class: nothing to check
+            class_starts = [0] * (self.one_class + 1)
+            class_starts += [len(jobs)] * (self.class_count - self.one_class)
+        else:
+            found = self._class_starts(jobs)
+            if found is None:
+                return None
+            class_starts = found
         durations, place = self.durations, self.place
         places = [self.start[vehicle], *(place[p] for p in jobs), self.end[vehicle]]
+        travel = 0
+        before = places[0]
+        for here in places[1:]:
+            travel += durations[before][here]
+            before = here
+        if travel > self.max_travel[vehicle]:
+            return None
         departs = self._forward(vehicle, jobs, places)
         if departs is None:
-            return None
-        travel = sum(durations[a][b] for a, b in zip(places, places[1:], strict=False))
-        if travel > self.max_travel[vehicle]:
             return None
         latest = self._backward(vehicle, jobs, places)
         return Route(vehicle, jobs, places, departs, latest, load, travel, class_starts)
@@ -212,10 +224,18 @@ class Tables:
             starts[later] = len(jobs)
         return starts
 
-    def class_range(self, route: Route, p: int) -> range:
-        """The stops ``k`` after which job ``p`` may go in ``route`` by the class order."""
+    def class_range(self, route: Route, p: int, done_by: int | None = None) -> range:
+        """The stops ``k`` after which job ``p`` may go in ``route`` by the class order.
+
+        With ``done_by`` (the earliest ``p`` could be done), the stops whose successor must
+        leave before then are skipped too: latest departures only grow along a route, so
+        they are the first ones, found by bisection.
+        """
         c = self.order[p]
-        return range(route.class_starts[c], route.class_starts[c + 1] + 1)
+        first, last = route.class_starts[c], route.class_starts[c + 1]
+        if done_by is not None and done_by > NEVER // 2 and first < last:
+            first = bisect_left(route.latest, done_by, first + 1, last + 1) - 1
+        return range(first, last + 1)
 
     def _forward(self, vehicle: int, jobs: list[int], places: list[int]) -> list[int] | None:
         """Earliest departure from the start and from each job; ``None`` if a window is missed."""
@@ -508,7 +528,7 @@ class Tables:
             from_here = durations[here]
             budget = self.max_travel[route.vehicle] - route.travel
             places, departs = route.places, route.departs
-            for k in self.class_range(route, p):
+            for k in self.class_range(route, p, self.ready[p] + self.service[p]):
                 if departs[k] > last_due:  # departures only grow along a route
                     break
                 row = durations[places[k]]
