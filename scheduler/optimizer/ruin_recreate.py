@@ -117,20 +117,25 @@ def chains(
     deadline: float | None = None,
     iterations: int | None = None,
     count: int = CHAINS,
+    others: Sequence[dict[int, list[int]]] = (),
 ) -> dict[int, list[int]]:
-    """:func:`ruin_and_recreate` in ``count`` chains from the same start, the best answer.
+    """:func:`ruin_and_recreate` in ``count`` chains, the best answer, never worse than
+    ``routes``.
 
-    Chain ``k`` is seeded with ``seed * 1_000_003 + k`` and, under a work limit, runs
+    Chain ``k`` starts from ``routes`` (``k = 0``) or from ``others[k - 1]`` (cycling; an
+    empty dict starts from ruin and recreate's own insertion of every job, a start unlike
+    OR-Tools'), is seeded with ``seed * 1_000_003 + k`` and, under a work limit, runs
     ``iterations // count`` iterations, so the work is the same as one chain's; under a clock
     every chain runs to ``deadline`` on a core of its own. The first chain wins ties.
     """
     per_chain = None if iterations is None else max(1, iterations // count)
+    starts = [routes, *others]
 
     def task(k: int):
         def run(until: float | None) -> dict[int, list[int]]:
             return ruin_and_recreate(
                 problem,
-                {v: list(jobs) for v, jobs in routes.items()},
+                {v: list(jobs) for v, jobs in starts[k % len(starts)].items()},
                 candidates,
                 seed=seed * 1_000_003 + k,
                 deadline=until,

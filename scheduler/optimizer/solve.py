@@ -265,6 +265,7 @@ def _search(
         seed=seed,
         deadline=limits.share(RUIN_SHARE),
         iterations=limits.iterations,
+        others=[{}],  # the second chain starts from its own insertion of every job
     )
     found = swap_in_left_out(problem, found, candidates, deadline=deadline)
     return reselect_routes(problem, found, candidates, deadline)
