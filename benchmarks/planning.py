@@ -12,6 +12,10 @@ travel matrices, the optimizer, saving the plans.
 
 Target (issue 4): the week within 10 s on this machine (2 cores, shared with other workers:
 timings are noisy). Run:  .venv/bin/python benchmarks/planning.py [--factor 10] [--days 7]
+
+``--compare-orders`` plans the same days under each infection-control rule (issue 11) and
+prints what the order costs: visits left out (and how many for the order), hours of driving.
+E.g.  .venv/bin/python benchmarks/planning.py --factor 1 --days 56 --compare-orders
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import os
 import random
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,30 +87,49 @@ def _shift(rng: random.Random, km: float) -> tuple[float, float]:
     return dlat, dlon
 
 
-def run(factor: int, days: int, time_limit: float | None, processes: int | None) -> float:
-    """Load the scaled practice, plan ``days`` days from ANCHOR, return the wall-clock seconds."""
+@dataclass
+class Totals:
+    seconds: float = 0.0
+    placed: int = 0
+    left_out: int = 0
+    left_out_by_order: int = 0  # visits the infection-control order kept out
+    drive_minutes: float = 0.0
+
+
+def run(factor: int, days: int, time_limit: float | None, processes: int | None,
+        order: str = "protect-first", quiet: bool = False) -> Totals:
+    """Load the scaled practice, plan ``days`` days from ANCHOR under the infection-control
+    ``order`` rule; the wall-clock seconds and what the plans hold."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite3"
         engine = make_engine(f"sqlite:///{path}")
         migrate.upgrade(engine)
         sessions = make_session_factory(engine)
-        settings = load_settings(environ={}, overrides={"instance": {"path": folder}})
+        settings = load_settings(environ={}, overrides={"instance": {"path": folder},
+                                                        "infection_control": {"order": order}})
         with sessions() as session:
             summary = load_demo(session, anchor=ANCHOR, data=scaled_demo(factor))
             session.commit()
-        print(f"practice: {summary.therapists} therapists, {summary.clients} clients, "
-              f"{summary.series} series, {summary.facilities} facilities")
+        if not quiet:
+            print(f"practice: {summary.therapists} therapists, {summary.clients} clients, "
+                  f"{summary.series} series, {summary.facilities} facilities")
         marks = [time.perf_counter()]
         cpu_start = time.process_time()
-        counts = [0, 0]
+        totals = Totals()
 
         def report(day: date, plans: list[Any]) -> None:
             marks.append(time.perf_counter())
             stops = sum(len(p.stops) for p in plans)
-            unplaced = {(u["series_id"], u["date"]) for p in plans for u in p.unplaced}
-            counts[0] += stops
-            counts[1] += len(unplaced)
+            unplaced = {(u["series_id"], u["date"]): u["reason"] for p in plans
+                        for u in p.unplaced}
+            totals.placed += stops
+            totals.left_out += len(unplaced)
+            totals.left_out_by_order += sum("infection-control order" in reason
+                                            for reason in unplaced.values())
+            totals.drive_minutes += sum(p.total_drive_minutes for p in plans)
             solver = plans[0].solver if plans else {}
+            if quiet:
+                return
             print(f"{day:%a %Y-%m-%d}: {len(plans):3d} plans "
                   f"{stops:4d} visits placed {len(unplaced):3d} left out  "
                   f"(optimizer {solver.get('seconds', 0):.2f} s for "
@@ -115,13 +139,27 @@ def run(factor: int, days: int, time_limit: float | None, processes: int | None)
             plan_range(session, settings, ANCHOR, ANCHOR + timedelta(days=days - 1),
                        time_limit=time_limit, progress=report, processes=processes)
             session.commit()
-        total = time.perf_counter() - marks[0]
+        totals.seconds = time.perf_counter() - marks[0]
         cpu = time.process_time() - cpu_start
-        print(f"week: {counts[0]} visits placed, {counts[1]} left out; CPU time of this "
-              f"process {cpu:.2f} s (the days' optimizations run in "
-              f"{processes or os.cpu_count()} worker processes, whose time is not counted here)")
+        if not quiet:
+            print(f"week: {totals.placed} visits placed, {totals.left_out} left out; CPU time "
+                  f"of this process {cpu:.2f} s (the days' optimizations run in "
+                  f"{processes or os.cpu_count()} worker processes, not counted here)")
         engine.dispose()
-    return total
+    return totals
+
+
+def compare_orders(factor: int, days: int, time_limit: float | None,
+                   processes: int | None) -> None:
+    """The cost of the infection-control order: the same days planned under each rule."""
+    print(f"infection-control order on the demo x{factor}, {days} days from {ANCHOR}:")
+    print(f"{'rule':16s} {'placed':>7s} {'left out':>9s} {'by order':>9s} {'driving h':>10s} "
+          f"{'seconds':>8s}")
+    for order in ("off", "isolation-last", "protect-first"):
+        totals = run(factor, days, time_limit, processes, order=order, quiet=True)
+        print(f"{order:16s} {totals.placed:7d} {totals.left_out:9d} "
+              f"{totals.left_out_by_order:9d} {totals.drive_minutes / 60:10.1f} "
+              f"{totals.seconds:8.2f}", flush=True)
 
 
 def main() -> None:
@@ -134,8 +172,14 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=None,
                         help="the optimizer's budget per day in seconds (default: the "
                              "settings', [planning] time_limit_seconds = 2)")
+    parser.add_argument("--compare-orders", action="store_true",
+                        help="plan the days under each infection-control rule (off, "
+                             "isolation-last, protect-first) and compare what it costs")
     args = parser.parse_args()
-    total = run(args.factor, args.days, args.time_limit, args.processes)
+    if args.compare_orders:
+        compare_orders(args.factor, args.days, args.time_limit, args.processes)
+        return
+    total = run(args.factor, args.days, args.time_limit, args.processes).seconds
     verdict = "within" if total <= TARGET_SECONDS else "OVER"
     print(f"total: {total:.2f} s for {args.days} days ({verdict} the {TARGET_SECONDS:.0f} s "
           "target; 2 shared cores, timings vary with other work on the machine)")

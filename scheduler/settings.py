@@ -15,8 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from scheduler.records.precautions import InfectionControl
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "config" / "default.toml"
 INSTANCE_FILE_NAME = "rounds.toml"
@@ -131,6 +134,23 @@ def _url_or_empty(raw: Any) -> str:
     return value
 
 
+def _flag_codes(raw: Any) -> tuple[str, ...]:
+    """Precaution flag codes, as a TOML list or a comma-separated string; each must be in the
+    catalogue (:mod:`scheduler.records.precautions`)."""
+    from scheduler.records.precautions import validate_flags
+
+    if isinstance(raw, str):
+        codes = [part.strip() for part in raw.split(",") if part.strip()]
+    elif isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+        codes = [item.strip() for item in raw]
+    else:
+        raise ValueError(f"expected a list of precaution flag codes, got {raw!r}")
+    problems = validate_flags(codes)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return tuple(codes)
+
+
 def _setting(convert: Callable[[Any], Any]) -> Any:
     return field(metadata={"convert": convert})
 
@@ -219,6 +239,18 @@ class PlanningSettings:
 
 
 @dataclass(frozen=True)
+class InfectionControlSettings:
+    order: str = _setting(_choice("protect-first", "isolation-last", "off"))
+    protect_flags: tuple[str, ...] = _setting(_flag_codes)
+    isolation_flags: tuple[str, ...] = _setting(_flag_codes)
+
+    def rule(self) -> InfectionControl:
+        from scheduler.records.precautions import InfectionControl
+
+        return InfectionControl(self.order, self.protect_flags, self.isolation_flags)
+
+
+@dataclass(frozen=True)
 class Settings:
     practice: PracticeSettings
     instance: InstanceSettings
@@ -228,6 +260,7 @@ class Settings:
     travel: TravelSettings
     geocoding: GeocodingSettings
     planning: PlanningSettings
+    infection_control: InfectionControlSettings
 
     @property
     def zone(self) -> ZoneInfo:
@@ -339,6 +372,12 @@ def _check_together(settings: Settings) -> None:
         raise SettingsError("setting travel.long_trip_km must not be below travel.short_trip_km")
     if travel.model == "osrm" and not travel.osrm_url:
         raise SettingsError("setting travel.osrm_url is required when travel.model is osrm")
+    both = set(settings.infection_control.protect_flags) & set(
+        settings.infection_control.isolation_flags)
+    if both:
+        raise SettingsError(
+            "settings infection_control.protect_flags and isolation_flags must not share a "
+            f"flag: {', '.join(sorted(both))}")
     if settings.mail.default_send_time < time(3, 0):
         raise SettingsError(
             "setting mail.default_send_time must be 03:00 or later "

@@ -40,6 +40,7 @@ def calendar(token: str) -> Response:
     today = utcnow().astimezone(settings.zone).date()
     plans = record.published_plans(db(), therapist.id, today - FEED_PAST, today + FEED_FUTURE)
     views = record.views_of(db(), plans, settings.zone, detail=Detail.MINIMAL,
+                            infection=settings.infection_control.rule(),
                             base_url=settings.practice.base_url)
     body = views_ics(views, settings, name=f"{settings.practice.name}: {therapist.name}")
     client_ids = [stop.client_id for view in views for stop in view.stops]
@@ -66,7 +67,9 @@ def day_geojson(day: str) -> Any:
     plan = record.plan_of_record(db(), therapist.id, when)
     if plan is None:
         abort(404)
-    view = record.views_of(db(), [plan], runtime().settings.zone, detail=Detail.MINIMAL)[0]
+    settings = runtime().settings
+    view = record.views_of(db(), [plan], settings.zone, detail=Detail.MINIMAL,
+                           infection=settings.infection_control.rule())[0]
     audit.record_reads(audit_db(), current_user.actor, "client", [s.client_id for s in view.stops],
                        context=f"day_plan {plan.id} geojson")
     response = jsonify(route_geojson(view))

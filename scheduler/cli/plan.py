@@ -24,7 +24,7 @@ from scheduler.planning import plan_range, replan_from
 from scheduler.plans.record import views_of
 from scheduler.plans.view import Detail
 from scheduler.present.text import itinerary_text, plan_as_data
-from scheduler.settings import parse_hhmm
+from scheduler.settings import Settings, parse_hhmm
 
 
 @click.command("plan")
@@ -67,7 +67,7 @@ def plan_command(ctx: click.Context, day_text: str, therapist_id: int | None, da
                                publish=True if publish else None, now=utcnow(),
                                time_limit=time_limit,
                                progress=_progress if days > 1 else None)
-        _print(session, plans, settings.zone, as_json, days)
+        _print(session, plans, settings, as_json, days)
 
 
 def _check_combination(replan: bool, therapist_id: int | None, days: int,
@@ -112,9 +112,10 @@ def _progress(day: date, plans: list[models.DayPlan]) -> None:
                err=True)
 
 
-def _print(session: Session, plans: list[models.DayPlan], zone: Any, as_json: bool,
+def _print(session: Session, plans: list[models.DayPlan], settings: Settings, as_json: bool,
            days: int) -> None:
-    views = views_of(session, plans, zone, detail=Detail.FULL)
+    views = views_of(session, plans, settings.zone, detail=Detail.FULL,
+                     infection=settings.infection_control.rule())
     if as_json:
         echo_json({"plans": [plan_as_data(view) for view in views]})
         return

@@ -200,7 +200,8 @@ def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
     currents = plans_of_day(session, day)
     starts = {t.therapist.id: start_of_day(t) for t in selected}
     pin_map = pins_of(currents, [t.therapist.id for t in selected], pins)
-    day_input = gather(calendar, selected, starts, currents, pin_map, frozen_keys=set())
+    day_input = gather(calendar, selected, starts, currents, pin_map, frozen_keys=set(),
+                       infection=settings.infection_control.rule())
     prepared = _PreparedDay(day, selected, day_input,
                             published={therapist_id for therapist_id, plan in currents.items()
                                        if replan_publishes(plan)})
@@ -273,11 +274,12 @@ def replan_from(
     base = currents.get(therapist_id)
     frozen = sorted((s for s in (base.stops if base else []) if s.state in FROZEN_STATES),
                     key=lambda s: s.position)
-    start = start_now(therapist_day, base, frozen, at, position)
+    start = start_now(therapist_day, base, frozen, at, position,
+                      settings.infection_control.rule())
     pin_map = pins_of(currents, [therapist_id], None)
     frozen_keys = {visit_key(s.series_id, s.occurrence_date) for s in frozen}
     day_input = gather(calendar, [therapist_day], {therapist_id: start}, currents, pin_map,
-                        frozen_keys=frozen_keys)
+                       frozen_keys=frozen_keys, infection=settings.infection_control.rule())
     outcome = _optimize(day_input, settings, time_limit, travel_times)
     version = next_versions(session, day, [therapist_id]).get(therapist_id, 1)
     plan = save_plan(session, therapist_day, outcome, utcnow(), version,

@@ -23,7 +23,13 @@ from scheduler.calendar.day import DayCalendar, TherapistDay, Visit
 from scheduler.calendar.local_time import from_epoch, local_epoch, to_epoch
 from scheduler.models import DayPlan, PlanStop, StopState
 from scheduler.planning.problem import Location, Pause, Task, Travel, Worker, therapist_token
-from scheduler.planning.reasons import clock_text, no_time_left_reason, no_window_reason
+from scheduler.planning.reasons import (
+    after_done_reason,
+    clock_text,
+    no_time_left_reason,
+    no_window_reason,
+)
+from scheduler.records.precautions import InfectionControl
 from scheduler.records.validation import fail
 from scheduler.travel.times import TravelTimes
 
@@ -44,6 +50,10 @@ class Start:
     visits_done: int = 0
     minutes_done: int = 0
     replan_at: int | None = None
+    # The highest infection-control class visited already (a done isolation visit means the
+    # rest of the day can hold no protect visit), and that visit, for the reason in words.
+    order_floor: int = 0
+    floor_visit: PlanStop | None = None
 
 
 def selected_days(calendar: DayCalendar, therapist_ids: list[int] | None) -> list[TherapistDay]:
@@ -81,8 +91,10 @@ def start_of_day(therapist_day: TherapistDay) -> Start:
 
 
 def start_now(therapist_day: TherapistDay, base: DayPlan | None, frozen: Sequence[PlanStop],
-               at: datetime, position: tuple[float, float] | None) -> Start:
-    """The re-plan's start: here (or the last done building, or home), at ``at``."""
+              at: datetime, position: tuple[float, float] | None,
+              infection: InfectionControl) -> Start:
+    """The re-plan's start: here (or the last done building, or home), at ``at``; and the
+    infection-control class the done visits have reached."""
     done = [s for s in frozen if s.state == StopState.DONE]
     if position is not None:
         place = Location("position", position)
@@ -95,7 +107,11 @@ def start_now(therapist_day: TherapistDay, base: DayPlan | None, frozen: Sequenc
         place = home_location(therapist_day.therapist)
     lunch_taken = bool(base and base.break_start_at and base.break_start_at <= at)
     minutes = sum(round((s.end_at - s.start_at).total_seconds() / 60) for s in done)
-    return Start(place, to_epoch(at), lunch_taken, len(done), minutes, replan_at=to_epoch(at))
+    classes = [(infection.order_class(s.client.precaution_flags or ()) or 0, s) for s in done]
+    floor, floor_visit = max(classes, key=lambda item: (item[0], -to_epoch(item[1].start_at)),
+                             default=(0, None))
+    return Start(place, to_epoch(at), lunch_taken, len(done), minutes, replan_at=to_epoch(at),
+                 order_floor=floor, floor_visit=floor_visit if floor else None)
 
 
 def pins_of(currents: Mapping[int, DayPlan | None], therapist_ids: Sequence[int],
@@ -139,17 +155,20 @@ class DayInput:
     starts: dict[int, Start]
     names: dict[int, str] = field(default_factory=dict)  # therapist id -> first name
     unplaced: list[_Unplaced] = field(default_factory=list)
+    infection: InfectionControl = field(default_factory=InfectionControl)
 
 
 def gather(calendar: DayCalendar, selected: Sequence[TherapistDay],
             starts: Mapping[int, Start], currents: Mapping[int, DayPlan | None],
-            pins: Mapping[str, tuple[int, int]], *, frozen_keys: set[str]) -> DayInput:
+            pins: Mapping[str, tuple[int, int]], *, frozen_keys: set[str],
+            infection: InfectionControl) -> DayInput:
     """Tasks and workers for the therapists ``selected``; ``frozen_keys`` are visits kept
-    from the current plan (a re-plan's done and skipped stops), not planned again."""
+    from the current plan (a re-plan's done and skipped stops), not planned again;
+    ``infection`` gives each visit its infection-control order class."""
     planned_ids = {t.therapist.id for t in selected}
     day_input = DayInput(calendar.zone, [], [], {}, {}, {}, {}, {}, dict(starts),
-                          {t.therapist.id: t.therapist.name.split()[0]
-                           for t in calendar.therapists})
+                         {t.therapist.id: t.therapist.name.split()[0]
+                          for t in calendar.therapists}, infection=infection)
     for therapist_day in selected:
         worker = _worker(therapist_day, starts[therapist_day.therapist.id])
         if worker is not None:
@@ -299,8 +318,15 @@ def _add_visit(day_input: DayInput, visit: Visit, candidates: tuple[int, ...],
             return
     place = _facility_place(facility)
     day_input.places[place.key] = place
+    order_class = day_input.infection.order_class(visit.client.precaution_flags or ())
+    behind = [day_input.starts[i] for i in able if order_class is not None
+              and day_input.starts[i].order_floor > order_class]
+    if behind and len(behind) == len(able):
+        day_input.unplaced.append(_Unplaced(
+            visit, after_done_reason(visit, behind[0], day_input), candidates))
+        return
     task = Task(visit.key, place.key, visit.duration_minutes * 60, windows, skills,
-                visit.series.priority)
+                visit.series.priority, order_class)
     day_input.tasks.append(task)
     day_input.visits[visit.key] = visit
     day_input.candidates[visit.key] = able

@@ -30,6 +30,9 @@ How our rules map onto VROOM's vocabulary:
   slack per leg.
 - **daily limits**: ``max_visits_per_day`` is ``max_tasks``; ``max_hands_on_minutes`` is a
   one-dimensional ``capacity`` that each visit's minutes are delivered from.
+- **infection-control order**: the client's class (protect, others, isolation; see
+  :class:`scheduler.records.precautions.InfectionControl`) is the job's ``order_class``, which
+  no route may go down in; with the practice's rule off the field is left out.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class Task:
     windows: tuple[Interval, ...]  # allowed starts, Unix seconds, inclusive
     skills: frozenset[str]
     priority: int = 50
+    # Infection-control order (0 protect, 1 others, 2 isolation), or None: no order at all.
+    order_class: int | None = None
 
     @property
     def minutes(self) -> int:
@@ -225,6 +230,8 @@ def _job(job_id: int, task: Task, travel: Travel, skills: Mapping[str, int],
     }
     if hands_on:
         job["delivery"] = [task.minutes]
+    if task.order_class is not None:
+        job["order_class"] = task.order_class
     return job
 
 

@@ -7,7 +7,7 @@ instead of job ids, daily limits by name, and when the visit could have started.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from scheduler.planning.answer import PlannedRoute, Why
 from scheduler.planning.problem import Task
 
 if TYPE_CHECKING:
-    from scheduler.planning.gather import DayInput
+    from scheduler.planning.gather import DayInput, Start
 
 _NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
@@ -76,6 +76,8 @@ def left_out_reason(why: Why, task: Task, routes: Mapping[int, PlannedRoute],
     limit = _limit_reached(task, why, routes, day_input)
     if limit:
         return f"the day is full{shared}{limit}; {when}"
+    if why.kind == "full" and why.rule == "order":
+        return f"{_order_text(why, task, routes, day_input)}; {when}"
     if why.kind == "full" and why.rivals:
         return f"the day is full{shared}{_rivals_text(why, task, routes, day_input)}; {when}"
     if why.kind == "full":
@@ -93,6 +95,57 @@ def _rivals_text(why: Why, task: Task, routes: Mapping[int, PlannedRoute],
     named = ", ".join(_describe_visit(key, routes, day_input) for key, _ in why.rivals)
     extra = f" and {why.more} more" if why.more else ""
     return f"left out for {_count(total, *kinds)} ({named}{extra})"
+
+
+def client_class_words(codes: Sequence[str], day_input: DayInput) -> str:
+    """"neutropenic", "contact-isolation and droplet-isolation": the flags that give a client
+    their infection-control class, as words."""
+    flags = day_input.infection.class_flags(codes)
+    return " and ".join(code.replace("_", "-") for code in flags) or "other"
+
+
+def _order_text(why: Why, task: Task, routes: Mapping[int, PlannedRoute],
+                day_input: DayInput) -> str:
+    """The infection-control order in the way: "the neutropenic client can't be seen after
+    the contact-isolation visit RA at 08:00, and no time before it fits"."""
+    visit = day_input.visits[task.key]
+    mine = client_class_words(visit.client.precaution_flags or (), day_input)
+    rivals = sorted((key for key, _ in why.rivals), key=lambda key: _start_of(key, routes))
+    named = [f"the {_class_of_visit(key, day_input)}visit "
+             f"{_describe_visit(key, routes, day_input)}" for key in rivals]
+    named_text = ", ".join(named) + (f" and {why.more} more" if why.more else "")
+    them = "it" if len(rivals) + why.more == 1 else "them"
+    if task.order_class == 0:
+        return (f"the {mine} client can't be seen after {named_text} "
+                f"(infection-control order), and no time before {them} fits")
+    if task.order_class == 2:
+        return (f"the {mine} client can't be seen before {named_text} "
+                f"(infection-control order), and no time after {them} fits")
+    return (f"this visit must come after the protected clients and before the isolation rooms "
+            f"(infection-control order: {named_text}), and no time between them fits")
+
+
+def _class_of_visit(key: str, day_input: DayInput) -> str:
+    """"neutropenic " or "contact-isolation " (with the space), or "" for a visit of no class."""
+    flags = day_input.infection.class_flags(day_input.visits[key].client.precaution_flags or ())
+    return " and ".join(code.replace("_", "-") for code in flags) + " " if flags else ""
+
+
+def _start_of(key: str, routes: Mapping[int, PlannedRoute]) -> int:
+    return next((leg.start for route in routes.values() for leg in route.legs
+                 if leg.task.key == key), 0)
+
+
+def after_done_reason(visit: Visit, start: Start, day_input: DayInput) -> str:
+    """A re-planned day has already seen a client of a higher class (an isolation room) than
+    this visit's: it cannot come after it any more."""
+    mine = client_class_words(visit.client.precaution_flags or (), day_input)
+    done = start.floor_visit
+    assert done is not None
+    theirs = client_class_words(done.client.precaution_flags or (), day_input)
+    at = done.start_at.astimezone(day_input.zone).strftime("%H:%M")
+    return (f"the {mine} client can't be seen after the {theirs} visit at {at}, which is done "
+            "(infection-control order)")
 
 
 def _limit_reached(task: Task, why: Why, routes: Mapping[int, PlannedRoute],

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from scheduler.models import Client, DayPlan, PlanStatus, PlanStop, Role, Therapist
 from scheduler.plans.view import DayPlanView, Detail, build_view
+from scheduler.records.precautions import InfectionControl
 
 
 def current_plan(session: Session, therapist_id: int, day: date) -> DayPlan | None:
@@ -117,11 +118,12 @@ class LeftOutClient:
 
 
 def views_of(session: Session, plans: Sequence[DayPlan], zone: ZoneInfo, *,
-             detail: Detail | str, base_url: str = "") -> list[DayPlanView]:
+             detail: Detail | str, base_url: str = "",
+             infection: InfectionControl | None = None) -> list[DayPlanView]:
     """The view of each plan, the clients of its left-out visits read once for all."""
     clients = left_out_clients(session, plans)
-    return [build_view(plan, zone, detail=detail, base_url=base_url, left_out_clients=clients)
-            for plan in plans]
+    return [build_view(plan, zone, detail=detail, base_url=base_url, left_out_clients=clients,
+                       infection=infection) for plan in plans]
 
 
 def plans_query(viewer: Therapist, *, day: date | None = None,

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from scheduler import models
-from scheduler.records.precautions import FLAGS, flags_for
+from scheduler.records.precautions import FLAGS, InfectionControl, flags_for
 
 Point = tuple[float, float]  # (latitude, longitude)
 
@@ -113,6 +113,13 @@ class StopView:
     precaution_notes: str  # empty unless the view carries notes
     window_note: str  # why the visit may happen when it does; empty unless notes
     uid: str  # the iCalendar UID: the same across re-plans of the day
+    infection: str | None = None  # "protect" or "isolation" under the practice's order rule
+
+    @property
+    def infection_words(self) -> str:
+        """What the class asks of the therapist, for the stop's badge."""
+        return {"protect": "Protect: see before the others",
+                "isolation": "Isolation: see after the others"}.get(self.infection or "", "")
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,7 @@ class DayPlanView:
     drive_km: float
     solver: Mapping[str, Any]
     detail: Detail
+    order_rule: str | None = None  # "Infection-control order: protect → others → isolation"
 
     @property
     def break_index(self) -> int | None:
@@ -232,13 +240,14 @@ def visit_uid(series_id: int, occurrence_date: date, base_url: str) -> str:
 
 def build_view(plan: models.DayPlan, zone: ZoneInfo, *, detail: Detail | str = Detail.MINIMAL,
                base_url: str = "", left_out_clients: Mapping[int, ClientLike] | None = None,
-               ) -> DayPlanView:
+               infection: InfectionControl | None = None) -> DayPlanView:
     """The view of ``plan`` in ``zone`` with the patient data ``detail`` allows.
 
     ``plan`` must have its stops, their clients and facilities, and its therapist at hand
     (loaded, or loadable from its session). ``left_out_clients`` names the clients of the
     visits left out (see :func:`scheduler.plans.record.left_out_clients`); without it they
-    are shown without initials.
+    are shown without initials. With ``infection`` (the practice's rule) each stop carries its
+    infection-control class and the view the rule in words.
     """
     detail = Detail(detail)
     therapist = plan.therapist
@@ -246,7 +255,7 @@ def build_view(plan: models.DayPlan, zone: ZoneInfo, *, detail: Detail | str = D
     stops: list[StopView] = []
     here: Point | None = home
     for number, stop in enumerate(sorted(plan.stops, key=lambda s: s.position), start=1):
-        view = _stop_view(stop, number, here, zone, detail, base_url)
+        view = _stop_view(stop, number, here, zone, detail, base_url, infection)
         stops.append(view)
         here = view.place.location
     back_home = _local(plan.back_home_at, zone)
@@ -271,11 +280,12 @@ def build_view(plan: models.DayPlan, zone: ZoneInfo, *, detail: Detail | str = D
                        for entry in plan.left_out),
         drive_minutes=plan.total_drive_minutes, drive_km=plan.total_drive_km,
         solver=dict(plan.solver or {}), detail=detail,
+        order_rule=infection.describe_order() if infection is not None and stops else None,
     )
 
 
 def _stop_view(stop: models.PlanStop, number: int, here: Point | None, zone: ZoneInfo,
-               detail: Detail, base_url: str) -> StopView:
+               detail: Detail, base_url: str, infection: InfectionControl | None) -> StopView:
     client, facility = stop.client, stop.facility
     location = (facility.lat, facility.lon) if facility.lat is not None \
         and facility.lon is not None else None
@@ -300,7 +310,16 @@ def _stop_view(stop: models.PlanStop, number: int, here: Point | None, zone: Zon
         precaution_notes=(client.precaution_notes or "").strip() if detail.notes else "",
         window_note=(stop.window_note or "").strip() if detail.notes else "",
         uid=visit_uid(stop.series_id, stop.occurrence_date, base_url),
+        infection=_infection(client.precaution_flags or (), infection),
     )
+
+
+def _infection(codes: Iterable[str], infection: InfectionControl | None) -> str | None:
+    """The stop's class under the rule, as a word; None for no class (or no rule)."""
+    if infection is None or infection.order == "off":
+        return None
+    order = infection.order_class(codes)
+    return {0: "protect", 2: "isolation"}.get(order if order is not None else 1)
 
 
 def _left_out_view(entry: models.LeftOut, clients: Mapping[int, ClientLike],

@@ -61,6 +61,6 @@ def plan_events_ics(plans: Iterable[DayPlan], settings: Settings, *,
     """:func:`views_ics` of ``plans``, each viewed with ``detail`` (default: the e-mail's
     ``mail.patient_detail``; the feed asks "minimal")."""
     chosen = Detail(detail or settings.mail.patient_detail)
-    views = [build_view(plan, settings.zone, detail=chosen, base_url=settings.practice.base_url)
-             for plan in plans]
+    views = [build_view(plan, settings.zone, detail=chosen, base_url=settings.practice.base_url,
+                        infection=settings.infection_control.rule()) for plan in plans]
     return views_ics(views, settings, name=name)

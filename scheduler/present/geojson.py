@@ -24,7 +24,7 @@ def route_geojson(view: DayPlanView) -> dict[str, Any]:
             "initials": stop.initials, "room": stop.room, "flags": list(stop.flag_codes),
             "place": stop.place.name, "arrive": stop.arrive.isoformat(),
             "start": stop.start.isoformat(), "end": stop.end.isoformat(),
-            "state": stop.state.value,
+            "state": stop.state.value, "infection": stop.infection,
         }))
         line.append(_lon_lat(location))
     if view.stops:

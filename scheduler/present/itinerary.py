@@ -56,7 +56,8 @@ def build_itinerary(therapist: Therapist, day: date, plan: DayPlan | None, setti
     chosen = Detail(detail or settings.mail.patient_detail)
     if chosen is Detail.NAMES:
         raise ValueError("an e-mail never carries patient names")
-    view = (build_view(plan, settings.zone, detail=chosen, base_url=settings.practice.base_url)
+    view = (build_view(plan, settings.zone, detail=chosen, base_url=settings.practice.base_url,
+                       infection=settings.infection_control.rule())
             if plan is not None else None)
     unplaced = len(view.left_out) if view is not None else 0
     if view is not None and view.stops:
@@ -125,6 +126,8 @@ def summary_lines(it: Itinerary) -> list[str]:
     if it.needs_attention:
         lines.append(f"{_visits(it.needs_attention)} could not be placed and "
                      f"{_need(it.needs_attention)} attention (see the day page).")
+    if view.order_rule and any(stop.infection for stop in view.stops):
+        lines.append(f"{view.order_rule}.")
     return lines
 
 
@@ -149,6 +152,7 @@ _STYLE = {
     "alert_flag": "display:inline-block;margin:2px 4px 0 0;padding:1px 6px;border-radius:3px;"
                   "background:#fde8e8;color:#9b1c1c;font-size:13px;font-weight:bold;",
     "small": "color:#52606d;font-size:13px;",
+    "order": "color:#9b1c1c;font-size:13px;",
     "button": "display:inline-block;margin-top:16px;padding:10px 16px;background:#1d4ed8;"
               "color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;",
 }

@@ -51,6 +51,8 @@ def itinerary_text(view: DayPlanView) -> str:
         count = len(view.stops)
         lines.append(f"  {count} visit{'s' * (count != 1)}, driving "
                      f"{_duration(view.drive_minutes)}, {view.drive_km:.1f} km")
+        if view.order_rule and any(stop.infection for stop in view.stops):
+            lines.append(f"  {view.order_rule}")
     if view.left_out:
         lines.append(f"  Not planned ({len(view.left_out)}):")
         for item in view.left_out:
@@ -100,6 +102,8 @@ def _stop_block(stop: StopView) -> list[str]:
         f"         {_clock(stop.start)}–{_clock(stop.end)} "
         f"{stop.initials} (client {stop.client_id}){room}{pin}{state}",
     ]
+    if stop.infection_words:
+        lines.append(f"         {stop.infection_words}")
     if stop.window_note:
         lines.append(f"         {stop.window_note}")
     return lines
@@ -169,4 +173,5 @@ def _stop_data(stop: StopView) -> dict[str, Any]:
         "state": stop.state.value,
         "pinned": stop.pinned,
         "window_note": stop.window_note,
+        "infection_class": stop.infection,
     }

@@ -24,6 +24,8 @@ def stop_details(stop: StopView) -> list[str]:
     who = ", ".join(part for part in (f"room {stop.room}" if stop.room else "",
                                       f"client {stop.initials}") if part)
     details = [who]
+    if stop.infection_words:
+        details.append(stop.infection_words)
     if stop.flags:
         details.append("Precautions: " + ", ".join(
             f"{flag.short} (alert)" if flag.alert else flag.short for flag in stop.flags))

@@ -15,6 +15,7 @@ given (pressure, positioning, products).
 from __future__ import annotations
 
 import difflib
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -87,6 +88,13 @@ FLAGS: dict[str, Precaution] = _flags(
     Precaution("airborne_isolation",
                "Airborne isolation: fitted N95, negative-pressure room, door closed",
                "Airborne isol.", "alert"),
+    Precaution("enteric_contact_isolation",
+               "Enteric contact isolation (C. diff): gown and gloves; wash hands with soap "
+               "and water, alcohol rub does not kill the spores", "Enteric isol. (C. diff)",
+               "alert"),
+    Precaution("recent_transplant",
+               "Recent stem-cell or organ transplant: immunosuppressed; mask, strict hand "
+               "hygiene; do not visit with any symptoms", "Recent transplant", "alert"),
     # Products and positioning
     Precaution("latex_allergy", "Latex allergy: nitrile gloves only", "Latex allergy", "alert"),
     Precaution("fragrance_free", "Fragrance-free: unscented products only", "Unscented",
@@ -137,3 +145,79 @@ def flags_for(codes: Iterable[str]) -> list[Precaution]:
     """The known flags among ``codes``, alerts first, otherwise in the order given."""
     known = [FLAGS[code] for code in dict.fromkeys(codes) if code in FLAGS]
     return sorted(known, key=lambda flag: flag.severity != "alert")
+
+
+# ---------------------------------------------------------------------------------------------
+# Infection-control classes: the order a therapist's day must keep
+
+
+class InfectionClass(enum.IntEnum):
+    """Where a client's visit goes in a therapist's day, by what they may catch or carry.
+
+    A therapist carries her hands, clothes, bag and linens from room to room, so the clients
+    who must be shielded (*protect*: neutropenic) are seen first and those who may carry
+    something (*isolation*: contact, droplet, airborne, enteric isolation) last. The values
+    are the optimizer's ``order_class`` (a route never goes down in it).
+    """
+
+    PROTECT = 0
+    NONE = 1
+    ISOLATION = 2
+
+    @property
+    def word(self) -> str:
+        return {0: "protect", 1: "none", 2: "isolation"}[self.value]
+
+
+ORDER_RULES = ("protect-first", "isolation-last", "off")
+"""``protect-first``: protect, then the others, then isolation (the default);
+``isolation-last``: only isolation after the others; ``off``: no order."""
+
+
+@dataclass(frozen=True)
+class InfectionControl:
+    """The practice's rule and which flags make which class (the ``[infection_control]``
+    settings). A code may be in one list only."""
+
+    order: str = "protect-first"
+    protect_flags: tuple[str, ...] = ("neutropenic",)
+    isolation_flags: tuple[str, ...] = ("contact_isolation", "droplet_isolation",
+                                         "airborne_isolation", "enteric_contact_isolation")
+
+    def class_of(self, codes: Iterable[str]) -> InfectionClass:
+        """A client's class: the strongest of their flags. Isolation is the strongest: a
+        client who is both shielded and isolated (neutropenic on contact isolation) is seen
+        last, since what they may carry would reach every client after them; their own
+        protection then rests on the precautions the flags list."""
+        flags = set(codes or ())
+        if flags & set(self.isolation_flags):
+            return InfectionClass.ISOLATION
+        if flags & set(self.protect_flags):
+            return InfectionClass.PROTECT
+        return InfectionClass.NONE
+
+    def order_class(self, codes: Iterable[str]) -> int | None:
+        """The optimizer's ``order_class`` for a visit to a client with ``codes`` under this
+        rule, or None when the rule is off (the job carries no class at all)."""
+        if self.order == "off":
+            return None
+        found = self.class_of(codes)
+        if self.order == "isolation-last" and found is InfectionClass.PROTECT:
+            return InfectionClass.NONE.value
+        return found.value
+
+    def class_flags(self, codes: Iterable[str]) -> list[str]:
+        """The codes among ``codes`` that decide the client's class, for the words."""
+        found = self.class_of(codes)
+        wanted = (self.isolation_flags if found is InfectionClass.ISOLATION
+                  else self.protect_flags if found is InfectionClass.PROTECT else ())
+        return [code for code in codes if code in wanted]
+
+    def describe_order(self) -> str | None:
+        """The rule for the top of a day: "Infection-control order: protect → others →
+        isolation"; None when off."""
+        if self.order == "protect-first":
+            return "Infection-control order: protect → others → isolation"
+        if self.order == "isolation-last":
+            return "Infection-control order: isolation rooms last"
+        return None

@@ -83,6 +83,7 @@ def check_plan(plan: DayPlan, zone: ZoneInfo) -> list[str]:
     problems += check_sequence(plan, stops, shift)
     problems += check_break(plan, stops, zone, shift)
     problems += check_limits(plan, stops)
+    problems += check_infection_order(plan)
     for entry in plan.unplaced or []:
         reason = entry.get("reason")
         if not isinstance(reason, str) or len(reason) < 15:
@@ -192,6 +193,33 @@ def check_break(plan: DayPlan, stops: Sequence[PlanStop], zone: ZoneInfo,
     for stop in stops:
         if overlaps(taken, (stop.start_at, stop.end_at)):
             problems.append(f"the break overlaps {_visit(stop)}")
+    return problems
+
+
+PROTECT_FLAGS = frozenset({"neutropenic"})
+ISOLATION_FLAGS = frozenset({"contact_isolation", "droplet_isolation", "airborne_isolation",
+                             "enteric_contact_isolation"})
+
+
+def check_infection_order(plan: DayPlan, protect: frozenset[str] = PROTECT_FLAGS,
+                          isolation: frozenset[str] = ISOLATION_FLAGS) -> list[str]:
+    """No client to be shielded (``protect`` flags) after one of no class, and no client of
+    no class after one who may carry something (``isolation`` flags; a client with both kinds
+    counts as isolation), over the visits actually made or to be made (not skipped), in time
+    order. Written from the rule, with the flag lists given here, not the settings' code."""
+    def rank(stop: PlanStop) -> int:
+        flags = set(stop.client.precaution_flags or [])
+        return 2 if flags & isolation else 0 if flags & protect else 1
+
+    problems = []
+    seen: PlanStop | None = None
+    for stop in sorted((s for s in plan.stops if s.state != StopState.SKIPPED),
+                       key=lambda s: s.start_at):
+        if seen is not None and rank(stop) < rank(seen):
+            problems.append(f"{_visit(stop)} (class {rank(stop)}) after {_visit(seen)} "
+                            f"(class {rank(seen)})")
+        if seen is None or rank(stop) > rank(seen):
+            seen = stop
     return problems
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from conftest import DEMO_ANCHOR, TIME_LIMIT
+from conftest import DEMO_ANCHOR, TIME_LIMIT, demo_engine
 from plan_checks import (
     check_break,
+    check_infection_order,
     check_limits,
     check_plan,
     check_sequence,
@@ -136,8 +138,9 @@ def test_left_out_reasons_are_in_words(weeks) -> None:
     _, plans = weeks
     reasons = [u["reason"] for p in plans for u in p.unplaced]
     assert all(r.startswith(("the day is full", "cannot be fitted", "only free",
-                             "open visit", "its last allowed start", "practice closed"))
-               or "(takes" in r
+                             "open visit", "its last allowed start", "practice closed",
+                             "this visit must come after the protected clients"))
+               or "(takes" in r or "(infection-control order)" in r
                for r in reasons), reasons
     full = [r for r in reasons if r.startswith("the day is full: left out for")]
     assert full and all("it may start" in r for r in full)
@@ -157,3 +160,40 @@ def test_solver_figures_are_stored(weeks) -> None:
     assert all(s["seconds"] >= 0 and s["objective"]["visits"] > 0 for s in solved)
     assert all(s["routes_proved_optimal"] for s in solved)
     assert all(f["proved_optimal"] for s in solved for f in s["routes"])
+
+
+def test_no_protect_visit_after_an_isolation_visit(weeks) -> None:
+    """Infection-control order, re-derived from each stop's client flags (plan_checks)."""
+    _, plans = weeks
+    assert [f"{p.day} therapist {p.therapist_id}: {text}" for p in plans
+            for text in check_infection_order(p)] == []
+    mixed = [p for p in plans
+             if {"neutropenic"} & {f for s in p.stops for f in s.client.precaution_flags}
+             and len(p.stops) > 1]
+    assert len(mixed) >= 10, "the demo puts protect clients on days with other visits"
+
+
+def test_the_order_rule_changes_routes(weeks, sqlite_template, tmp_path,
+                                       module_settings) -> None:
+    """The rule is not a no-op: with it off, the demo's first week is planned differently."""
+    _, plans = weeks
+    off = replace(module_settings, infection_control=replace(
+        module_settings.infection_control, order="off"))
+    engine = demo_engine(sqlite_template, tmp_path, DEMO_ANCHOR)
+    try:
+        with make_session_factory(engine)() as session:
+            unordered = plan_range(session, off, DEMO_ANCHOR, DEMO_ANCHOR + timedelta(days=6),
+                                   time_limit=TIME_LIMIT)
+
+            def routes(chosen: list[DayPlan]) -> dict[tuple[int, date], list[int]]:
+                return {(p.therapist_id, p.day): [s.series_id for s in
+                                                  sorted(p.stops, key=lambda s: s.start_at)]
+                        for p in chosen if p.day <= DEMO_ANCHOR + timedelta(days=6)}
+
+            ordered, free = routes(plans), routes(unordered)
+            assert ordered.keys() == free.keys()
+            assert any(ordered[key] != free[key] for key in ordered)
+            assert any(check_infection_order(p) for p in unordered), \
+                "without the rule some demo route visits an isolation room before a protect client"
+    finally:
+        engine.dispose()

@@ -40,6 +40,11 @@ def _enum(*values: str) -> dict[str, Any]:
     return {"type": "string", "enum": list(values)}
 
 
+INFECTION_CLASS = {
+    **_nullable(_enum("protect", "isolation")),
+    "description": "infection-control class from the precaution flags: protect (seen first), "
+                   "isolation (seen last), or null (in between)",
+}
 TIME_RANGE = {"type": "array", "items": HHMM, "minItems": 2, "maxItems": 2}
 WEEKLY = {"type": "object", "additionalProperties": False,
           "properties": {code: TIME_RANGE for code in WEEKDAYS},
@@ -89,8 +94,9 @@ KINDS: dict[str, dict[str, Any]] = {
             "active": {"type": "boolean"}, "precaution_flags": WORDS,
             "precaution_notes": _text(4000), "diagnosis": _text(4000),
             "care_contact": _text(255), "primary_therapist_id": _nullable(ID),
+            "infection_class": INFECTION_CLASS,
         },
-        "read_only": {"id", "initials"},
+        "read_only": {"id", "initials", "infection_class"},
     },
     "treatment": {
         "fields": {
@@ -186,6 +192,7 @@ def _plan_schemas() -> dict[str, Any]:
         "end_at": DATETIME, "drive_minutes": {"type": "number"}, "drive_km": {"type": "number"},
         "overhead_minutes": {"type": "integer"}, "state": _enum("planned", "done", "skipped"),
         "pinned": {"type": "boolean"}, "window_note": {"type": "string"},
+        "infection_class": INFECTION_CLASS,
     }
     unplaced = {"series_id": _nullable({"type": "integer"}),
                 "date": _nullable({"type": "string"}),

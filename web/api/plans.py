@@ -27,7 +27,9 @@ def _render(plan: models.DayPlan) -> dict[str, Any]:
 
 
 def _view(plan: models.DayPlan) -> DayPlanView:
-    return record.views_of(db(), [plan], runtime().settings.zone, detail=Detail.FULL)[0]
+    settings = runtime().settings
+    return record.views_of(db(), [plan], settings.zone, detail=Detail.FULL,
+                           infection=settings.infection_control.rule())[0]
 
 
 def _audit_plan_reads(plans: list[models.DayPlan]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler import audit, records
+from scheduler import audit, models, records
 from scheduler.records import lists
 from web import access
 from web.api import serialize as out
@@ -20,9 +20,13 @@ from web.api.base import (
     paginated,
     user,
 )
-from web.database import audit_db, db
+from web.database import audit_db, db, runtime
 
 bp = api_blueprint("api_records")
+
+
+def _client(client: models.Client) -> dict[str, Any]:
+    return out.client(client, runtime().settings.infection_control.rule())
 
 
 def _read(entity: str, entity_id: int) -> None:
@@ -99,26 +103,26 @@ def update_therapist(therapist_id: int) -> Any:
 
 @bp.get("/clients")
 def list_clients() -> Any:
-    return _listed("client", paginated(lists.clients_page_query(user()), out.client))
+    return _listed("client", paginated(lists.clients_page_query(user()), _client))
 
 
 @bp.post("/clients")
 def create_client() -> Any:
     forbid_unless_admin()
-    return created(out.client(records.create_client(db(), actor(), body())))
+    return created(_client(records.create_client(db(), actor(), body())))
 
 
 @bp.get("/clients/<id:client_id>")
 def get_client(client_id: int) -> Any:
     client = access.client_or_404(db(), user(), client_id)
     _read("client", client.id)
-    return out.client(client)
+    return _client(client)
 
 
 @bp.patch("/clients/<id:client_id>")
 def update_client(client_id: int) -> Any:
     client = access.client_or_404(db(), user(), client_id)
-    return out.client(records.update_client(db(), actor(), client, body()))
+    return _client(records.update_client(db(), actor(), client, body()))
 
 
 @bp.delete("/clients/<id:client_id>")

@@ -9,6 +9,7 @@ from typing import Any
 
 from scheduler import models
 from scheduler.plans.view import DayPlanView, StopView
+from scheduler.records.precautions import InfectionControl
 from scheduler.records.validation import WEEKDAY_CODES
 
 
@@ -48,13 +49,16 @@ def therapist(t: models.Therapist) -> dict[str, Any]:
     }
 
 
-def client(c: models.Client) -> dict[str, Any]:
+def client(c: models.Client, infection: InfectionControl | None = None) -> dict[str, Any]:
+    """A client; ``infection`` (the practice's rule) gives their infection-control class."""
+    found = infection.class_of(c.precaution_flags) if infection is not None else None
     return {
         "id": c.id, "first_name": c.first_name, "last_name": c.last_name,
         "initials": c.initials, "facility_id": c.facility_id, "room": c.room,
         "active": c.active, "precaution_flags": list(c.precaution_flags),
         "precaution_notes": c.precaution_notes, "diagnosis": c.diagnosis,
         "care_contact": c.care_contact, "primary_therapist_id": c.primary_therapist_id,
+        "infection_class": found.word if found is not None and found.word != "none" else None,
     }
 
 
@@ -97,7 +101,7 @@ def plan_stop(s: StopView) -> dict[str, Any]:
         "start_at": s.start.isoformat(), "end_at": s.end.isoformat(),
         "drive_minutes": s.drive_minutes, "drive_km": s.drive_km,
         "overhead_minutes": s.overhead_minutes, "state": s.state.value, "pinned": s.pinned,
-        "window_note": s.window_note,
+        "window_note": s.window_note, "infection_class": s.infection,
     }
 
 

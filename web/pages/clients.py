@@ -12,7 +12,7 @@ from scheduler.records import lists
 from scheduler.records.precautions import FLAGS
 from web.access import client_or_404, treatment_or_404
 from web.auth import admin_required
-from web.database import audit_db, db
+from web.database import audit_db, db, runtime
 from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
 from web.pages.forms import FormState
@@ -29,6 +29,8 @@ TREATMENT_LABELS = {"kind": "Kind", "label": "Label", "facility_id": "Where", "r
                     "first_date": "First date", "start_time": "Start time",
                     "duration_minutes": "Length", "buffer_before_minutes": "Buffer before",
                     "buffer_after_minutes": "Buffer after", "policy": "Visits"}
+INFECTION_WORDS = {"protect": "Protect: seen before the others on a therapist's day",
+                   "isolation": "Isolation: seen after the others on a therapist's day"}
 POLICIES = [("avoid", "must not overlap it (nor its buffers)"),
             ("during", "may take place during it (chair-side)")]
 
@@ -79,8 +81,10 @@ def client(client_id: int) -> str:
     record = client_or_404(db(), me(), client_id)
     audit.record(audit_db(), actor(), "read", "client", record.id)
     series = lists.series(db(), me(), client_id=record.id)
+    infection = runtime().settings.infection_control.rule().class_of(record.precaution_flags)
     return render_template("records/client.html", client=record, series=series,
-                           describe_rule=describe_rule, flags=FLAGS)
+                           describe_rule=describe_rule, flags=FLAGS,
+                           infection=INFECTION_WORDS.get(infection.word))
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])

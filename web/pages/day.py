@@ -69,6 +69,7 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
     if plan is None:
         return context
     (view,) = record.views_of(db(), [plan], settings.zone, detail=Detail.NAMES,
+                              infection=settings.infection_control.rule(),
                               base_url=settings.practice.base_url)
     context.update(view=view, newer_draft=record.newer_draft(db(), plan),
                    geojson=route_geojson(view))
