@@ -277,6 +277,7 @@ class Treatment(Base):
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
     rule: Mapped[str] = mapped_column(String(255))  # RFC 5545 RRULE, without DTSTART
     first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date | None] = mapped_column(Date)  # the course ends (None: it goes on)
     start_time: Mapped[time] = mapped_column(Time)
     duration_minutes: Mapped[int] = mapped_column(Integer)
     buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
@@ -285,6 +286,28 @@ class Treatment(Base):
 
     client: Mapped[Client] = relationship(back_populates="treatments")
     facility: Mapped[Facility | None] = relationship()
+    exceptions: Mapped[list[TreatmentException]] = relationship(
+        back_populates="treatment", cascade="all, delete-orphan",
+        order_by="TreatmentException.original_date")
+
+
+class TreatmentException(Base):
+    """One occurrence of a treatment cancelled, or moved (another date, start or length):
+    the chair time moved from 06:00-10:00 to 08:00-12:00 for one day."""
+
+    __tablename__ = "treatment_exceptions"
+    __table_args__ = (UniqueConstraint("treatment_id", "original_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treatment_id: Mapped[int] = mapped_column(ForeignKey("treatments.id", ondelete="CASCADE"))
+    original_date: Mapped[date] = mapped_column(Date)  # the date the rule gave
+    action: Mapped[ExceptionAction]  # cancel or move (resize is a move to the same date)
+    new_date: Mapped[date | None] = mapped_column(Date)
+    new_start_time: Mapped[time | None] = mapped_column(Time)
+    new_duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+
+    treatment: Mapped[Treatment] = relationship(back_populates="exceptions")
 
 
 class AppointmentSeries(Base):
@@ -425,6 +448,10 @@ class DayPlan(Base):
     solver: Mapped[dict[str, Any]] = mapped_column(default=dict)  # figures: time, cost, proof
     # Re-planning from "now": when, and from where.
     replanned_at: Mapped[datetime | None]
+    # What changed from the version this one replaced (see scheduler.plans.changes): a list of
+    # {"kind": "moved" | "added" | "dropped" | "order", ...}; empty for a first version.
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    replaces_version: Mapped[int | None] = mapped_column(Integer)
 
     therapist: Mapped[Therapist] = relationship()
     stops: Mapped[list[PlanStop]] = relationship(
@@ -456,11 +483,36 @@ class PlanStop(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     # Why the window is what it is ("after dialysis + 60 min"), for the page and e-mail.
     window_note: Mapped[str] = mapped_column(Text, default="")
+    state_at: Mapped[datetime | None]  # when it was marked done or skipped
 
     plan: Mapped[DayPlan] = relationship(back_populates="stops")
     series: Mapped[AppointmentSeries] = relationship()
     client: Mapped[Client] = relationship()
     facility: Mapped[Facility] = relationship()
+
+
+class StaleDay(Base):
+    """A therapist's planned day that a change to the records touched: its plan of record no
+    longer follows from the records and must be planned again (scheduler.plans.stale).
+
+    One row per (therapist, day), however many changes touched it; ``causes`` says them in
+    words. ``generation`` grows with each change, so a worker that planned the day from
+    older records does not clear a newer mark. ``lease_*`` lets several workers share the
+    queue without planning a day twice.
+    """
+
+    __tablename__ = "stale_days"
+    __table_args__ = (UniqueConstraint("therapist_id", "day"),
+                      Index("ix_stale_days_marked_at", "marked_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    causes: Mapped[list[str]] = mapped_column(default=list)
+    marked_at: Mapped[datetime]  # the oldest change not yet planned
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    lease_owner: Mapped[str] = mapped_column(String(120), default="")
+    lease_until: Mapped[datetime | None]
 
 
 class OutboxMessage(Base):
