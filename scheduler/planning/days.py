@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -52,11 +52,13 @@ from scheduler.calendar.day import (
     day_calendar,
     load_practice,
 )
+from scheduler.calendar.local_time import to_epoch
 from scheduler.clock import utcnow
-from scheduler.models import DayPlan
+from scheduler.models import DayPlan, PlanStop
 from scheduler.planning.gather import (
     FROZEN_STATES,
     DayInput,
+    Start,
     check_position,
     gather,
     pins_of,
@@ -64,13 +66,13 @@ from scheduler.planning.gather import (
     selected_days,
     start_now,
     start_of_day,
-    therapist_day_of,
     travel_between,
     visit_key,
 )
 from scheduler.planning.reasons import left_out_reason
 from scheduler.planning.store import Outcome, next_versions, publish_plan, save_plan
 from scheduler.planning.strategy import DaySolution, solve_day
+from scheduler.plans.changes import plan_changes
 from scheduler.plans.record import plans_of_day, replan_publishes
 from scheduler.records.validation import fail
 from scheduler.settings import Settings
@@ -95,6 +97,7 @@ def plan_days(
     time_limit: float | None = None,
     travel_times: TravelTimes | None = None,
     pins: Mapping[str, datetime | None] | None = None,
+    from_now: bool = False,
 ) -> list[DayPlan]:
     """Plan ``day`` for every therapist (or those in ``therapist_ids``) and save the plans.
 
@@ -106,15 +109,20 @@ def plan_days(
     old plan is no longer safe to follow, and a new day is a draft. Returns the new plans in
     therapist order; empty when nobody works.
 
-    Planning a day again starts it over (pins are kept): to keep what is done, use
-    :func:`replan_from`. ``time_limit`` caps the optimizer's search for the day in seconds
+    Planning a day again never loses what happened: stops marked done or skipped stay as
+    they are, with their times, and the rest of the day is planned after the last of them,
+    from its building. With ``from_now`` and ``day`` today (at ``now``), a therapist whose day
+    has begun is planned from now, from where the last finished visit was (the day page's
+    "Re-plan the day", and the re-planning of stale days); other days are planned whole
+    (pins are kept). :func:`replan_from` re-plans one therapist from a given moment and
+    place. ``time_limit`` caps the optimizer's search for the day in seconds
     (default: ``[planning] time_limit_seconds``); ``pins`` maps a visit key
     (``"series_id:YYYY-MM-DD"``) to the start it is pinned to, or to None to unpin it, over
     the pins of the current plans. Raises :class:`~scheduler.validation.ValidationError` for
     an unknown therapist.
     """
     options = _Options(settings, require_aware(now or utcnow(), "now"), publish, time_limit,
-                       travel_times)
+                       travel_times, from_now)
     return _plan_day(session, load_practice(session), day, therapist_ids, options, pins)
 
 
@@ -142,7 +150,7 @@ def plan_range(
     if last < first:
         raise fail("last", "the last day is before the first")
     options = _Options(settings, require_aware(now or utcnow(), "now"), publish, time_limit,
-                       travel_times)
+                       travel_times, False)
     snapshot = load_practice(session)
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
     prepared = [_prepare_day(session, snapshot, day, therapist_ids, options, None)
@@ -165,6 +173,9 @@ class _Options:
     publish: bool | None
     time_limit: float | None
     travel_times: TravelTimes | None
+    from_now: bool = False
+    at: datetime | None = None  # an explicit re-plan moment (replan_from)
+    position: tuple[float, float] | None = None  # where the therapist is, at ``at``
 
 
 def _plan_day(session: Session, snapshot: PracticeSnapshot, day: date,
@@ -187,6 +198,10 @@ class _PreparedDay:
     problem: tuple[Any, ...] | None = None
     solver: dict[str, Any] = field(default_factory=dict)
     published: set[int] = field(default_factory=set)  # therapists whose day was published
+    bases: dict[int, DayPlan | None] = field(default_factory=dict)  # the plans replaced
+    kept: dict[int, list[PlanStop]] = field(default_factory=dict)  # done and skipped stops
+    starts: dict[int, Start] = field(default_factory=dict)
+    replanned: dict[int, datetime] = field(default_factory=dict)  # planned from this moment
 
 
 def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
@@ -198,16 +213,51 @@ def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
     if not selected:
         return _PreparedDay(day, selected)
     currents = plans_of_day(session, day)
-    starts = {t.therapist.id: start_of_day(t) for t in selected}
-    pin_map = pins_of(currents, [t.therapist.id for t in selected], pins)
-    day_input = gather(calendar, selected, starts, currents, pin_map, frozen_keys=set(),
-                       infection=settings.infection_control.rule())
-    prepared = _PreparedDay(day, selected, day_input,
+    infection = settings.infection_control.rule()
+    prepared = _PreparedDay(day, selected,
                             published={therapist_id for therapist_id, plan in currents.items()
                                        if replan_publishes(plan)})
-    prepared.solver, prepared.problem = _problem(day_input, settings, options.time_limit,
-                                                 options.travel_times)
+    for therapist_day in selected:
+        therapist_id = therapist_day.therapist.id
+        base = currents.get(therapist_id)
+        kept = sorted((s for s in (base.stops if base else []) if s.state in FROZEN_STATES),
+                      key=lambda s: s.position)
+        moment = _planned_from(therapist_day, kept, options)
+        prepared.bases[therapist_id], prepared.kept[therapist_id] = base, kept
+        if moment is None:
+            prepared.starts[therapist_id] = start_of_day(therapist_day)
+        else:
+            prepared.starts[therapist_id] = start_now(therapist_day, base, kept, moment,
+                                                      options.position, infection)
+            prepared.replanned[therapist_id] = moment
+    pin_map = pins_of(currents, [t.therapist.id for t in selected], pins)
+    kept_keys = {visit_key(s.series_id, s.occurrence_date)
+                 for stops in prepared.kept.values() for s in stops}
+    prepared.day_input = gather(calendar, selected, prepared.starts, currents, pin_map,
+                                frozen_keys=kept_keys, infection=infection)
+    prepared.solver, prepared.problem = _problem(prepared.day_input, settings,
+                                                 options.time_limit, options.travel_times)
     return prepared
+
+
+def _planned_from(therapist_day: TherapistDay, kept: Sequence[PlanStop],
+                  options: _Options) -> datetime | None:
+    """When this therapist's day is planned from; None: the whole day.
+
+    An explicit re-plan's moment; with ``from_now``, now, on today once the shift has begun
+    (or visits are done already); otherwise, with visits already done or skipped, the end of
+    the last of them (what happened is kept, the rest follows it).
+    """
+    if options.at is not None:
+        return options.at
+    if options.from_now and therapist_day.day == options.now.astimezone(
+            therapist_day.shift.zone).date():
+        free = therapist_day.shift.free
+        if kept or (free and to_epoch(options.now) > free[0].start):
+            return options.now
+    if kept:
+        return max(s.end_at for s in kept)
+    return None
 
 
 def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | None,
@@ -216,8 +266,18 @@ def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | 
         return []
     outcome = _outcome(prepared.day_input, prepared.solver, answer)
     versions = next_versions(session, prepared.day, [t.therapist.id for t in prepared.selected])
-    plans = [save_plan(session, t, outcome, options.now, versions.get(t.therapist.id, 1))
-             for t in prepared.selected]
+    plans = []
+    for therapist_day in prepared.selected:
+        therapist_id = therapist_day.therapist.id
+        replanned = therapist_id in prepared.replanned
+        base = prepared.bases.get(therapist_id)
+        plan = save_plan(session, therapist_day, outcome, options.now,
+                         versions.get(therapist_id, 1), frozen=prepared.kept.get(therapist_id, []),
+                         start=prepared.starts[therapist_id] if replanned else None, base=base)
+        plan.replanned_at = prepared.replanned.get(therapist_id)
+        plan.replaces_version = base.version if base is not None else None
+        plan.changes = plan_changes(base, plan)
+        plans.append(plan)
     session.flush()
     for plan in plans:
         if options.publish or (options.publish is None
@@ -268,28 +328,16 @@ def replan_from(
     at = require_aware(at, "at")
     if position is not None:
         position = check_position(position)
-    calendar = day_calendar(load_practice(session), day, settings.zone)
-    therapist_day = therapist_day_of(calendar, therapist_id)
-    currents = plans_of_day(session, day)
-    base = currents.get(therapist_id)
-    frozen = sorted((s for s in (base.stops if base else []) if s.state in FROZEN_STATES),
-                    key=lambda s: s.position)
-    start = start_now(therapist_day, base, frozen, at, position,
-                      settings.infection_control.rule())
-    pin_map = pins_of(currents, [therapist_id], None)
-    frozen_keys = {visit_key(s.series_id, s.occurrence_date) for s in frozen}
-    day_input = gather(calendar, [therapist_day], {therapist_id: start}, currents, pin_map,
-                       frozen_keys=frozen_keys, infection=settings.infection_control.rule())
-    outcome = _optimize(day_input, settings, time_limit, travel_times)
-    version = next_versions(session, day, [therapist_id]).get(therapist_id, 1)
-    plan = save_plan(session, therapist_day, outcome, utcnow(), version,
-                      frozen=frozen, start=start, base=base)
-    plan.replanned_at = at
-    should_publish = publish if publish is not None else replan_publishes(base)
-    if should_publish:
-        publish_plan(session, plan, utcnow())
-    session.flush()
-    return plan
+    options = _Options(settings, utcnow(), publish, time_limit, travel_times, False, at,
+                       position)
+    snapshot = load_practice(session)
+    if all(t.id != therapist_id for t in snapshot.therapists):
+        raise fail("therapist_id", f"no active therapist with id {therapist_id}")
+    plans = _plan_day(session, snapshot, day, [therapist_id], options, None)
+    if not plans:  # an inactive therapist is refused by selected_days; this is a day off
+        raise fail("therapist_id", f"therapist {therapist_id} has no day to plan on "
+                                   f"{day.isoformat()}")
+    return plans[0]
 
 
 def pin_visit(

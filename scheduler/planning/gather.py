@@ -238,12 +238,13 @@ def _worker(therapist_day: TherapistDay, start: Start) -> Worker | None:
 
 
 def _lunch(therapist_day: TherapistDay, window: tuple[int, int]) -> Pause | None:
-    """The break to plan inside the working time left, or None.
+    """The break to plan inside the working time left (``window``), or None.
 
     None when the therapist has no break, and also when the break fits in the part of its
-    window that lies outside the working time: with a short Friday shift ending 12:30 and a
-    break window 11:30-13:30, lunch is simply after work. Otherwise the break is planned in
-    the window clipped to the working time.
+    window that lies outside the shift: with a short Friday shift ending 12:30 and a break
+    window 11:30-13:30, lunch is simply after work. Otherwise the break is planned in the
+    window clipped to the working time left. The time before a re-plan is not "outside": at
+    11:30 with a window 11:00-13:30, lunch is still to be taken in 11:30-13:30.
     """
     therapist = therapist_day.therapist
     length = (therapist.break_minutes or 0) * 60
@@ -252,7 +253,8 @@ def _lunch(therapist_day: TherapistDay, window: tuple[int, int]) -> Pause | None
     zone = therapist_day.shift.zone
     opens = local_epoch(therapist_day.day, therapist.break_start, zone)
     closes = local_epoch(therapist_day.day, therapist.break_end, zone)
-    outside = max(0, min(closes, window[0]) - opens) + max(0, closes - max(opens, window[1]))
+    shift = _shift_span(therapist_day) or window
+    outside = max(0, min(closes, shift[0]) - opens) + max(0, closes - max(opens, shift[1]))
     begin, finish = max(opens, window[0]), min(closes, window[1])
     if outside >= length or finish - begin < length:
         return None
