@@ -541,7 +541,61 @@ class Tables:
 
     def with_job(self, route: Route, p: int, k: int) -> Route:
         """The route with job ``p`` after stop ``k``; the caller has checked with
-        :meth:`insertion_fits` (and :meth:`room_for` and the travel limit), which are exact."""
-        built = self.build(route.vehicle, route.jobs[:k] + [p] + route.jobs[k:])
-        assert built is not None, "insertion_fits and build disagree"
-        return built
+        :meth:`insertion_fits` (and :meth:`room_for` and the travel limit), which are exact.
+
+        On a vehicle without breaks, on a day of one class, the tables are updated rather than
+        rebuilt: earliest departures change only from the new job on, and only until one
+        equals the old one; latest departures only from it back, until one equals the old.
+        """
+        if self.timed[route.vehicle] or self.one_class is None:
+            built = self.build(route.vehicle, route.jobs[:k] + [p] + route.jobs[k:])
+            assert built is not None, "insertion_fits and build disagree"
+            return built
+        durations, setup, service = self.durations, self.setup, self.service
+        jobs = route.jobs[:k] + [p] + route.jobs[k:]
+        n = len(jobs)
+        here, old_places = self.place[p], route.places
+        places = old_places[: k + 1] + [here] + old_places[k + 1 :]
+        before, after = old_places[k], old_places[k + 1]
+        travel = route.travel + durations[before][here] + durations[here][after]
+        travel -= durations[before][after]
+        load = [a + b for a, b in zip(route.load, self.demand[p], strict=True)]
+        old = route.departs
+        departs = old[: k + 1]
+        clock = departs[k]
+        for i in range(k + 1, n + 1):
+            q, at, came_from = jobs[i - 1], places[i], places[i - 1]
+            start = self._start_at(q, clock + durations[came_from][at])
+            assert start is not None, "insertion_fits and with_job disagree"
+            clock = start + (setup[q] if at != came_from else 0) + service[q]
+            if i > k + 1 and clock == old[i - 1]:
+                departs.append(clock)
+                departs.extend(old[i:])
+                break
+            departs.append(clock)
+        old = route.latest
+        latest = [0] * (k + 2) + old[k + 1 :]
+        if k + 1 == n:
+            leave = self.closes[route.vehicle] - durations[here][places[n + 1]]
+        else:
+            q, at = jobs[k + 1], places[k + 2]
+            start = latest[k + 2] - service[q] - (setup[q] if at != here else 0)
+            leave = self._latest_start_or_never(q, start) - durations[here][at]
+        for i in range(k + 1, 0, -1):
+            latest[i] = leave
+            q, at, came_from = jobs[i - 1], places[i], places[i - 1]
+            start = leave - service[q] - (setup[q] if at != came_from else 0)
+            leave = self._latest_start_or_never(q, start) - durations[came_from][at]
+            if i - 1 <= k and leave == old[i - 1]:
+                latest[: i - 1] = old[: i - 1]
+                break
+        latest[i - 1] = leave
+        starts = [0] * (self.one_class + 1) + [n] * (self.class_count - self.one_class)
+        return Route(route.vehicle, jobs, places, departs, latest, load, travel, starts)
+
+    def _latest_start_or_never(self, p: int, start: int) -> int:
+        """:meth:`_backward`'s latest start of job ``p`` no later than ``start``."""
+        if self.several[p]:
+            found = latest_in(start, self.windows[p])
+            return NEVER if found is None else found
+        return self.due[p] if start > self.due[p] else start

@@ -107,6 +107,12 @@ def compare_insertions(seed: int, classes: bool = False) -> tuple[list[tuple], i
                 fitting += exact
                 if fast != exact:
                     disagreements.append((v, p, k, fast, exact))
+                if fast:  # the updated tables are the rebuilt ones
+                    updated, rebuilt = tables.with_job(built, p, k), tables.build(v, trial)
+                    assert rebuilt is not None
+                    for name in ("jobs", "places", "departs", "latest", "load", "travel"):
+                        assert getattr(updated, name) == getattr(rebuilt, name), name
+                    assert updated.class_starts == rebuilt.class_starts
     return disagreements, fitting
 
 
