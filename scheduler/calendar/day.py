@@ -1,7 +1,8 @@
 """Step 1 and 2 of the day-planning pipeline: the visits of a day and when each may happen.
 
 ``load_practice`` reads every active series with what its calendar depends on (client,
-facility and its hours, treatments, exceptions, therapist and shifts) in a handful of queries;
+facility and its hours, treatments and their exceptions, the series' exceptions, therapist
+and shifts) in a handful of queries;
 ``day_calendar`` is then a pure function of that snapshot and a date, so a week or a year is
 expanded without going back to the database, and tests can feed it plain objects.
 
@@ -112,9 +113,10 @@ def load_practice(session: Session, therapist_id: int | None = None) -> Practice
         .where(models.AppointmentSeries.active, models.Client.active)
         .options(
             selectinload(models.AppointmentSeries.exceptions),
-            selectinload(models.AppointmentSeries.during_treatment),
+            selectinload(models.AppointmentSeries.during_treatment)
+            .selectinload(models.Treatment.exceptions),
             selectinload(models.AppointmentSeries.client).options(
-                selectinload(models.Client.treatments),
+                selectinload(models.Client.treatments).selectinload(models.Treatment.exceptions),
                 selectinload(models.Client.facility).selectinload(models.Facility.hours),
             ),
         )

@@ -22,8 +22,17 @@ from scheduler.calendar.bounds import (
     Constraint,
     Interval,
 )
-from scheduler.calendar.local_time import local_epoch
-from scheduler.calendar.treatments import TreatmentLike, treatment_epoch_intervals
+from scheduler.calendar.local_time import from_epoch, local_epoch
+from scheduler.calendar.treatments import (
+    Displaced,
+    TreatmentChange,
+    TreatmentLike,
+    TreatmentOccurrence,
+    changes_of,
+    displaced_occurrences,
+    treatment_epoch_intervals,
+    treatment_occurrences,
+)
 from scheduler.calendar.words import describe_rule
 
 # ---------------------------------------------------------------------------------------------
@@ -159,7 +168,9 @@ class ClientTreatmentLike(TreatmentLike, Protocol):
 
 
 class _TreatmentValues(NamedTuple):
-    """What a treatment's blocks depend on, read once from the record."""
+    """What a treatment's blocks depend on, read once from the record: the cache key of
+    :func:`_during_bound`, so its last date and every exception are in it (an occurrence
+    moved after a day was computed must not be served from the cache)."""
 
     name: str
     rule: str | None
@@ -171,10 +182,13 @@ class _TreatmentValues(NamedTuple):
     buffer_after_minutes: int
     policy: str
     away: bool  # at another facility than the client's own
+    exceptions: tuple[TreatmentChange, ...] = ()
 
 
-def _values(treatment: ClientTreatmentLike,
-            home_facility_id: int | None = None) -> _TreatmentValues:
+def _values(treatment: ClientTreatmentLike, home_facility_id: int | None = None, *,
+            changes: bool = True) -> _TreatmentValues:
+    """The treatment's values; without its exceptions when only its rule's label is wanted
+    (they are read for every block of every visit otherwise)."""
     policy = treatment.policy or "avoid"
     elsewhere = treatment.facility_id
     return _TreatmentValues(
@@ -188,16 +202,22 @@ def _values(treatment: ClientTreatmentLike,
         treatment.buffer_after_minutes or 0,
         str(getattr(policy, "value", policy)).lower(),
         home_facility_id is not None and elsewhere not in (None, home_facility_id),
+        changes_of(treatment) if changes else (),
     )
 
 
 def treatment_label(treatment: ClientTreatmentLike, buffers: bool = True) -> str:
     """E.g. "dialysis Mon/Wed/Fri 06:00–10:00 + 60 min after"."""
-    return _label(_values(treatment), buffers)
+    return _label(_values(treatment, changes=False), buffers)
+
+
+def _label(values: _TreatmentValues, buffers: bool = True) -> str:
+    return _rule_label(values._replace(exceptions=()) if values.exceptions else values, buffers)
 
 
 @lru_cache(maxsize=8192)
-def _label(values: _TreatmentValues, buffers: bool = True) -> str:
+def _rule_label(values: _TreatmentValues, buffers: bool) -> str:
+    """The label of the rule itself (the same whatever the exceptions, so cached without)."""
     end = (datetime.combine(values.first_date, values.start_time)
            + timedelta(minutes=values.duration_minutes)).time()
     label = (f"{values.name} {describe_rule(values.rule, values.first_date)} "
@@ -215,9 +235,11 @@ def _label(values: _TreatmentValues, buffers: bool = True) -> str:
 def treatment_blocks(treatments: Iterable[ClientTreatmentLike], day: date, zone: ZoneInfo,
                      home_facility_id: int | None = None) -> list[Block]:
     """A block for each occurrence of each `avoid` treatment whose time or buffers touch
-    ``day``. `during` treatments are skipped: they bound a visit only when it asks for one
-    (:func:`during_bound`). A treatment at another facility than ``home_facility_id`` still
-    blocks, since the client is away; its label says so."""
+    ``day``, after the treatment's exceptions (a cancelled occurrence blocks nothing, a
+    moved one blocks its new time, and its label says it was moved). `during` treatments
+    are skipped: they bound a visit only when it asks for one (:func:`during_bound`). A
+    treatment at another facility than ``home_facility_id`` still blocks, since the client
+    is away; its label says so."""
     blocks: list[Block] = []
     for treatment in treatments:
         policy = treatment.policy or "avoid"
@@ -225,27 +247,71 @@ def treatment_blocks(treatments: Iterable[ClientTreatmentLike], day: date, zone:
             continue
         before = (treatment.buffer_before_minutes or 0) * 60
         after = (treatment.buffer_after_minutes or 0) * 60
+        if getattr(treatment, "exceptions", None):
+            occurrences = treatment_occurrences(treatment, day, zone, before, after)
+            if occurrences:  # words only for the treatments that touch the day
+                label = _label(_values(treatment, home_facility_id, changes=False))
+                blocks.extend([Block(_moved_label(label, o, day, zone) if o.moved else label,
+                                     (o.start, o.end), before, after) for o in occurrences])
+            continue
         intervals = treatment_epoch_intervals(treatment, day, zone, before, after)
-        if intervals:  # words only for the treatments that touch the day
-            label = _label(_values(treatment, home_facility_id))
+        if intervals:
+            label = _label(_values(treatment, home_facility_id, changes=False))
             blocks.extend([Block(label, interval, before, after) for interval in intervals])
     return blocks
 
 
 def during_bound(treatment: ClientTreatmentLike, day: date, zone: ZoneInfo) -> Bound:
-    """The treatment a visit must lie inside (chair-side during dialysis); on a day without
-    it the bound is empty and says so."""
+    """The treatment a visit must lie inside (chair-side during dialysis), where it is that
+    day after its exceptions; on a day without it (none in the rule, cancelled, moved to
+    another day) the bound is empty and says why."""
     return _during_bound(_values(treatment), day, zone)
 
 
 @lru_cache(maxsize=8192)
 def _during_bound(values: _TreatmentValues, day: date, zone: ZoneInfo) -> Bound:
-    intervals = treatment_epoch_intervals(values, day, zone)
-    if intervals:
-        return Bound(f"during {_label(values, False)}", tuple(intervals), DURING, values.name)
-    label = (f"{_label(values, False)} does not take place on {day:%a} {day.isoformat()}, "
+    occurrences = treatment_occurrences(values, day, zone)
+    label = _label(values, False)
+    if occurrences:
+        for moved in (o for o in occurrences if o.moved):
+            label = _moved_label(label, moved, day, zone)
+        return Bound(f"during {label}", tuple((o.start, o.end) for o in occurrences), DURING,
+                     values.name)
+    displaced = displaced_occurrences(values, day, zone)
+    if displaced:
+        return Bound(f"{label} {_displaced_words(displaced[0], zone)}, and the visit must be "
+                     "during it", (), DURING, values.name)
+    label = (f"{label} does not take place on {day:%a} {day.isoformat()}, "
              "and the visit must be during it")
     return Bound(label, (), DURING, values.name)
+
+
+def _span(occurrence: TreatmentOccurrence, zone: ZoneInfo) -> str:
+    """"08:00–12:00" in wall-clock time (the end as the clocks show it, DST included)."""
+    end = from_epoch(occurrence.end, zone)
+    return f"{_hhmm(occurrence.start_time)}–{_hhmm(end.time(), end=True)}"
+
+
+def _moved_label(label: str, occurrence: TreatmentOccurrence, day: date, zone: ZoneInfo) -> str:
+    """E.g. "…, moved to 08:00–12:00 on this day", "…, moved from Mon 2026-12-07 to
+    08:00–12:00 on this day"."""
+    original = occurrence.original_date
+    source = f" from {original:%a} {original.isoformat()}" if original != occurrence.date else ""
+    where = ("on this day" if occurrence.date == day
+             else f"on {occurrence.date:%a} {occurrence.date.isoformat()}")
+    return f"{label}, moved{source} to {_span(occurrence, zone)} {where}"
+
+
+def _displaced_words(displaced: Displaced, zone: ZoneInfo) -> str:
+    """E.g. "is cancelled on Mon 2026-12-07", "is moved from Mon 2026-12-07 to Tue
+    2026-12-08 08:00–12:00"."""
+    original = displaced.original_date
+    when = f"{original:%a} {original.isoformat()}"
+    moved = displaced.moved_to
+    if moved is None:
+        return f"is cancelled on {when}"
+    return (f"is moved from {when} to {moved.date:%a} {moved.date.isoformat()} "
+            f"{_span(moved, zone)}")
 
 
 def visit_constraints(
