@@ -32,6 +32,11 @@ def treatment_or_404(session: Any, viewer: models.Therapist,
     return found(access.find_treatment(session, viewer, treatment_id))
 
 
+def treatment_exception_or_404(session: Any, viewer: models.Therapist,
+                               exception_id: int) -> models.TreatmentException:
+    return found(access.find_treatment_exception(session, viewer, exception_id))
+
+
 def series_or_404(session: Any, viewer: models.Therapist,
                   series_id: int) -> models.AppointmentSeries:
     return found(access.find_series(session, viewer, series_id))

@@ -5,7 +5,8 @@ treatments, visit series and their exceptions, time off.
   audit the field names, all or nothing); :mod:`.fields` lists each kind's fields and parsers;
   :mod:`.validation` holds the whole-record checks and the problems they name;
 - one module per kind holds what differs: :mod:`.facilities`, :mod:`.therapists`,
-  :mod:`.clients` (and treatments), :mod:`.series` (and exceptions), :mod:`.time_off`;
+  :mod:`.clients` (and treatments), :mod:`.treatment_exceptions` (one occurrence of a
+  treatment cancelled or moved), :mod:`.series` (and exceptions), :mod:`.time_off`;
 - :mod:`.precautions` is the catalogue of precaution flags;
 - :mod:`.access` says who may see which records (pages, API and feeds ask it).
 
@@ -49,12 +50,21 @@ from scheduler.records.therapists import (
     end_sessions,
     update_therapist,
 )
+from scheduler.records.treatment_exceptions import (
+    cancel_treatment_occurrence,
+    create_treatment_exception,
+    delete_treatment_exception,
+    move_treatment_occurrence,
+    update_treatment_exception,
+)
 
 __all__ = [
-    "PASSWORD_MAX", "PASSWORD_MIN", "REQUIRED", "InUse", "cancel_occurrence", "change_password",
-    "create_client", "create_exception", "create_facility", "create_series", "create_therapist",
-    "create_treatment", "delete_client", "delete_exception", "delete_facility", "delete_series",
-    "delete_therapist", "delete_treatment", "end_sessions", "parse_practice_date",
+    "PASSWORD_MAX", "PASSWORD_MIN", "REQUIRED", "InUse", "cancel_occurrence",
+    "cancel_treatment_occurrence", "change_password", "create_client", "create_exception",
+    "create_facility", "create_series", "create_therapist", "create_treatment",
+    "create_treatment_exception", "delete_client", "delete_exception", "delete_facility",
+    "delete_series", "delete_therapist", "delete_treatment", "delete_treatment_exception",
+    "end_sessions", "move_treatment_occurrence", "parse_practice_date",
     "set_facility_coordinates", "update_client", "update_exception", "update_facility",
-    "update_series", "update_therapist", "update_treatment",
+    "update_series", "update_therapist", "update_treatment", "update_treatment_exception",
 ]

@@ -74,6 +74,15 @@ def find_treatment(session: Session, viewer: models.Therapist,
     return treatment
 
 
+def find_treatment_exception(session: Session, viewer: models.Therapist,
+                             exception_id: int) -> models.TreatmentException | None:
+    """A change to one occurrence of a treatment: seen by whoever sees the treatment."""
+    exception = session.get(models.TreatmentException, exception_id)
+    if exception is None or find_treatment(session, viewer, exception.treatment_id) is None:
+        return None
+    return exception
+
+
 def find_series(session: Session, viewer: models.Therapist,
                 series_id: int) -> models.AppointmentSeries | None:
     return session.scalar(series_query(viewer).where(models.AppointmentSeries.id == series_id))

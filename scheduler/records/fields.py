@@ -74,13 +74,19 @@ def _boolean(field: str, raw: Any) -> bool:
     return raw
 
 
-def _choice(enum_type: type[Any]) -> Parser:
+def _choice(enum_type: type[Any], members: tuple[Any, ...] | None = None) -> Parser:
+    """One of an enum's values (of ``members`` only, when given)."""
+    chosen: tuple[Any, ...] = members or tuple(enum_type.__members__.values())
+
     def parse(field: str, raw: Any) -> Any:
         try:
-            return enum_type(raw)
+            value = enum_type(raw)
         except (ValueError, TypeError):
-            allowed = ", ".join(member.value for member in enum_type)
-            raise validation.fail(field, f"must be one of {allowed}, got {raw!r}") from None
+            value = None
+        if value not in chosen:
+            allowed = ", ".join(member.value for member in chosen)
+            raise validation.fail(field, f"must be one of {allowed}, got {raw!r}")
+        return value
 
     return parse
 
@@ -234,6 +240,7 @@ def treatment_fields(session: Session) -> dict[str, Parser]:
         "facility_id": _reference(session, models.Facility, nullable=True),
         "rule": _rule,
         "first_date": _date(),
+        "last_date": _date(nullable=True),
         "start_time": _time(),
         "duration_minutes": _integer(1, 24 * 60),
         "buffer_before_minutes": _integer(0, 24 * 60),
@@ -270,6 +277,20 @@ def exception_fields(session: Session) -> dict[str, Parser]:
     }
 
 
+def treatment_exception_fields(session: Session) -> dict[str, Parser]:
+    """One occurrence of a treatment cancelled or moved (a new length is a move that keeps
+    the date and start, so there is no "resize")."""
+    return {
+        "original_date": _date(),
+        "action": _choice(models.ExceptionAction,
+                          (models.ExceptionAction.CANCEL, models.ExceptionAction.MOVE)),
+        "new_date": _date(nullable=True),
+        "new_start_time": _time(nullable=True),
+        "new_duration_minutes": _integer(1, 24 * 60, nullable=True),
+        "reason": _text(255),
+    }
+
+
 # Fields a new record must be given (others take the model's default).
 REQUIRED = {
     "facility": ("name", "kind", "address"),
@@ -278,6 +299,7 @@ REQUIRED = {
     "treatment": ("kind", "rule", "first_date", "start_time", "duration_minutes"),
     "series": ("client_id", "first_date", "duration_minutes"),
     "exception": ("original_date", "action"),
+    "treatment_exception": ("original_date", "action"),
 }
 
 

@@ -58,6 +58,12 @@ def treatments_query(client: models.Client) -> Select[Any]:
         models.Treatment.client_id == client.id).order_by(models.Treatment.id)
 
 
+def treatment_exceptions_query(treatment: models.Treatment) -> Select[Any]:
+    return select(models.TreatmentException).where(
+        models.TreatmentException.treatment_id == treatment.id).order_by(
+        models.TreatmentException.original_date)
+
+
 def during_treatments(session: Session, client_id: int) -> Sequence[models.Treatment]:
     """The client's treatments a visit may take place during (chair-side)."""
     return session.scalars(select(models.Treatment).where(

@@ -23,9 +23,10 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from scheduler import models
-from scheduler.calendar.expand import validate_rule
+from scheduler.calendar.expand import first_occurrence, validate_rule
 from scheduler.calendar.rules import RuleError
 from scheduler.calendar.series import exception_problems
+from scheduler.calendar.words import describe_rule
 from scheduler.records.precautions import validate_flags
 
 T = TypeVar("T")
@@ -267,7 +268,18 @@ def check_treatment(treatment: models.Treatment) -> None:
     for name in ("buffer_before_minutes", "buffer_after_minutes"):
         value = getattr(treatment, name) or 0
         problems.check(value >= 0, name, f"must not be negative, got {value}")
+    if treatment.last_date is not None and not any(p.field == "rule" for p in problems.found):
+        _check_last_date(problems, treatment.rule, treatment.first_date, treatment.last_date)
     problems.raise_if_any()
+
+
+def _check_last_date(problems: Problems, rule: str, first: date, last: date) -> None:
+    """The course ends on or after it starts, and the rule still gives a date in between."""
+    if problems.check(last >= first, "last_date", f"ends ({last}) before it starts ({first})"):
+        found = first_occurrence(rule, first)
+        problems.check(found is not None and found <= last, "last_date",
+                       f"{describe_rule(rule, first)} gives no date from {first} to {last}, "
+                       "so it would never take place")
 
 
 def check_series(session: Session, series: models.AppointmentSeries) -> None:
