@@ -103,7 +103,7 @@ KINDS: dict[str, dict[str, Any]] = {
             "id": ID, "client_id": ID, "kind": _text(40), "label": _text(120),
             "facility_id": _nullable(ID),
             "rule": {"type": "string", "maxLength": 255, "example": "FREQ=WEEKLY;BYDAY=MO,WE,FR"},
-            "first_date": DATE, "start_time": HHMM,
+            "first_date": DATE, "last_date": _nullable(DATE), "start_time": HHMM,
             "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
             "buffer_before_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
             "buffer_after_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
@@ -137,10 +137,20 @@ KINDS: dict[str, dict[str, Any]] = {
         },
         "read_only": {"id", "series_id"},
     },
+    "treatment_exception": {
+        "fields": {
+            "id": ID, "treatment_id": ID, "original_date": DATE, "action": _enum("cancel", "move"),
+            "new_date": _nullable(DATE), "new_start_time": _nullable(HHMM),
+            "new_duration_minutes": _nullable({"type": "integer", "minimum": 1, "maximum": 1440}),
+            "reason": _text(255),
+        },
+        "read_only": {"id", "treatment_id"},
+    },
 }
 
 NAMES = {"facility": "Facility", "therapist": "Therapist", "client": "Client",
-         "treatment": "Treatment", "series": "Series", "exception": "SeriesException"}
+         "treatment": "Treatment", "series": "Series", "exception": "SeriesException",
+         "treatment_exception": "TreatmentException"}
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -339,6 +349,11 @@ def _paths() -> dict[str, Any]:
             "a client's treatments", "Treatment", "patients",
             prefix_params=[_path_id("client_id")]),
         "/treatments/{treatment_id}": _item("Treatment", "treatment_id", "patients"),
+        "/treatments/{treatment_id}/exceptions": _collection(
+            "a treatment's changed occurrences", "TreatmentException", "patients",
+            prefix_params=[_path_id("treatment_id")]),
+        "/treatment-exceptions/{exception_id}": _item("TreatmentException", "exception_id",
+                                                      "patients"),
         "/series": _collection("visit series", "Series", "patients"),
         "/series/{series_id}": _item("Series", "series_id", "patients"),
         "/series/{series_id}/exceptions": _collection(

@@ -1,6 +1,6 @@
-"""Endpoints for the practice's records: facilities, therapists, clients, treatments, series
-and their exceptions. Reads of patient records (clients, treatments, series, exceptions) are
-audited; writes are audited by :mod:`scheduler.records`."""
+"""Endpoints for the practice's records: facilities, therapists, clients, treatments and their
+changed occurrences, series and their exceptions. Reads of patient records (clients,
+treatments, series, exceptions) are audited; writes are audited by :mod:`scheduler.records`."""
 
 from __future__ import annotations
 
@@ -164,6 +164,44 @@ def update_treatment(treatment_id: int) -> Any:
 def delete_treatment(treatment_id: int) -> Any:
     forbid_unless_admin()
     records.delete_treatment(db(), actor(), access.treatment_or_404(db(), user(), treatment_id))
+    return no_content()
+
+
+# --- Treatment exceptions (one occurrence cancelled or moved) ------------------------------------
+
+
+@bp.get("/treatments/<id:treatment_id>/exceptions")
+def list_treatment_exceptions(treatment_id: int) -> Any:
+    treatment = access.treatment_or_404(db(), user(), treatment_id)
+    return _listed("treatment_exception", paginated(lists.treatment_exceptions_query(treatment),
+                                                    out.treatment_exception))
+
+
+@bp.post("/treatments/<id:treatment_id>/exceptions")
+def create_treatment_exception(treatment_id: int) -> Any:
+    treatment = access.treatment_or_404(db(), user(), treatment_id)
+    return created(out.treatment_exception(
+        records.create_treatment_exception(db(), actor(), treatment, body())))
+
+
+@bp.get("/treatment-exceptions/<id:exception_id>")
+def get_treatment_exception(exception_id: int) -> Any:
+    exception = access.treatment_exception_or_404(db(), user(), exception_id)
+    _read("treatment_exception", exception.id)
+    return out.treatment_exception(exception)
+
+
+@bp.patch("/treatment-exceptions/<id:exception_id>")
+def update_treatment_exception(exception_id: int) -> Any:
+    exception = access.treatment_exception_or_404(db(), user(), exception_id)
+    return out.treatment_exception(
+        records.update_treatment_exception(db(), actor(), exception, body()))
+
+
+@bp.delete("/treatment-exceptions/<id:exception_id>")
+def delete_treatment_exception(exception_id: int) -> Any:
+    exception = access.treatment_exception_or_404(db(), user(), exception_id)
+    records.delete_treatment_exception(db(), actor(), exception)
     return no_content()
 
 

@@ -66,9 +66,19 @@ def treatment(t: models.Treatment) -> dict[str, Any]:
     return {
         "id": t.id, "client_id": t.client_id, "kind": t.kind, "label": t.label,
         "facility_id": t.facility_id, "rule": t.rule, "first_date": _day(t.first_date),
+        "last_date": _day(t.last_date),
         "start_time": _hm(t.start_time), "duration_minutes": t.duration_minutes,
         "buffer_before_minutes": t.buffer_before_minutes,
         "buffer_after_minutes": t.buffer_after_minutes, "policy": t.policy.value,
+    }
+
+
+def treatment_exception(e: models.TreatmentException) -> dict[str, Any]:
+    return {
+        "id": e.id, "treatment_id": e.treatment_id, "original_date": _day(e.original_date),
+        "action": e.action.value, "new_date": _day(e.new_date),
+        "new_start_time": _hm(e.new_start_time),
+        "new_duration_minutes": e.new_duration_minutes, "reason": e.reason,
     }
 
 
