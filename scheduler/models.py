@@ -535,6 +535,7 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(255), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")  # never patient data
     possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    plan_version: Mapped[int | None] = mapped_column(Integer)  # the plan version it carried
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -4,16 +4,19 @@
     rounds plan --date 2026-12-02 --therapist 2 --publish
     rounds plan --date 2026-12-01 --days 7 --json       a week, as data (progress on stderr)
     rounds plan --replan --date 2026-12-02 --therapist 2 --at 10:30 --position 39.1,-94.6
+    rounds plan --stale                                 every day a change touched, again
 
 
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import models
@@ -21,6 +24,7 @@ from scheduler.calendar.local_time import local_datetime
 from scheduler.cli.base import echo_json, parse_day, require_current_schema, runtime_from
 from scheduler.clock import utcnow
 from scheduler.planning import plan_range, replan_from
+from scheduler.planning.refresh import replan_stale
 from scheduler.plans.record import views_of
 from scheduler.plans.view import Detail
 from scheduler.present.text import itinerary_text, plan_as_data
@@ -28,7 +32,7 @@ from scheduler.settings import Settings, parse_hhmm
 
 
 @click.command("plan")
-@click.option("--date", "day_text", required=True, help="The (first) day, YYYY-MM-DD.")
+@click.option("--date", "day_text", help="The (first) day, YYYY-MM-DD.")
 @click.option("--therapist", "therapist_id", type=int, help="Only this therapist.")
 @click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True,
               help="Plan this many days from --date.")
@@ -44,11 +48,20 @@ from scheduler.settings import Settings, parse_hhmm
                    "visit's building, else home).")
 @click.option("--time-limit", type=click.FloatRange(0.05, 600), default=None,
               help="Seconds the optimizer may search per day (default: the settings').")
+@click.option("--stale", is_flag=True,
+              help="Plan again every day a change to the records touched (what the worker "
+                   "does every half minute), and say what changed.")
 @click.pass_context
-def plan_command(ctx: click.Context, day_text: str, therapist_id: int | None, days: int,
+def plan_command(ctx: click.Context, day_text: str | None, therapist_id: int | None, days: int,
                  publish: bool, as_json: bool, replan: bool, at_text: str | None,
-                 position_text: str | None, time_limit: float | None) -> None:
-    """Plan days into routes and print each therapist's itinerary (or re-plan one from now)."""
+                 position_text: str | None, time_limit: float | None, stale: bool) -> None:
+    """Plan days into routes and print each therapist's itinerary (or re-plan one from now,
+    or every stale day)."""
+    if stale:
+        _replan_stale(ctx, time_limit)
+        return
+    if day_text is None:
+        raise click.UsageError("give --date YYYY-MM-DD (or --stale)")
     day = parse_day(day_text)
     _check_combination(replan, therapist_id, days, at_text, position_text)
     runtime = runtime_from(ctx)
@@ -68,6 +81,33 @@ def plan_command(ctx: click.Context, day_text: str, therapist_id: int | None, da
                                time_limit=time_limit,
                                progress=_progress if days > 1 else None)
         _print(session, plans, settings, as_json, days)
+
+
+def _replan_stale(ctx: click.Context, time_limit: float | None) -> None:
+    runtime = runtime_from(ctx)
+    require_current_schema(runtime)
+    done = replan_stale(runtime.sessions, runtime.settings, utcnow(), f"cli:{os.getpid()}",
+                        time_limit=time_limit)
+    if not done:
+        click.echo("No stale days: every plan follows the records.")
+        return
+    for refreshed in done:
+        versions = ", ".join(f"therapist {therapist} version {version} ({status})"
+                             for therapist, version, status in refreshed.plans) or "no plans"
+        click.echo(f"{refreshed.day.isoformat()}: {versions}")
+        for cause in refreshed.causes:
+            click.echo(f"  because {cause}")
+    with runtime.session() as session:
+        for refreshed in done:
+            for therapist, version, _ in refreshed.plans:
+                plan = session.scalar(select(models.DayPlan).where(
+                    models.DayPlan.therapist_id == therapist,
+                    models.DayPlan.day == refreshed.day, models.DayPlan.version == version))
+                for change in (view.changes for view in views_of(
+                        session, [plan] if plan else [], runtime.settings.zone,
+                        detail=Detail.MINIMAL)):
+                    for item in change:
+                        click.echo(f"  therapist {therapist}: {item.words}")
 
 
 def _check_combination(replan: bool, therapist_id: int | None, days: int,

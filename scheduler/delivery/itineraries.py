@@ -15,7 +15,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -27,8 +27,9 @@ from scheduler.calendar import time_off
 from scheduler.delivery import outbox
 from scheduler.delivery.send_times import deadline, due_day, send_time
 from scheduler.delivery.senders import MailSender
-from scheduler.models import DayPlan, OutboxMessage, PlanStatus, Therapist
-from scheduler.plans import record
+from scheduler.models import DayPlan, OutboxMessage, OutboxState, PlanStatus, Therapist
+from scheduler.plans import record, stale
+from scheduler.plans.check import check_plan
 from scheduler.present.itinerary import build_itinerary, itinerary_message
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
@@ -58,30 +59,45 @@ def _message_id_domain(settings: Settings) -> str:
 
 
 def plan_for_day(session: Session, settings: Settings, therapist_id: int, day: date,
-                 now: datetime) -> tuple[DayPlan | None, bool]:
-    """The plan to send and whether planning failed. Plans (and publishes) the day when no
-    published plan exists, so that what the therapist receives is the plan of record."""
-    # commands that merely import this module (for `rounds worker`) should not pay for
+                 now: datetime) -> tuple[DayPlan | None, bool, dict[int, str]]:
+    """The plan to send, whether planning failed, and the stops it must mark "do not visit".
 
+    The plan of record is sent when it is published and still safe: no change to the records
+    waits for it (:mod:`scheduler.plans.stale`) and every stop passes the check against the
+    records as they are now (:func:`scheduler.plans.check.check_plan`). Otherwise the day is
+    planned (again) first, keeping what happened, and published; if that fails, or a stop
+    still fails the check, the e-mail goes with those stops marked.
+    """
     plan = record.current_plan(session, therapist_id, day)
-    if plan is not None and plan.status == PlanStatus.PUBLISHED:
-        return plan, False
-    try:
-        with session.begin_nested():
-            plans = planning.plan_days(session, settings, day, [therapist_id], publish=True,
-                                       now=now)
-    except Exception as error:  # noqa: BLE001 - the e-mail says so instead of not arriving
-        log.error("planning therapist %d on %s failed (%s)", therapist_id, day,
-                  type(error).__name__)
-        return None, True
-    return (plans[0] if plans else None), False
+    safe = (plan is not None and plan.status == PlanStatus.PUBLISHED
+            and not stale.stale_causes(session, therapist_id, day)
+            and not check_plan(session, plan, settings))
+    failed = False
+    if not safe:
+        try:
+            with session.begin_nested():
+                plans = planning.plan_days(session, settings, day, [therapist_id],
+                                           publish=True, now=now, from_now=True)
+            plan = plans[0] if plans else None
+        except Exception as error:  # noqa: BLE001 - the e-mail says so instead of not arriving
+            log.error("planning therapist %d on %s failed (%s)", therapist_id, day,
+                      type(error).__name__)
+            failed = plan is None
+    problems = check_plan(session, plan, settings) if plan is not None else {}
+    return plan, failed, problems
 
 
 def compose_itinerary(session: Session, settings: Settings, therapist: Therapist, day: date,
-                      now: datetime, *, possible_duplicate: bool = False) -> EmailMessage:
-    plan, failed = plan_for_day(session, settings, therapist.id, day, now)
-    itinerary = build_itinerary(therapist, day, plan, settings, planning_failed=failed)
+                      now: datetime, *, possible_duplicate: bool = False,
+                      update: bool = False) -> EmailMessage:
+    """The morning e-mail of ``day`` (or, with ``update``, the e-mail of a newer version)."""
+    plan, failed, problems = plan_for_day(session, settings, therapist.id, day, now)
+    clients = record.left_out_clients(session, [plan]) if plan is not None else {}
+    itinerary = build_itinerary(therapist, day, plan, settings, planning_failed=failed,
+                                problems=problems, update=update, clients=clients)
     message = itinerary_message(itinerary, plan, settings, therapist.email, now)
+    if plan is not None:
+        message[outbox.PLAN_VERSION_HEADER] = str(plan.version)
     if possible_duplicate:
         subject = message["Subject"]
         del message["Subject"]
@@ -185,3 +201,67 @@ def retry_due(context: WorkerContext, now: datetime) -> None:
             log.warning("%s: not sent by the cut-off; marked failed", key)
             continue
         send_itinerary(context, key.therapist_id, key.day, now, deadline_at=limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# Updates: a new published version of today or tomorrow after the morning e-mail went
+
+
+UPDATE_KIND = "update-v{version}"
+"""Each published version gets at most one update e-mail (the outbox's key names it)."""
+
+
+def updates_due(session: Session, settings: Settings, now: datetime) -> list[tuple[int, date]]:
+    """The (therapist, day) of today and tomorrow whose published plan is newer than the
+    last itinerary or update e-mail that went out for that day."""
+    today = now.astimezone(settings.zone).date()
+    days = [today, today + timedelta(days=1)]
+    sent: dict[tuple[int, date], int] = {}
+    went = (OutboxState.SENT, OutboxState.REVIEW)
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.day.in_(days))):
+        if row.kind == KIND and row.state in went:
+            version = row.plan_version or 0
+        elif row.kind.startswith("update-v") and row.state in (*went, OutboxState.SENDING):
+            # a queued update (a retry after a 4xx) is not gone yet: it is due again
+            version = max(row.plan_version or 0, int(row.kind.removeprefix("update-v") or 0))
+        else:
+            continue
+        key = (row.therapist_id, row.day)
+        sent[key] = max(sent.get(key, 0), version)
+    due = []
+    for (therapist_id, day), version in sorted(sent.items()):
+        plan = record.current_plan(session, therapist_id, day)
+        if plan is not None and plan.status == PlanStatus.PUBLISHED and plan.version > version:
+            due.append((therapist_id, day))
+    return due
+
+
+def send_updates(context: WorkerContext, now: datetime) -> list[outbox.Outcome]:
+    """Send each due update e-mail through the outbox: once per version, however many
+    workers run (its key names the version)."""
+    runtime = context.runtime
+    with runtime.session() as session:
+        due = [(therapist_id, day, record.current_plan(session, therapist_id, day))
+               for therapist_id, day in updates_due(session, runtime.settings, now)]
+        versions = {(t, d): plan.version for t, d, plan in due if plan is not None}
+    outcomes = []
+    for (therapist_id, day), version in versions.items():
+        outcomes.append(_send_update(context, therapist_id, day, version, now))
+    return outcomes
+
+
+def _send_update(context: WorkerContext, therapist_id: int, day: date, version: int,
+                 now: datetime) -> outbox.Outcome:
+    runtime = context.runtime
+
+    def compose(claim: outbox.Claim) -> EmailMessage:
+        with runtime.session() as session:
+            therapist = session.get(Therapist, therapist_id)
+            if therapist is None:
+                raise LookupError("the therapist no longer exists")
+            return compose_itinerary(session, runtime.settings, therapist, day, now,
+                                     possible_duplicate=claim.possible_duplicate, update=True)
+
+    key = outbox.OutboxKey(therapist_id, day, UPDATE_KIND.format(version=version))
+    return outbox.deliver(runtime.sessions, key, compose, context.sender, now, context.worker,
+                          message_id_domain=_message_id_domain(runtime.settings))

@@ -59,6 +59,7 @@ LONGEST_RETRY = timedelta(minutes=30)
 MAX_ATTEMPTS = 8
 
 DUPLICATE_HEADER = "X-Rounds-Possible-Duplicate"
+PLAN_VERSION_HEADER = "X-Rounds-Plan-Version"  # set by the composer; kept in the row
 
 
 @dataclass(frozen=True)
@@ -192,9 +193,11 @@ def _move(sessions: sessionmaker[Session], claim: Claim, **values: object) -> bo
 
 
 def note_transmitting(sessions: sessionmaker[Session], claim: Claim, message_id: str,
-                      subject: str, now: datetime) -> bool:
-    """Record the Message-ID before SMTP, so a crash from here on is known to be ambiguous."""
-    return _move(sessions, claim, message_id=message_id, subject=subject[:255], updated_at=now)
+                      subject: str, now: datetime, plan_version: int | None = None) -> bool:
+    """Record the Message-ID before SMTP, so a crash from here on is known to be ambiguous;
+    and the plan version the message carries, so later versions can be sent as updates."""
+    return _move(sessions, claim, message_id=message_id, subject=subject[:255], updated_at=now,
+                 plan_version=plan_version)
 
 
 def mark_sent(sessions: sessionmaker[Session], claim: Claim, now: datetime) -> bool:
@@ -354,7 +357,9 @@ def deliver(sessions: sessionmaker[Session], key: OutboxKey, compose: Compose,
     message["Message-ID"] = message_id
     if held.possible_duplicate:
         message[DUPLICATE_HEADER] = "yes"
-    if not note_transmitting(sessions, held, message_id, str(message["Subject"] or ""), now):
+    version = str(message.get(PLAN_VERSION_HEADER) or "")
+    if not note_transmitting(sessions, held, message_id, str(message["Subject"] or ""), now,
+                             plan_version=int(version) if version.isdigit() else None):
         log.warning("%s: claim lost before sending; another worker took over", key)
         return Outcome.NOT_CLAIMED
 

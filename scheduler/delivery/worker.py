@@ -11,6 +11,9 @@ What runs where:
   database and survive restarts. The job function is named by its text path
   (:data:`ITINERARY_JOB`); a job store holding a path that no longer resolves stops the worker
   at start (:class:`JobReferenceError`) instead of APScheduler quietly deleting the job.
+- Every half minute each process plans the stale days again (:mod:`scheduler.planning.refresh`:
+  the days a change to the records touched, shared between workers by leases) and sends the
+  update e-mails the new versions call for (:func:`.itineraries.send_updates`).
 - Each process also runs *housekeeping* every few minutes, and once at start: it reconciles the
   jobs with the therapists (new therapist, changed send time or weekdays, deactivation), and
   lets :mod:`.itineraries` resolve crashed sends, retry, and catch up on missed send times.
@@ -55,11 +58,13 @@ from scheduler.delivery.itineraries import (
     catch_up,
     new_worker_id,
     retry_due,
+    send_updates,
     settle_therapist,
 )
 from scheduler.delivery.send_times import itinerary_trigger
 from scheduler.delivery.senders import MailSender, sender_from_settings
 from scheduler.models import Therapist
+from scheduler.planning.refresh import replan_stale
 from scheduler.runtime import Runtime
 from scheduler.settings import Settings
 
@@ -71,6 +76,10 @@ ITINERARY_JOB = "scheduler.delivery.worker:morning_itinerary_job"
 HOUSEKEEPING_JOB = "scheduler.delivery.worker:housekeeping_job"
 HOUSEKEEPING_ID = "rounds:housekeeping"
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
+REPLAN_JOB = "scheduler.delivery.worker:replan_job"
+REPLAN_ID = "rounds:replan"
+REPLAN_EVERY = timedelta(seconds=30)
+"""Stale days are planned again within a minute of the change that touched them."""
 _PG_LOCK_KEY = 0x526F756E  # "Roun": serialises creating the job table on PostgreSQL
 
 
@@ -112,6 +121,16 @@ def housekeeping_job() -> None:
         _scheduler.wakeup()
     retry_due(context, now)
     catch_up(context, now)
+
+
+def replan_job() -> None:
+    """Every half minute: plan the stale days again, then send the update e-mails their new
+    versions call for (today and tomorrow, after the morning e-mail went)."""
+    context = _bound_context()
+    now = clock.utcnow()
+    runtime = context.runtime
+    replan_stale(runtime.sessions, runtime.settings, now, context.worker)
+    send_updates(context, now)
 
 
 def job_id(therapist_id: int) -> str:
@@ -260,12 +279,20 @@ def prepare(runtime: Runtime, sender: MailSender | None = None) -> WorkerContext
 
 
 def add_housekeeping(scheduler: BaseScheduler, runtime: Runtime, now: datetime,
-                     every: timedelta = HOUSEKEEPING_EVERY) -> None:
-    """Housekeeping now, then every ``every``: this process's own job (memory store)."""
+                     every: timedelta = HOUSEKEEPING_EVERY,
+                     replan_every: timedelta = REPLAN_EVERY) -> None:
+    """Housekeeping now, then every ``every``, and the re-planning of stale days every
+    ``replan_every``: this process's own jobs (memory store)."""
     scheduler.add_job(
         HOUSEKEEPING_JOB, IntervalTrigger(seconds=every.total_seconds(),
                                           start_date=now, timezone=runtime.settings.zone),
         id=HOUSEKEEPING_ID, name="rounds housekeeping", jobstore="local",
+        replace_existing=True, next_run_time=now,
+    )
+    scheduler.add_job(
+        REPLAN_JOB, IntervalTrigger(seconds=replan_every.total_seconds(),
+                                    start_date=now, timezone=runtime.settings.zone),
+        id=REPLAN_ID, name="rounds re-planning of stale days", jobstore="local",
         replace_existing=True, next_run_time=now,
     )
 

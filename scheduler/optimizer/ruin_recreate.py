@@ -436,7 +436,7 @@ class _Search:
         tables, rng = self.tables, self.rng
         durations, blink = tables.durations, self.settings.blink_rate
         here, order = tables.place[p], tables.order[p]
-        from_here = durations[here]
+        from_here, into = durations[here], tables.into[here]
         fits, last_due = tables.insertion_fits, tables.last_due[p]
         earliest_done = tables.ready[p] + tables.service[p]
         best_cost, best_route, best_at = math.inf, None, -1
@@ -458,12 +458,11 @@ class _Search:
                 # Before stop k + 1 the job needs that stop's latest departure to come after
                 # its own earliest end; latest departures only grow along a route.
                 first = bisect_left(route.latest, earliest_done, first + 1, last + 1) - 1
+            legs = route.legs
             for k in range(first, last + 1):  # where the class may go
                 if departs[k] > last_due:  # departures only grow along a route
                     break
-                before, after = places[k], places[k + 1]
-                row = durations[before]
-                cost = row[here] + from_here[after] - row[after]
+                cost = into[places[k]] + from_here[places[k + 1]] - legs[k]
                 if cost >= best_cost or cost > budget:
                     continue
                 if rng.random() < blink or not fits(route, p, k):

@@ -80,7 +80,7 @@ class Route:
 
     __slots__ = (
         "vehicle", "jobs", "places", "departs", "latest", "load", "travel", "class_starts",
-        "early", "late", "options",
+        "early", "late", "options", "legs",
     )  # fmt: skip
 
     def __init__(
@@ -105,6 +105,8 @@ class Route:
         self.early: list[list[int]] = []
         self.late: list[list[int]] = []
         self.options: dict[int, list[tuple[int, int]]] = {}
+        self.legs: list[int] = []
+        """``legs[k]``: the travel from stop ``k`` to stop ``k + 1``."""
 
 
 class Tables:
@@ -117,6 +119,8 @@ class Tables:
         size = len(problem.durations)
         self.nowhere = size
         self.durations = [list(row) + [0] for row in problem.durations] + [[0] * (size + 1)]
+        self.into = [list(column) for column in zip(*self.durations, strict=True)]
+        """``into[b][a]`` is ``durations[a][b]``: the travel into each place, by origin."""
         jobs = problem.jobs
         dims = max(
             [len(job.delivery) for job in jobs]
@@ -195,18 +199,17 @@ class Tables:
             class_starts = found
         durations, place = self.durations, self.place
         places = [self.start[vehicle], *(place[p] for p in jobs), self.end[vehicle]]
-        travel = 0
-        before = places[0]
-        for here in places[1:]:
-            travel += durations[before][here]
-            before = here
+        legs = [durations[a][b] for a, b in zip(places, places[1:], strict=False)]
+        travel = sum(legs)
         if travel > self.max_travel[vehicle]:
             return None
         departs = self._forward(vehicle, jobs, places)
         if departs is None:
             return None
         latest = self._backward(vehicle, jobs, places)
-        return Route(vehicle, jobs, places, departs, latest, load, travel, class_starts)
+        route = Route(vehicle, jobs, places, departs, latest, load, travel, class_starts)
+        route.legs = legs
+        return route
 
     def _class_starts(self, jobs: list[int]) -> list[int] | None:
         """:attr:`Route.class_starts` of ``jobs``; ``None`` if their classes ever decrease."""
@@ -591,7 +594,10 @@ class Tables:
                 break
         latest[i - 1] = leave
         starts = [0] * (self.one_class + 1) + [n] * (self.class_count - self.one_class)
-        return Route(route.vehicle, jobs, places, departs, latest, load, travel, starts)
+        updated = Route(route.vehicle, jobs, places, departs, latest, load, travel, starts)
+        legs = route.legs
+        updated.legs = legs[:k] + [durations[before][here], durations[here][after]] + legs[k + 1 :]
+        return updated
 
     def _latest_start_or_never(self, p: int, start: int) -> int:
         """:meth:`_backward`'s latest start of job ``p`` no later than ``start``."""

@@ -72,6 +72,7 @@ from scheduler.planning.gather import (
 from scheduler.planning.reasons import left_out_reason
 from scheduler.planning.store import Outcome, next_versions, publish_plan, save_plan
 from scheduler.planning.strategy import DaySolution, solve_day
+from scheduler.plans import stale
 from scheduler.plans.changes import plan_changes
 from scheduler.plans.record import plans_of_day, replan_publishes
 from scheduler.records.validation import fail
@@ -202,6 +203,7 @@ class _PreparedDay:
     kept: dict[int, list[PlanStop]] = field(default_factory=dict)  # done and skipped stops
     starts: dict[int, Start] = field(default_factory=dict)
     replanned: dict[int, datetime] = field(default_factory=dict)  # planned from this moment
+    marks: dict[int, int] = field(default_factory=dict)  # stale marks read: generation
 
 
 def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
@@ -214,9 +216,10 @@ def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
         return _PreparedDay(day, selected)
     currents = plans_of_day(session, day)
     infection = settings.infection_control.rule()
+    marks = stale.generations(session, day, [t.therapist.id for t in selected])
     prepared = _PreparedDay(day, selected,
                             published={therapist_id for therapist_id, plan in currents.items()
-                                       if replan_publishes(plan)})
+                                       if replan_publishes(plan)}, marks=marks)
     for therapist_day in selected:
         therapist_id = therapist_day.therapist.id
         base = currents.get(therapist_id)
@@ -283,6 +286,9 @@ def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | 
         if options.publish or (options.publish is None
                                and plan.therapist_id in prepared.published):
             publish_plan(session, plan, options.now)
+    # The new plans follow the records as read: the marks read with them are answered (a
+    # mark a change made meanwhile has a newer generation and stays).
+    stale.answered(session, prepared.day, prepared.marks)
     return plans
 
 

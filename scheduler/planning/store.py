@@ -43,12 +43,16 @@ def publish_plan(session: Session, plan: DayPlan, now: datetime) -> DayPlan:
     return plan
 
 
-def set_stop_state(session: Session, stop: PlanStop, state: StopState) -> None:
-    """Mark a stop done, skipped or planned again (re-planning keeps done and skipped ones)."""
+def set_stop_state(session: Session, stop: PlanStop, state: StopState,
+                   at: datetime | None = None) -> None:
+    """Mark a stop done, skipped or planned again (re-planning keeps done and skipped ones);
+    ``at`` is when it was pressed, kept with a done or skipped mark."""
     try:
         stop.state = StopState(state)
     except ValueError:
         raise fail("state", "must be one of planned, done, skipped") from None
+    stop.state_at = None if stop.state == StopState.PLANNED else (
+        require_aware(at, "at") if at is not None else None)
     session.flush()
 
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from scheduler.calendar.day import DayCalendar, day_calendar, load_practice
 from scheduler.models import Client, DayPlan, PlanStatus, PlanStop, Role, Therapist
+from scheduler.plans import stale
+from scheduler.plans.check import stop_problems
 from scheduler.plans.view import DayPlanView, Detail, build_view
 from scheduler.records.precautions import InfectionControl
+from scheduler.settings import Settings
 
 
 def current_plan(session: Session, therapist_id: int, day: date) -> DayPlan | None:
@@ -98,10 +102,13 @@ def replan_publishes(current: DayPlan | None) -> bool:
 
 
 def left_out_clients(session: Session, plans: Iterable[DayPlan]) -> dict[int, LeftOutClient]:
-    """The clients of the visits the ``plans`` left out, by id: their names only (a busy day
-    can leave out dozens of visits; whole client rows would cost more than the rest)."""
+    """The clients of the visits the ``plans`` left out or dropped, by id: their names only
+    (a busy day can leave out dozens of visits; whole client rows would cost more)."""
+    plans = list(plans)
     ids = {entry.client_id for plan in plans for entry in plan.left_out
            if entry.client_id is not None}
+    ids |= {change["client_id"] for plan in plans for change in plan.changes or []
+            if isinstance(change.get("client_id"), int)}
     if not ids:
         return {}
     client = Client
@@ -124,6 +131,52 @@ def views_of(session: Session, plans: Sequence[DayPlan], zone: ZoneInfo, *,
     clients = left_out_clients(session, plans)
     return [build_view(plan, zone, detail=detail, base_url=base_url, left_out_clients=clients,
                        infection=infection) for plan in plans]
+
+
+def checked_views(session: Session, plans: Sequence[DayPlan], settings: Settings, *,
+                  detail: Detail | str) -> list[DayPlanView]:
+    """What to show of ``plans`` as current: each view with the stops the records as they
+    are now forbid (:mod:`scheduler.plans.check`), the changes to the records the plan does
+    not follow yet (:mod:`scheduler.plans.stale`), and what it changed since the version it
+    replaced. The practice is read once for all the plans."""
+    if not plans:
+        return []
+    snapshot = load_practice(session)
+    calendars: dict[date, DayCalendar] = {}
+    infection = settings.infection_control.rule()
+    clients = left_out_clients(session, plans)
+    first, last = min(p.day for p in plans), max(p.day for p in plans)
+    causes = stale.stale_days(session, first, last)
+    replaced = _replaced_at(session, plans)
+    views = []
+    for plan in plans:
+        if plan.day not in calendars:
+            calendars[plan.day] = day_calendar(snapshot, plan.day, settings.zone)
+        views.append(build_view(
+            plan, settings.zone, detail=detail, base_url=settings.practice.base_url,
+            left_out_clients=clients, infection=infection,
+            problems=stop_problems(plan, calendars[plan.day], infection),
+            stale_causes=causes.get((plan.therapist_id, plan.day), []),
+            changed_since=replaced.get(plan.id)))
+    return views
+
+
+def _replaced_at(session: Session, plans: Sequence[DayPlan]) -> dict[int, datetime]:
+    """When the version each plan replaced was made (published, else created)."""
+    wanted = {(p.therapist_id, p.day, p.replaces_version): p.id for p in plans
+              if p.replaces_version is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(DayPlan.therapist_id, DayPlan.day, DayPlan.version,
+                                  DayPlan.published_at, DayPlan.created_at).where(
+        DayPlan.therapist_id.in_({t for t, _, _ in wanted}),
+        DayPlan.day.in_({d for _, d, _ in wanted})))
+    found = {}
+    for therapist_id, day, version, published_at, created_at in rows:
+        plan_id = wanted.get((therapist_id, day, version))
+        if plan_id is not None:
+            found[plan_id] = published_at or created_at
+    return found
 
 
 def plans_query(viewer: Therapist, *, day: date | None = None,

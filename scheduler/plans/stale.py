@@ -150,12 +150,24 @@ def release(session: Session, claim: ClaimedDay) -> None:
         .values(lease_owner="", lease_until=None).execution_options(synchronize_session=False))
 
 
-def clear(session: Session, pairs: Iterable[Pair]) -> None:
-    """The days were planned again by someone (a person pressing "Re-plan the day"): their
-    marks are answered."""
-    for therapist_id, day in set(pairs):
+def generations(session: Session, day: date, therapist_ids: Iterable[int]) -> dict[int, int]:
+    """The marks on ``day`` of these therapists (therapist id -> generation), read by a
+    planner before it plans the day."""
+    ids = set(therapist_ids)
+    if not ids:
+        return {}
+    return dict(session.execute(select(models.StaleDay.therapist_id, models.StaleDay.generation)
+                                .where(models.StaleDay.day == day,
+                                       models.StaleDay.therapist_id.in_(ids))).all())
+
+
+def answered(session: Session, day: date, read: Mapping[int, int]) -> None:
+    """The day was planned again from the records as they were when ``read`` was taken (by
+    :func:`generations`): those marks are answered; newer ones stay."""
+    for therapist_id, generation in read.items():
         session.execute(delete(models.StaleDay).where(
-            models.StaleDay.therapist_id == therapist_id, models.StaleDay.day == day))
+            models.StaleDay.therapist_id == therapist_id, models.StaleDay.day == day,
+            models.StaleDay.generation == generation))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -114,6 +114,7 @@ class StopView:
     window_note: str  # why the visit may happen when it does; empty unless notes
     uid: str  # the iCalendar UID: the same across re-plans of the day
     infection: str | None = None  # "protect" or "isolation" under the practice's order rule
+    do_not_visit: str | None = None  # why the records as they are now forbid this stop
 
     @property
     def infection_words(self) -> str:
@@ -126,6 +127,14 @@ class StopView:
 class BreakView:
     start: datetime  # local
     end: datetime
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """One thing a new version changed, in words: "NQ moved 10:30 → 11:15"."""
+
+    kind: str  # moved, added, dropped, order
+    words: str
 
 
 @dataclass(frozen=True)
@@ -173,6 +182,15 @@ class DayPlanView:
     solver: Mapping[str, Any]
     detail: Detail
     order_rule: str | None = None  # "Infection-control order: protect → others → isolation"
+    stale_causes: tuple[str, ...] = ()  # changes to the records not yet planned, in words
+    changes: tuple[ChangeView, ...] = ()  # what this version changed from the one before
+    replaces_version: int | None = None
+    changed_since: datetime | None = None  # when the version it replaced was made (local)
+
+    @property
+    def unsafe(self) -> bool:
+        """A stop of this plan must not be made as planned (see scheduler.plans.check)."""
+        return any(stop.do_not_visit for stop in self.stops)
 
     @property
     def break_index(self) -> int | None:
@@ -240,14 +258,18 @@ def visit_uid(series_id: int, occurrence_date: date, base_url: str) -> str:
 
 def build_view(plan: models.DayPlan, zone: ZoneInfo, *, detail: Detail | str = Detail.MINIMAL,
                base_url: str = "", left_out_clients: Mapping[int, ClientLike] | None = None,
-               infection: InfectionControl | None = None) -> DayPlanView:
+               infection: InfectionControl | None = None,
+               problems: Mapping[int, str] | None = None, stale_causes: Iterable[str] = (),
+               changed_since: datetime | None = None) -> DayPlanView:
     """The view of ``plan`` in ``zone`` with the patient data ``detail`` allows.
 
     ``plan`` must have its stops, their clients and facilities, and its therapist at hand
     (loaded, or loadable from its session). ``left_out_clients`` names the clients of the
     visits left out (see :func:`scheduler.plans.record.left_out_clients`); without it they
     are shown without initials. With ``infection`` (the practice's rule) each stop carries its
-    infection-control class and the view the rule in words.
+    infection-control class and the view the rule in words. ``problems`` (stop id -> words,
+    from :func:`scheduler.plans.check.check_plan`) marks the stops not to be made;
+    ``stale_causes`` says which changes to the records the plan does not follow yet.
     """
     detail = Detail(detail)
     therapist = plan.therapist
@@ -255,7 +277,8 @@ def build_view(plan: models.DayPlan, zone: ZoneInfo, *, detail: Detail | str = D
     stops: list[StopView] = []
     here: Point | None = home
     for number, stop in enumerate(sorted(plan.stops, key=lambda s: s.position), start=1):
-        view = _stop_view(stop, number, here, zone, detail, base_url, infection)
+        view = _stop_view(stop, number, here, zone, detail, base_url, infection,
+                          (problems or {}).get(stop.id))
         stops.append(view)
         here = view.place.location
     back_home = _local(plan.back_home_at, zone)
@@ -281,11 +304,16 @@ def build_view(plan: models.DayPlan, zone: ZoneInfo, *, detail: Detail | str = D
         drive_minutes=plan.total_drive_minutes, drive_km=plan.total_drive_km,
         solver=dict(plan.solver or {}), detail=detail,
         order_rule=infection.describe_order() if infection is not None and stops else None,
+        stale_causes=tuple(stale_causes),
+        changes=tuple(_change_views(plan, zone, left_out_clients or {}, stops)),
+        replaces_version=plan.replaces_version,
+        changed_since=_local(changed_since, zone),
     )
 
 
 def _stop_view(stop: models.PlanStop, number: int, here: Point | None, zone: ZoneInfo,
-               detail: Detail, base_url: str, infection: InfectionControl | None) -> StopView:
+               detail: Detail, base_url: str, infection: InfectionControl | None,
+               problem: str | None) -> StopView:
     client, facility = stop.client, stop.facility
     location = (facility.lat, facility.lon) if facility.lat is not None \
         and facility.lon is not None else None
@@ -311,6 +339,7 @@ def _stop_view(stop: models.PlanStop, number: int, here: Point | None, zone: Zon
         window_note=(stop.window_note or "").strip() if detail.notes else "",
         uid=visit_uid(stop.series_id, stop.occurrence_date, base_url),
         infection=_infection(client.precaution_flags or (), infection),
+        do_not_visit=problem,
     )
 
 
@@ -320,6 +349,36 @@ def _infection(codes: Iterable[str], infection: InfectionControl | None) -> str 
         return None
     order = infection.order_class(codes)
     return {0: "protect", 2: "isolation"}.get(order if order is not None else 1)
+
+
+def _change_views(plan: models.DayPlan, zone: ZoneInfo, clients: Mapping[int, ClientLike],
+                  stops: list[StopView]) -> list[ChangeView]:
+    """The plan's changes (scheduler.plans.changes) in words, clients by initials."""
+    known = {stop.client_id: stop.initials for stop in stops}
+    known.update({client.id: initials_of(client.first_name, client.last_name)
+                  for client in clients.values()})
+
+    def who(entry: Mapping[str, Any]) -> str:
+        return known.get(entry.get("client_id") or 0, "a visit")
+
+    def clock(text: str) -> str:
+        return f"{datetime.fromisoformat(text).astimezone(zone):%H:%M}"
+
+    views = []
+    for entry in plan.changes or []:
+        kind = entry.get("kind", "")
+        if kind == "moved":
+            words = f"{who(entry)} moved {clock(entry['from'])} → {clock(entry['to'])}"
+        elif kind == "added":
+            words = f"{who(entry)} added at {clock(entry['at'])}"
+        elif kind == "dropped":
+            words = f"{who(entry)} at {clock(entry['from'])} dropped: {entry.get('reason', '')}"
+        elif kind == "order":
+            words = "the order of the visits changed"
+        else:
+            continue
+        views.append(ChangeView(kind, words))
+    return views
 
 
 def _left_out_view(entry: models.LeftOut, clients: Mapping[int, ClientLike],

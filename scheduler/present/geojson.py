@@ -25,6 +25,7 @@ def route_geojson(view: DayPlanView) -> dict[str, Any]:
             "place": stop.place.name, "arrive": stop.arrive.isoformat(),
             "start": stop.start.isoformat(), "end": stop.end.isoformat(),
             "state": stop.state.value, "infection": stop.infection,
+            "do_not_visit": bool(stop.do_not_visit),
         }))
         line.append(_lon_lat(location))
     if view.stops:

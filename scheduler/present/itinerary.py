@@ -10,6 +10,7 @@ Names and diagnoses never enter, and the subject never mentions a patient.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -20,7 +21,7 @@ from typing import Any
 import jinja2
 
 from scheduler.models import DayPlan, Therapist
-from scheduler.plans.view import DayPlanView, Detail, StopView, build_view
+from scheduler.plans.view import ClientLike, DayPlanView, Detail, StopView, build_view
 from scheduler.present.calendar_file import views_ics
 from scheduler.present.words import day_page_url, stop_details, stop_notes
 from scheduler.settings import Settings
@@ -44,6 +45,7 @@ class Itinerary:
     view: DayPlanView | None
     needs_attention: int | None  # visits left out; None when planning itself failed
     day_url: str
+    update: bool = False  # a new version after the morning e-mail
 
     @property
     def stops(self) -> tuple[StopView, ...]:
@@ -51,13 +53,20 @@ class Itinerary:
 
 
 def build_itinerary(therapist: Therapist, day: date, plan: DayPlan | None, settings: Settings,
-                    *, planning_failed: bool = False, detail: str | None = None) -> Itinerary:
-    """What the therapist needs to know about ``day``; ``plan`` None means nothing planned."""
+                    *, planning_failed: bool = False, detail: str | None = None,
+                    problems: Mapping[int, str] | None = None, update: bool = False,
+                    clients: Mapping[int, ClientLike] | None = None) -> Itinerary:
+    """What the therapist needs to know about ``day``; ``plan`` None means nothing planned.
+
+    ``problems`` marks the stops the records as they are now forbid ("do not visit");
+    ``update`` makes it the e-mail of a new version after the morning one, saying what
+    changed (``clients`` names the clients of dropped visits)."""
     chosen = Detail(detail or settings.mail.patient_detail)
     if chosen is Detail.NAMES:
         raise ValueError("an e-mail never carries patient names")
     view = (build_view(plan, settings.zone, detail=chosen, base_url=settings.practice.base_url,
-                       infection=settings.infection_control.rule())
+                       infection=settings.infection_control.rule(), problems=problems,
+                       left_out_clients=clients)
             if plan is not None else None)
     unplaced = len(view.left_out) if view is not None else 0
     if view is not None and view.stops:
@@ -69,7 +78,7 @@ def build_itinerary(therapist: Therapist, day: date, plan: DayPlan | None, setti
     return Itinerary(variant=variant, practice=settings.practice.name,
                      therapist_name=therapist.name, day=day, view=view,
                      needs_attention=None if planning_failed else unplaced,
-                     day_url=day_page_url(settings, day))
+                     day_url=day_page_url(settings, day), update=update)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,7 +102,12 @@ def _need(count: int) -> str:
 
 
 def subject_line(itinerary: Itinerary) -> str:
-    """Counts and times only: nothing about any patient."""
+    """Counts and times only: nothing about any patient. An update starts "Updated:"."""
+    subject = _subject(itinerary)
+    return f"Updated: {subject}" if itinerary.update else subject
+
+
+def _subject(itinerary: Itinerary) -> str:
     day = _day_words(itinerary.day)
     if itinerary.variant is Variant.ROUTE:
         assert itinerary.view is not None
@@ -118,7 +132,13 @@ def summary_lines(it: Itinerary) -> list[str]:
                 "Open the day page or ask the office."]
     view = it.view
     assert view is not None
-    lines = [f"Leave home {_hm(view.leave_home)}, back about {_hm(view.back_home)}; "
+    lines = []
+    if it.update:
+        since = f" since {view.changed_since:%H:%M}" if view.changed_since else ""
+        lines.append(f"Your day changed{since}: "
+                     + ("; ".join(change.words for change in view.changes)
+                        or "the times were planned again") + ".")
+    lines += [f"Leave home {_hm(view.leave_home)}, back about {_hm(view.back_home)}; "
              f"{_visits(len(view.stops))}, {round(view.drive_minutes)} min driving "
              f"({view.drive_km:.0f} km)."]
     if view.break_ is not None:
@@ -128,6 +148,9 @@ def summary_lines(it: Itinerary) -> list[str]:
                      f"{_need(it.needs_attention)} attention (see the day page).")
     if view.order_rule and any(stop.infection for stop in view.stops):
         lines.append(f"{view.order_rule}.")
+    if view.unsafe:
+        lines.append("The records changed since this plan was made: a stop marked DO NOT VISIT "
+                     "must not be made as planned. Check the day page or call the office.")
     return lines
 
 
@@ -153,6 +176,7 @@ _STYLE = {
                   "background:#fde8e8;color:#9b1c1c;font-size:13px;font-weight:bold;",
     "small": "color:#52606d;font-size:13px;",
     "order": "color:#9b1c1c;font-size:13px;",
+    "do_not_visit": "color:#ffffff;background:#9b1c1c;padding:2px 6px;font-size:14px;",
     "button": "display:inline-block;margin-top:16px;padding:10px 16px;background:#1d4ed8;"
               "color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;",
 }

@@ -102,6 +102,8 @@ def _stop_block(stop: StopView) -> list[str]:
         f"         {_clock(stop.start)}–{_clock(stop.end)} "
         f"{stop.initials} (client {stop.client_id}){room}{pin}{state}",
     ]
+    if stop.do_not_visit:
+        lines.append(f"         DO NOT VISIT: {stop.do_not_visit}")
     if stop.infection_words:
         lines.append(f"         {stop.infection_words}")
     if stop.window_note:

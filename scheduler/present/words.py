@@ -24,6 +24,8 @@ def stop_details(stop: StopView) -> list[str]:
     who = ", ".join(part for part in (f"room {stop.room}" if stop.room else "",
                                       f"client {stop.initials}") if part)
     details = [who]
+    if stop.do_not_visit:
+        details.insert(0, f"DO NOT VISIT: {stop.do_not_visit}")
     if stop.infection_words:
         details.append(stop.infection_words)
     if stop.flags:

@@ -15,7 +15,7 @@ from scheduler.audit import Actor
 from scheduler.plans import stale
 from scheduler.records import change
 from scheduler.records.fields import exception_fields, series_fields
-from scheduler.records.validation import ValidationError, check_exception, check_series
+from scheduler.records.validation import ValidationError, check_exception, check_series, fail
 
 SERIES = change.Kind("series", change.plain_fields("series", series_fields, check_series),
                      context=lambda series: f"client {series.client_id}")
@@ -103,8 +103,12 @@ def delete_exception(session: Session, actor: Actor, exception: models.SeriesExc
 @change.all_or_nothing
 def cancel_occurrence(session: Session, actor: Actor, series: models.AppointmentSeries,
                       day: date, reason: str = "") -> models.SeriesException:
-    """Cancel one occurrence, replacing any earlier change to it (a move, a new length)."""
+    """Cancel one occurrence, replacing any earlier change to it (a move, a new length).
+    Cancelling it again is refused, naming the field, so nobody is told twice that it is."""
     existing = next((e for e in series.exceptions if e.original_date == day), None)
+    if existing is not None and existing.action == models.ExceptionAction.CANCEL:
+        raise fail("original_date", f"the visit of {day:%a} {day.day} {day:%b} is already "
+                                    "cancelled")
     data = {"original_date": day.isoformat(), "action": "cancel", "new_date": None,
             "new_start_time": None, "new_duration_minutes": None, "reason": reason}
     if existing is not None:

@@ -105,11 +105,15 @@ class Practice:
 
 def add_practice(session: Session, *, therapists: int = 1, weekdays: tuple[int, ...] = tuple(
         range(7)), email_time: time | None = None) -> Practice:
-    """Therapists working ``weekdays`` 08:00-17:00, one hospital, two clients, two series."""
+    """Therapists working ``weekdays`` 08:00-17:00, one hospital open 07:00-20:00 every day,
+    two clients, two daily series open to any therapist."""
     facility = models.Facility(
         name="Saint Luke's Hospital", kind=models.FacilityKind.HOSPITAL,
         address="4401 Wornall Rd, Kansas City, MO 64111", lat=39.0455, lon=-94.5894,
         overhead_minutes=10,
+        # Open every day: the hand-made plans below must follow from the records, or the
+        # morning e-mail (rightly) re-plans them before sending (scheduler.plans.check).
+        hours=[models.VisitingHours(weekday=d, open=time(7), close=time(20)) for d in range(7)],
     )
     session.add(facility)
     session.flush()

@@ -203,6 +203,8 @@ def _plan_schemas() -> dict[str, Any]:
         "overhead_minutes": {"type": "integer"}, "state": _enum("planned", "done", "skipped"),
         "pinned": {"type": "boolean"}, "window_note": {"type": "string"},
         "infection_class": INFECTION_CLASS,
+        "do_not_visit": _nullable({"type": "string", "description":
+                                   "why the records as they are now forbid this stop"}),
     }
     unplaced = {"series_id": _nullable({"type": "integer"}),
                 "date": _nullable({"type": "string"}),
@@ -214,6 +216,19 @@ def _plan_schemas() -> dict[str, Any]:
         "back_home_at": instant, "break_start_at": instant, "break_end_at": instant,
         "total_drive_minutes": {"type": "number"}, "total_drive_km": {"type": "number"},
         "unplaced": {"type": "array", "items": _ref("Unplaced")},
+        "stale": {"type": "boolean", "description": "a change to the records this plan does "
+                                                    "not follow yet; it is being re-planned"},
+        "stale_causes": {"type": "array", "items": {"type": "string"}},
+        "problems": {"type": "array", "items": {
+            "type": "object", "required": ["stop_id", "reason"], "additionalProperties": False,
+            "properties": {"stop_id": ID, "reason": {"type": "string"}}}},
+        "replaces_version": _nullable({"type": "integer"}),
+        "changes": {"type": "array", "description": "what this version changed from the one "
+                                                    "it replaced",
+                    "items": {"type": "object", "required": ["kind", "words"],
+                              "additionalProperties": False,
+                              "properties": {"kind": _enum("moved", "added", "dropped", "order"),
+                                             "words": {"type": "string"}}}},
         "solver": {"type": "object", "description": "the optimizer's figures"},
         "stops": {"type": "array", "items": _ref("PlanStop")},
     }

@@ -27,9 +27,8 @@ def _render(plan: models.DayPlan) -> dict[str, Any]:
 
 
 def _view(plan: models.DayPlan) -> DayPlanView:
-    settings = runtime().settings
-    return record.views_of(db(), [plan], settings.zone, detail=Detail.FULL,
-                           infection=settings.infection_control.rule())[0]
+    """The plan as the API shows it: checked against the records as they are now."""
+    return record.checked_views(db(), [plan], runtime().settings, detail=Detail.FULL)[0]
 
 
 def _audit_plan_reads(plans: list[models.DayPlan]) -> None:
@@ -47,7 +46,8 @@ def list_day_plans() -> Any:
     page = paginated(record.plans_query(user(), day=day, therapist_id=therapist_id),
                      lambda plan: plan)
     _audit_plan_reads(page["items"])
-    page["items"] = [_render(plan) for plan in page["items"]]
+    views = record.checked_views(db(), page["items"], runtime().settings, detail=Detail.FULL)
+    page["items"] = [out.day_plan(view) for view in views]
     return page
 
 
@@ -138,7 +138,7 @@ def update_plan_stop(stop_id: int) -> Any:
     except (ValueError, TypeError):
         problems.add("state", "must be one of planned, done, skipped")
     problems.raise_if_any()
-    planning.set_stop_state(db(), stop, state)
+    planning.set_stop_state(db(), stop, state, utcnow())
     audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))
     (shown,) = [item for item in _view(stop.plan).stops if item.id == stop.id]
     return out.plan_stop(shown)

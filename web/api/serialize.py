@@ -112,6 +112,7 @@ def plan_stop(s: StopView) -> dict[str, Any]:
         "drive_minutes": s.drive_minutes, "drive_km": s.drive_km,
         "overhead_minutes": s.overhead_minutes, "state": s.state.value, "pinned": s.pinned,
         "window_note": s.window_note, "infection_class": s.infection,
+        "do_not_visit": s.do_not_visit,
     }
 
 
@@ -132,6 +133,11 @@ def day_plan(p: DayPlanView) -> dict[str, Any]:
                      for item in p.left_out],
         "solver": dict(p.solver),
         "stops": [plan_stop(s) for s in p.stops],
+        "stale": bool(p.stale_causes), "stale_causes": list(p.stale_causes),
+        "problems": [{"stop_id": s.id, "reason": s.do_not_visit} for s in p.stops
+                     if s.do_not_visit],
+        "replaces_version": p.replaces_version,
+        "changes": [{"kind": c.kind, "words": c.words} for c in p.changes],
     }
 
 

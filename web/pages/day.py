@@ -68,9 +68,7 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
     }
     if plan is None:
         return context
-    (view,) = record.views_of(db(), [plan], settings.zone, detail=Detail.NAMES,
-                              infection=settings.infection_control.rule(),
-                              base_url=settings.practice.base_url)
+    (view,) = record.checked_views(db(), [plan], settings, detail=Detail.NAMES)
     context.update(view=view, newer_draft=record.newer_draft(db(), plan),
                    geojson=route_geojson(view))
     client_ids = [stop.client_id for stop in view.stops]
@@ -126,12 +124,12 @@ def day_url(therapist: models.Therapist, day: date) -> str:
 
 @bp.route("/day/<day>/plan", methods=["POST"])
 def day_plan(day: str) -> Any:
-    """Plan (or re-plan) the whole day: a new version, published if the day's plan was."""
+    """Plan (or re-plan) the day: a new version, published if the day's plan was. On today
+    what is done or skipped stays, and the rest is planned from now."""
     therapist = chosen_therapist(request.form.get("therapist"))
     when = parse_day(day)
-    publish = record.replan_publishes(record.current_plan(db(), therapist.id, when))
     plans = planning.plan_days(db(), runtime().settings, when, [therapist.id],
-                               publish=publish, now=utcnow())
+                               now=utcnow(), from_now=True)
     audit.record(audit_db(), actor(), "plan", "day_plan", plans[0].id if plans else None)
     flash("The day is planned." if plans else "No working hours on this day: nothing to plan.",
           "success" if plans else "info")
@@ -162,13 +160,22 @@ def plan_publish(plan_id: int) -> Any:
 
 @bp.route("/stops/<id:stop_id>/state", methods=["POST"])
 def stop_state(stop_id: int) -> Any:
-    """Mark a visit done or skipped (or back to planned)."""
+    """Mark a visit done or skipped (or back to planned), at the time pressed. Done before
+    the visit's planned start asks first (a mark on the wrong visit would hide it from the
+    re-plans of the day)."""
     stop = stop_or_404(db(), me(), stop_id)
     try:
         state = models.StopState(request.form.get("state", ""))
     except ValueError:
         abort(400, "state must be planned, done or skipped")
-    planning.set_stop_state(db(), stop, state)
+    now = utcnow()
+    if state == models.StopState.DONE and now < stop.start_at \
+            and request.form.get("confirmed") != "1":
+        zone = runtime().settings.zone
+        return render_template("pages/confirm_done.html", stop=stop,
+                               start=stop.start_at.astimezone(zone),
+                               back=day_url(stop.plan.therapist, stop.plan.day))
+    planning.set_stop_state(db(), stop, state, now)
     audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))
     return redirect(day_url(stop.plan.therapist, stop.plan.day) + f"#stop-{stop.id}")
 

@@ -11,6 +11,7 @@ from scheduler import audit, models, records
 from scheduler.calendar.expand import occurrence_dates
 from scheduler.calendar.words import describe_rule
 from scheduler.clock import utcnow
+from scheduler.planning.refresh import replan_day_now
 from scheduler.records import lists
 from scheduler.records.fields import MAX_ID
 from web.access import exception_or_404, series_or_404
@@ -158,13 +159,14 @@ def occurrence_cancel(series_id: int, day: str) -> Any:
     """Cancel one occurrence (admin, or the therapist who sees the series)."""
     series = series_or_404(db(), me(), series_id)
     occurrence = f_date(day)
-    _, error = attempt(lambda: records.cancel_occurrence(
+    saved, error = attempt(lambda: records.cancel_occurrence(
         db(), actor(), series, occurrence, request.form.get("reason", "").strip()[:255]))
     if error:
         flash("; ".join(m for ms in error.by_field().values() for m in ms), "error")
     else:
-        flash(f"The visit of {occurrence:%a %d %b} is cancelled. Re-plan the day to update "
-              "the route.", "success")
+        planned = replan_day_now(db(), runtime().settings, occurrence, utcnow())
+        flash(f"The visit of {occurrence:%a %d %b} is cancelled"
+              + (": the day is planned again without it." if planned else "."), "success")
     return redirect(_back(url_for("series.series_detail", series_id=series_id)))
 
 

@@ -3,7 +3,8 @@
 - treatments.last_date and treatment_exceptions (one occurrence cancelled or moved);
 - stale_days: the planned days a change to the records touched, the re-planning queue;
 - day_plans.changes / replaces_version: what a version changed from the one it replaced;
-- plan_stops.state_at: when a visit was marked done or skipped.
+- plan_stops.state_at: when a visit was marked done or skipped;
+- outbox.plan_version: the plan version an e-mail carried (updates follow newer versions).
 
 Revision ID: 0005
 Revises: 0004
@@ -58,9 +59,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('replaces_version', sa.Integer(), nullable=True))
     with op.batch_alter_table('plan_stops', schema=None) as batch_op:
         batch_op.add_column(sa.Column('state_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('plan_version', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('plan_version')
     with op.batch_alter_table('plan_stops', schema=None) as batch_op:
         batch_op.drop_column('state_at')
     with op.batch_alter_table('day_plans', schema=None) as batch_op:
