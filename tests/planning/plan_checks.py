@@ -1,11 +1,11 @@
 """Rules every saved day plan must keep, checked from the records, not from the planner's
 own intermediate results.
 
-Treatments, visiting hours, shifts and preferred windows are recomputed here from the model
-rows with dateutil's RFC 5545 expansion and zoneinfo, independently of
-``scheduler.recurrence`` and ``scheduler.availability``: a mistake there would otherwise be
-copied into the very check meant to catch it. Each check returns a list of violations in
-words (empty when the plan keeps the rule), so a failing test shows all of them.
+Treatments (with their last date and their cancelled and moved occurrences), visiting hours,
+shifts and preferred windows are recomputed here from the model rows with dateutil's RFC 5545
+expansion and zoneinfo, independently of ``scheduler.calendar``: a mistake there would
+otherwise be copied into the very check meant to catch it. Each check returns a list of
+violations in words (empty when the plan keeps the rule), so a failing test shows all of them.
 """
 
 from __future__ import annotations
@@ -31,20 +31,39 @@ def local(day: date, wall: time, zone: ZoneInfo) -> datetime:
 def treatment_spans(treatment: models.Treatment, day: date, zone: ZoneInfo,
                     buffers: bool = True) -> list[Span]:
     """Occurrences of ``treatment`` that touch ``day`` (one that starts the day before may reach
-    into it), as UTC spans, buffers included when ``buffers``."""
-    start = datetime.combine(treatment.first_date, treatment.start_time)
-    rule = rrulestr(treatment.rule, dtstart=start)
+    into it), as UTC spans, buffers included when ``buffers``.
+
+    The treatment's last date and its changed occurrences apply, read from the rows here: an
+    occurrence after ``last_date`` does not happen; a cancelled one is gone; a moved one
+    happens at its new date, start and length (an exception on a date the rule does not give
+    changes nothing).
+    """
+    rule = rrulestr(treatment.rule, dtstart=datetime.combine(treatment.first_date,
+                                                             treatment.start_time))
+    last = treatment.last_date
+    changes = {e.original_date: e for e in treatment.exceptions}
+    wanted: list[tuple[date, time, int]] = []  # where, start, minutes
+    for naive in rule.between(datetime.combine(day - timedelta(days=1), time()),
+                              datetime.combine(day + timedelta(days=1), time(23, 59)), inc=True):
+        if (last is None or naive.date() <= last) and naive.date() not in changes:
+            wanted.append((naive.date(), treatment.start_time, treatment.duration_minutes))
+    for original, change in changes.items():
+        action = str(getattr(change.action, "value", change.action))
+        gives = rule.between(datetime.combine(original, time()),
+                             datetime.combine(original, time(23, 59, 59)), inc=True)
+        if action == "cancel" or not gives or (last is not None and original > last):
+            continue
+        wanted.append((change.new_date or original, change.new_start_time or treatment.start_time,
+                       change.new_duration_minutes or treatment.duration_minutes))
     before = timedelta(minutes=treatment.buffer_before_minutes if buffers else 0)
     after = timedelta(minutes=treatment.buffer_after_minutes if buffers else 0)
     spans = []
-    for naive in rule.between(datetime.combine(day - timedelta(days=1), time()),
-                              datetime.combine(day + timedelta(days=1), time(23, 59)), inc=True):
-        begin = local(naive.date(), naive.time(), zone)
-        end = begin + timedelta(minutes=treatment.duration_minutes)
-        spans.append((begin - before, end + after))
+    for where, start, minutes in wanted:
+        begin = local(where, start, zone)
+        spans.append((begin - before, begin + timedelta(minutes=minutes) + after))
     day_start = local(day, time(), zone)
     day_end = local(day + timedelta(days=1), time(), zone)
-    return [(a, b) for a, b in spans if a < day_end and b > day_start]
+    return sorted((a, b) for a, b in spans if a < day_end and b > day_start)
 
 
 def weekly_spans(rows: Iterable[object], day: date, zone: ZoneInfo, start: str,
