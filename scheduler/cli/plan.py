@@ -19,10 +19,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import models
+from scheduler import clock, models
 from scheduler.calendar.local_time import local_datetime
 from scheduler.cli.base import echo_json, parse_day, require_current_schema, runtime_from
-from scheduler.clock import utcnow
 from scheduler.planning import plan_range, replan_from
 from scheduler.planning.refresh import replan_stale
 from scheduler.plans.record import views_of
@@ -77,7 +76,7 @@ def plan_command(ctx: click.Context, day_text: str | None, therapist_id: int | N
         else:
             plans = plan_range(session, settings, day, day + timedelta(days=days - 1),
                                [therapist_id] if therapist_id is not None else None,
-                               publish=True if publish else None, now=utcnow(),
+                               publish=True if publish else None, now=clock.utcnow(),
                                time_limit=time_limit,
                                progress=_progress if days > 1 else None)
         _print(session, plans, settings, as_json, days)
@@ -86,7 +85,7 @@ def plan_command(ctx: click.Context, day_text: str | None, therapist_id: int | N
 def _replan_stale(ctx: click.Context, time_limit: float | None) -> None:
     runtime = runtime_from(ctx)
     require_current_schema(runtime)
-    done = replan_stale(runtime.sessions, runtime.settings, utcnow(), f"cli:{os.getpid()}",
+    done = replan_stale(runtime.sessions, runtime.settings, clock.utcnow(), f"cli:{os.getpid()}",
                         time_limit=time_limit)
     if not done:
         click.echo("No stale days: every plan follows the records.")

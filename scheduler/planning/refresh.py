@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import models
@@ -75,12 +75,24 @@ def _replan(session: Session, settings: Settings, now: datetime, claim: stale.Cl
         models.Therapist.id.in_(claim.generations), models.Therapist.active.is_(True))))
     plans = plan_days(session, settings, claim.day, sorted(active), now=now, from_now=True,
                       time_limit=time_limit, travel_times=travel_times) if active else []
+    _withdraw(session, claim.day, set(claim.generations) - active)
     stale.clear_claimed(session, claim)
     causes = tuple(dict.fromkeys(c for therapist in claim.causes.values() for c in therapist))
     log.info("re-planned %s for %d therapist(s): %d new version(s)", claim.day,
              len(active), len(plans))
     return Refreshed(claim.day, tuple((p.therapist_id, p.version, p.status.value) for p in plans),
                      causes)
+
+
+def _withdraw(session: Session, day: date, therapist_ids: set[int]) -> None:
+    """An inactive therapist's plans of ``day`` stop being plans of record (superseded):
+    nothing of theirs is shown or sent as current; their open visits went to the others."""
+    if therapist_ids:
+        session.execute(update(models.DayPlan).where(
+            models.DayPlan.day == day, models.DayPlan.therapist_id.in_(therapist_ids),
+            models.DayPlan.status != models.PlanStatus.SUPERSEDED)
+            .values(status=models.PlanStatus.SUPERSEDED)
+            .execution_options(synchronize_session=False))
 
 
 def replan_day_now(session: Session, settings: Settings, day: date,
