@@ -99,6 +99,7 @@ def check_plan(plan: DayPlan, zone: ZoneInfo) -> list[str]:
     shift = weekly_spans(therapist.shifts, plan.day, zone, "start", "end")
     for stop in plan.stops:
         problems += check_stop(stop, plan.day, zone, shift)
+    problems += check_records(plan)
     problems += check_sequence(plan, stops, shift)
     problems += check_break(plan, stops, zone, shift)
     problems += check_limits(plan, stops)
@@ -146,6 +147,56 @@ def check_stop(stop: PlanStop, day: date, zone: ZoneInfo, shift: Sequence[Span])
     if not set(series.required_skills or []) <= set(stop.plan.therapist.skills or []):
         problems.append(f"{what}: the therapist lacks {series.required_skills}")
     return problems
+
+
+def check_records(plan: DayPlan) -> list[str]:
+    """Each visit still to be made is one the records hold today: the therapist, the client
+    and the series active; the series' rule gives the occurrence (within its dates), no
+    exception cancels it and it happens on this day (or was moved to it); the therapist is not
+    off and the practice not closed. Read from the rows with dateutil, not the calendar code.
+    """
+    from sqlalchemy import or_, select
+    from sqlalchemy.orm import object_session
+
+    problems = []
+    todo = [s for s in plan.stops if s.state == StopState.PLANNED]
+    if not todo:
+        return []
+    if not plan.therapist.active:
+        problems.append("the therapist is inactive")
+    session = object_session(plan)
+    assert session is not None
+    away = session.scalars(select(models.TimeOff).where(
+        models.TimeOff.first_day <= plan.day, models.TimeOff.last_day >= plan.day,
+        or_(models.TimeOff.therapist_id.is_(None),
+            models.TimeOff.therapist_id == plan.therapist_id))).all()
+    if away:
+        problems.append(f"visits on a day off: {[entry.reason for entry in away]}")
+    for stop in todo:
+        series, what = stop.series, _visit(stop)
+        if not series.active or not stop.client.active:
+            problems.append(f"{what}: the series or its client is inactive")
+        changed = {e.original_date: e for e in series.exceptions}.get(stop.occurrence_date)
+        action = str(getattr(changed.action, "value", changed.action)) if changed else ""
+        if action == "cancel":
+            problems.append(f"{what}: the occurrence is cancelled")
+        happens_on = (changed.new_date or stop.occurrence_date) if action == "move" \
+            else stop.occurrence_date
+        if happens_on != plan.day:
+            problems.append(f"{what}: happens on {happens_on}, not {plan.day}")
+        if not _rule_gives(series, stop.occurrence_date):
+            problems.append(f"{what}: the series gives no occurrence on {stop.occurrence_date}")
+    return problems
+
+
+def _rule_gives(series: models.AppointmentSeries, day: date) -> bool:
+    if day < series.first_date or (series.last_date is not None and day > series.last_date):
+        return False
+    if series.rule is None:
+        return day == series.first_date
+    rule = rrulestr(series.rule, dtstart=datetime.combine(series.first_date, time()))
+    return bool(rule.between(datetime.combine(day, time()), datetime.combine(day, time(23, 59)),
+                             inc=True))
 
 
 def _length(series: models.AppointmentSeries, stop: PlanStop) -> int:
