@@ -1,16 +1,19 @@
-"""Clients (patient records) and their treatments. Every read and change is audited."""
+"""Clients (patient records), their treatments, and one occurrence of a treatment cancelled or
+moved. Every read and change is audited."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from scheduler import audit, models, records
 from scheduler.calendar.words import describe_rule
+from scheduler.clock import utcnow
 from scheduler.records import lists
 from scheduler.records.precautions import FLAGS
-from web.access import client_or_404, treatment_or_404
+from web.access import client_or_404, treatment_exception_or_404, treatment_or_404
 from web.auth import admin_required
 from web.database import audit_db, db, runtime
 from web.pages import actor, attempt, me, options, signed_in
@@ -26,13 +29,20 @@ CLIENT_LABELS = {"first_name": "First name", "last_name": "Last name",
                  "diagnosis": "Diagnosis", "care_contact": "Care-team contact",
                  "primary_therapist_id": "Primary therapist"}
 TREATMENT_LABELS = {"kind": "Kind", "label": "Label", "facility_id": "Where", "rule": "Repeats",
-                    "first_date": "First date", "start_time": "Start time",
+                    "first_date": "First date", "last_date": "Last date",
+                    "start_time": "Start time",
                     "duration_minutes": "Length", "buffer_before_minutes": "Buffer before",
                     "buffer_after_minutes": "Buffer after", "policy": "Visits"}
 INFECTION_WORDS = {"protect": "Protect: seen before the others on a therapist's day",
                    "isolation": "Isolation: seen after the others on a therapist's day"}
 POLICIES = [("avoid", "must not overlap it (nor its buffers)"),
             ("during", "may take place during it (chair-side)")]
+CHANGE_LABELS = {"original_date": "Occurrence", "action": "Change", "new_date": "New date",
+                 "new_start_time": "New start time", "new_duration_minutes": "New length",
+                 "reason": "Reason"}
+CHANGE_ACTIONS = [("move", "Move it: a new date, start time and/or length"),
+                  ("cancel", "Cancel it")]
+CHANGES_SHOWN_FROM_DAYS = 7  # the client page lists changes from a week ago on
 
 
 def _client_data(form: Any) -> dict[str, Any]:
@@ -77,14 +87,25 @@ def clients() -> str:
 
 @bp.route("/clients/<id:client_id>")
 def client(client_id: int) -> str:
-    """One client: precautions, treatments, series."""
+    """One client: precautions, treatments and their changed occurrences (from a week ago
+    on; ``?changes=all``: every one), series."""
     record = client_or_404(db(), me(), client_id)
     audit.record(audit_db(), actor(), "read", "client", record.id)
     series = lists.series(db(), me(), client_id=record.id)
     infection = runtime().settings.infection_control.rule().class_of(record.precaution_flags)
+    every_change = request.args.get("changes") == "all"
+    since = date.min if every_change else _today() - timedelta(days=CHANGES_SHOWN_FROM_DAYS)
+    changes = {t.id: [e for e in t.exceptions if max(e.original_date, e.new_date or date.min)
+                      >= since] for t in record.treatments}
+    earlier = sum(len(t.exceptions) - len(changes[t.id]) for t in record.treatments)
     return render_template("records/client.html", client=record, series=series,
-                           describe_rule=describe_rule, flags=FLAGS,
+                           describe_rule=describe_rule, flags=FLAGS, changes=changes,
+                           earlier_changes=earlier,
                            infection=INFECTION_WORDS.get(infection.word))
+
+
+def _today() -> date:
+    return utcnow().astimezone(runtime().settings.zone).date()
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
@@ -142,7 +163,8 @@ def _treatment_data(form: Any) -> dict[str, Any]:
         "kind": f.text(form, "kind"), "label": f.text(form, "label"),
         "facility_id": f.reference(form, "facility_id"),
         "rule": f.rule_from_form(form, allow_once=False),
-        "first_date": f.text(form, "first_date"), "start_time": f.text(form, "start_time"),
+        "first_date": f.text(form, "first_date"), "last_date": f.optional(form, "last_date"),
+        "start_time": f.text(form, "start_time"),
         "duration_minutes": f.whole(form, "duration_minutes"),
         "buffer_before_minutes": f.whole(form, "buffer_before_minutes") or 0,
         "buffer_after_minutes": f.whole(form, "buffer_after_minutes") or 0,
@@ -155,6 +177,7 @@ def _treatment_values(treatment: models.Treatment) -> dict[str, Any]:
         "kind": treatment.kind, "label": treatment.label,
         "facility_id": treatment.facility_id or "",
         "first_date": treatment.first_date.isoformat(),
+        "last_date": treatment.last_date.isoformat() if treatment.last_date else "",
         "start_time": f.hhmm(treatment.start_time),
         "duration_minutes": treatment.duration_minutes,
         "buffer_before_minutes": treatment.buffer_before_minutes,
@@ -228,3 +251,81 @@ def treatment_delete(treatment_id: int) -> Any:
     flash("Treatment deleted.", "success")
     return redirect(url_for("clients.client", client_id=client_id))
 
+
+# ---------------------------------------------------------------------------------------------
+# One occurrence of a treatment cancelled or moved (the chair time moved for one day)
+
+
+def _change_data(form: Any) -> dict[str, Any]:
+    return {
+        "original_date": f.text(form, "original_date"), "action": f.text(form, "action"),
+        "new_date": f.optional(form, "new_date"),
+        "new_start_time": f.optional(form, "new_start_time"),
+        "new_duration_minutes": f.whole(form, "new_duration_minutes"),
+        "reason": f.text(form, "reason"),
+    }
+
+
+def _change_values(change: models.TreatmentException) -> dict[str, Any]:
+    return {
+        "original_date": change.original_date.isoformat(), "action": change.action.value,
+        "new_date": change.new_date.isoformat() if change.new_date else "",
+        "new_start_time": f.hhmm(change.new_start_time),
+        "new_duration_minutes": change.new_duration_minutes or "", "reason": change.reason,
+    }
+
+
+def _change_form(form: FormState, treatment: models.Treatment, status: int = 200) -> Any:
+    return render_template("records/treatment_occurrence.html", form=form, treatment=treatment,
+                           client=treatment.client, actions=CHANGE_ACTIONS,
+                           describe_rule=describe_rule), status
+
+
+@bp.route("/treatments/<id:treatment_id>/occurrences/change", methods=["GET"])
+def treatment_occurrence_form(treatment_id: int) -> Any:
+    """Change one occurrence (admin, or the client's therapist); ``?day=`` opens the change
+    already made to that day's occurrence, if any."""
+    treatment = treatment_or_404(db(), me(), treatment_id)
+    audit.record(audit_db(), actor(), "read", "treatment", treatment.id, context="change form")
+    day = request.args.get("day", "")
+    existing = next((e for e in treatment.exceptions if e.original_date.isoformat() == day),
+                    None)
+    values = (_change_values(existing) if existing is not None
+              else {"original_date": day, "action": "move"})
+    return _change_form(FormState(values, labels=CHANGE_LABELS), treatment)
+
+
+@bp.route("/treatments/<id:treatment_id>/occurrences/change", methods=["POST"])
+def treatment_occurrence_change(treatment_id: int) -> Any:
+    """Save the change: a new one, or in place of the change already made to that
+    occurrence (one change per occurrence)."""
+    treatment = treatment_or_404(db(), me(), treatment_id)
+    data = _change_data(request.form)
+    existing = next((e for e in treatment.exceptions
+                     if e.original_date.isoformat() == data["original_date"]), None)
+    if existing is not None:
+        save = lambda: records.update_treatment_exception(  # noqa: E731
+            db(), actor(), existing, data)
+    else:
+        save = lambda: records.create_treatment_exception(  # noqa: E731
+            db(), actor(), treatment, data)
+    saved, error = attempt(save)
+    if error:
+        treatment = treatment_or_404(db(), me(), treatment_id)
+        return _change_form(FormState.rejected(request.form, error, CHANGE_LABELS), treatment,
+                            422)
+    assert saved is not None
+    done = "cancelled" if saved.action == models.ExceptionAction.CANCEL else "moved"
+    flash(f"The {treatment.kind} of {saved.original_date:%a %d %b} is {done}; the planned "
+          "days it touches are marked to be planned again.", "success")
+    return redirect(url_for("clients.client", client_id=treatment.client_id))
+
+
+@bp.route("/treatment-exceptions/<id:exception_id>/delete", methods=["POST"])
+def treatment_exception_delete(exception_id: int) -> Any:
+    """Undo a change: the occurrence is as the treatment's rule says again."""
+    change = treatment_exception_or_404(db(), me(), exception_id)
+    client_id = change.treatment.client_id
+    records.delete_treatment_exception(db(), actor(), change)
+    flash("The treatment's occurrence is as usual again.", "success")
+    return redirect(url_for("clients.client", client_id=client_id))
