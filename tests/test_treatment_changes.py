@@ -16,9 +16,12 @@ import pytest
 from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete, event
+from sqlalchemy.orm import Session
 
 from scheduler import models
 from scheduler.calendar.availability import compute_availability
+from scheduler.calendar.day import calendar_as_data, day_calendar, load_practice
 from scheduler.calendar.treatments import (
     displaced_occurrences,
     treatment_epoch_intervals,
@@ -26,6 +29,7 @@ from scheduler.calendar.treatments import (
     treatment_occurrences,
 )
 from scheduler.calendar.visit_rules import during_bound, treatment_blocks, visit_constraints
+from scheduler.cli.visits import format_visits
 
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY, TUESDAY, WEDNESDAY = date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 9)
@@ -330,3 +334,82 @@ def test_placements_agree_with_a_brute_force_expansion(rule: str, start: time, m
     treatment = Treatment(rule, date(2026, 10, 26), start, minutes, last_date=last,
                           exceptions=list({c.original_date: c for c in changes}.values()))
     assert treatment_epoch_intervals(treatment, day, CHICAGO) == brute_force(treatment, day)
+
+
+# ---------------------------------------------------------------------------------------------
+# From the database: loaded in a handful of queries, and `rounds visits` explains the window
+
+
+def _practice_rows(session: Session, clients: int) -> models.Therapist:
+    """A therapist working 05:00–17:00 with a chair-side visit per client on Mondays, each
+    client on hemodialysis 06:00–10:00 whose Monday 2026-12-07 session moved to 08:00."""
+    home = models.Facility(
+        name="Unit", kind=models.FacilityKind.DIALYSIS, address="1 Main St", lat=39.05,
+        lon=-94.59, overhead_minutes=0,
+        hours=[models.VisitingHours(weekday=d, open=time(5), close=time(20)) for d in range(7)])
+    email = f"dana{session.query(models.Therapist).count()}@example.org"
+    therapist = models.Therapist(name="Dana", email=email, home_lat=39.0,
+                                 home_lon=-94.6, skills=[],
+                                 shifts=[models.Shift(weekday=d, start=time(5), end=time(17))
+                                         for d in range(5)])
+    session.add_all([home, therapist])
+    for index in range(clients):
+        client = models.Client(first_name="Ada", last_name=f"Quill{index}", facility=home,
+                               room=str(index))
+        chair = models.Treatment(client=client, kind="dialysis", label="Hemodialysis",
+                                 rule="FREQ=WEEKLY;BYDAY=MO,WE,FR", first_date=date(2026, 11, 2),
+                                 start_time=time(6), duration_minutes=240,
+                                 policy=models.TreatmentPolicy.DURING)
+        chair.exceptions = [models.TreatmentException(
+            original_date=MONDAY, action=models.ExceptionAction.MOVE, new_start_time=time(8)),
+            models.TreatmentException(original_date=WEDNESDAY,
+                                      action=models.ExceptionAction.CANCEL)]
+        models.Treatment(client=client, kind="med pass", rule="FREQ=DAILY",
+                         first_date=date(2026, 11, 2), start_time=time(13),
+                         duration_minutes=20).exceptions = [models.TreatmentException(
+                             original_date=MONDAY, action=models.ExceptionAction.MOVE,
+                             new_start_time=time(9))]
+        session.add(models.AppointmentSeries(client=client, therapist=therapist,
+                                             rule="FREQ=WEEKLY;BYDAY=MO,WE",
+                                             first_date=date(2026, 11, 30), duration_minutes=60,
+                                             during_treatment=chair))
+    session.commit()
+    return therapist
+
+
+def _queries(session: Session) -> int:
+    statements: list[str] = []
+    listen = event.listens_for(session.get_bind(), "before_cursor_execute")
+    listen(lambda *args: statements.append(args[2]))
+    session.expunge_all()
+    load_practice(session)
+    return sum(statement.lstrip().upper().startswith("SELECT") for statement in statements)
+
+
+def test_load_practice_reads_the_changes_in_the_same_handful_of_queries(session) -> None:
+    _practice_rows(session, 1)
+    one = _queries(session)
+    _practice_rows(session, 0)  # another therapist, no clients
+    session.execute(delete(models.TreatmentException))
+    session.commit()
+    assert _queries(session) == one <= 12  # two of them for the treatments' changes
+    for extra in range(3):
+        _practice_rows(session, 2 + extra)
+    assert _queries(session) == one
+
+
+def test_rounds_visits_explains_the_window_with_the_moved_session(session) -> None:
+    _practice_rows(session, 1)
+    session.expunge_all()
+    snapshot = load_practice(session)
+    text = format_visits(calendar_as_data(day_calendar(snapshot, MONDAY, CHICAGO)))
+    # The visit must be inside the chair time, moved to 08:00–12:00, and may not touch the
+    # med pass, moved from 13:00 to 09:00–09:20.
+    assert "may start 08:00–08:00 (free 08:00–09:00: after during Hemodialysis " in text
+    assert "moved to 08:00–12:00 on this day" in text
+    assert "not 09:00–09:20: med pass every day 13:00–13:20, moved to 09:00–09:20 on this day" \
+        in text
+    cancelled = format_visits(calendar_as_data(day_calendar(snapshot, WEDNESDAY, CHICAGO)))
+    assert "NO WINDOW: " in cancelled
+    assert ("Hemodialysis Mon/Wed/Fri 06:00–10:00 is cancelled on Wed 2026-12-09, and the "
+            "visit must be during it (takes 05:00–17:00)") in cancelled
