@@ -60,6 +60,8 @@ def test_a_chair_side_visit_follows_the_moved_chair_time(sqlite_session, module_
                                       new_start_time=time(8), reason="chair moved")
     (stop,) = plan_one(sqlite_session, module_settings).stops
     assert at(8) <= stop.start_at and stop.end_at <= at(12)
+    assert "Hemodialysis Mon/Wed/Fri 06:00–10:00, moved to 08:00–12:00 on this day" in \
+        stop.window_note
     # Wednesday's session was not moved: the visit is inside 06:00–10:00 there.
     (usual,) = plan_one(sqlite_session, module_settings, WEDNESDAY).stops
     assert at(7, day=WEDNESDAY) <= usual.start_at and usual.end_at <= at(10, day=WEDNESDAY)
