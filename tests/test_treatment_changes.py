@@ -413,3 +413,12 @@ def test_rounds_visits_explains_the_window_with_the_moved_session(session) -> No
     assert "NO WINDOW: " in cancelled
     assert ("Hemodialysis Mon/Wed/Fri 06:00–10:00 is cancelled on Wed 2026-12-09, and the "
             "visit must be during it (takes 05:00–17:00)") in cancelled
+
+
+def test_a_session_moved_into_the_spring_gap_is_worded_as_the_clocks_show_it() -> None:
+    # 02:30 does not exist on 2026-03-08 in Chicago: it is read as 03:30 CDT.
+    treatment = Treatment("FREQ=WEEKLY;BYDAY=SU", date(2026, 1, 4), time(6), 60,
+                          exceptions=[Change(SPRING, "move", None, time(2, 30))])
+    assert hours(treatment, SPRING) == [("03:30", "04:30")]
+    assert during_bound(treatment, SPRING, CHICAGO).label.endswith(
+        "moved to 03:30–04:30 on this day")

@@ -287,9 +287,10 @@ def _during_bound(values: _TreatmentValues, day: date, zone: ZoneInfo) -> Bound:
 
 
 def _span(occurrence: TreatmentOccurrence, zone: ZoneInfo) -> str:
-    """"08:00–12:00" in wall-clock time (the end as the clocks show it, DST included)."""
-    end = from_epoch(occurrence.end, zone)
-    return f"{_hhmm(occurrence.start_time)}–{_hhmm(end.time(), end=True)}"
+    """"08:00–12:00" as the clocks show it (a start in the spring gap, 02:30, shows as 03:30;
+    the end after the real length)."""
+    start, end = from_epoch(occurrence.start, zone), from_epoch(occurrence.end, zone)
+    return f"{_hhmm(start.time())}–{_hhmm(end.time(), end=True)}"
 
 
 def _moved_label(label: str, occurrence: TreatmentOccurrence, day: date, zone: ZoneInfo) -> str:
