@@ -8,7 +8,8 @@ Read top-down:
   :mod:`.words` says a rule for people ("Mon/Wed/Fri");
   :mod:`.local_time` turns wall-clock times of the practice's zone into instants;
 - :mod:`.series` gives a visit series' occurrences after its exceptions, and
-  :mod:`.treatments` a treatment's occurrences on a day;
+  :mod:`.treatments` a treatment's occurrences on a day after its last date and its
+  exceptions (an occurrence cancelled, or moved to another date, start or length);
 - :mod:`.time_off` says who is off on which day, and why;
 - :mod:`.bounds`, :mod:`.visit_rules` and :mod:`.availability`: the rules on one visit's
   time (shift, visiting hours, preferred windows, treatments) and the windows they leave,
