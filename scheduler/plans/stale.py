@@ -40,12 +40,11 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from scheduler import models
+from scheduler import clock, models
 from scheduler.calendar.expand import occurrence_dates
 from scheduler.calendar.rules import RuleError
 from scheduler.calendar.series import expand_series
 from scheduler.calendar.words import describe_rule
-from scheduler.clock import utcnow
 
 Pair = tuple[int, date]  # (therapist id, day)
 LEASE = timedelta(minutes=5)
@@ -194,7 +193,7 @@ def record_changed(session: Session, kind: str, record: Any, before: Mapping[str
     touch = _TOUCHES.get(kind)
     if touch is None:
         return 0
-    now = now or utcnow()
+    now = now or clock.utcnow()
     change = _Change(session, record, dict(before or {}), set(changed), action,
                      now.date() - timedelta(days=1))
     if action is Action.UPDATE and not change.changed:
