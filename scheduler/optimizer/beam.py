@@ -140,6 +140,7 @@ def reselect_routes(
     candidates: Sequence[Sequence[int]],
     deadline: float | None = None,
     pool_extra: int = 20,
+    widths: Sequence[int] = WIDTHS,
 ) -> dict[int, list[int]]:
     """Rebuild each vehicle's route from its jobs plus the best left-out jobs it could do.
 
@@ -150,7 +151,7 @@ def reselect_routes(
     """
     from .schedule import time_route
 
-    for width in WIDTHS:
+    for width in widths:
         changed = True
         while changed:
             changed = False
