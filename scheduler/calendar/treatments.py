@@ -230,7 +230,8 @@ def _rule_ordinals(treatment: TreatmentLike, day: date, zone: ZoneInfo, clock: i
     """The dates (as ordinals) the rule gives, within first/last date, whose occurrence at
     the usual time can reach into ``day``."""
     low, high = _reach(day, clock, length, reach_before, reach_after)
-    first = treatment.first_date.toordinal()
+    rule, first_date = treatment.rule, treatment.first_date  # read once: rows are slow to read
+    first = first_date.toordinal()
     if low < first:
         low = first
     last = getattr(treatment, "last_date", None)
@@ -238,9 +239,9 @@ def _rule_ordinals(treatment: TreatmentLike, day: date, zone: ZoneInfo, clock: i
         high = last.toordinal()
     if low > high:
         return []
-    if treatment.rule is None:
+    if rule is None:
         return [first] if low <= first <= high else []
-    occurs = compile_rule(treatment.rule, treatment.first_date, zone).occurs
+    occurs = compile_rule(rule, first_date, zone).occurs
     return [o for o in range(low, high + 1) if occurs(o)]
 
 
