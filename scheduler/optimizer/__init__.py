@@ -5,6 +5,7 @@ network). Public names, re-exported here on purpose:
 
 * :func:`solve` -- ``solve(problem, *, time_limit=None, seed=0, settings=None,
   travel_model=None) -> Solution``; ``problem`` is the VROOM-style dict or a :class:`Problem`.
+  ``time_limit`` is a bound on the whole call, used while the search still pays.
 * :class:`Solution` -- ``to_json()``, ``is_feasible()``, ``cost()``, ``summary()``,
   ``objective()``, ``routes``, ``unassigned`` (each with a ``reason``), ``proved_optimal``.
 * :class:`Reason` -- why a job is left out: ``kind``, ``rule``, ``text``, ``skills``,
@@ -12,7 +13,8 @@ network). Public names, re-exported here on purpose:
 * :func:`parse_problem` and :class:`ProblemError` -- checking a problem dict up front.
 * :class:`Problem`, :class:`Job`, :class:`Vehicle`, :class:`Break` -- the typed problem.
 * :class:`TravelModel` and :func:`travel_matrices` -- the geodesic travel model.
-* :class:`SearchSettings` -- OR-Tools search effort, for benchmarks and experiments.
+* :class:`SearchSettings` -- work limits (``solution_limit``) and OR-Tools' strategies: with
+  them the same input and seed give the same answer under any load.
 * :func:`time_route` -- the timing rules applied to one given order of jobs.
 
 See ``docs/optimizer.md`` for the concepts (time window, setup, service, priority, the

@@ -14,8 +14,8 @@ could still reach cannot beat the incumbent. The travel still to come is bounded
 jobs it must still serve to the end, time windows ignored (a Held-Karp table computed once
 with numpy); when the label may choose among the jobs left, the weaker bound "each job still
 to serve must be entered by its cheapest arc" is used. When the enumeration finishes, the
-result is *proved* optimal; a label budget keeps pathological inputs bounded (then ``proved``
-is false).
+result is *proved* optimal; a label budget and, under a time limit, the deadline keep
+pathological inputs bounded (then ``proved`` is false and the best route found is kept).
 
 The class order (``order_class`` never decreases along a route) is one more condition on
 extending a label: its next job must be of its last job's class or higher. Labels with the

@@ -1,38 +1,41 @@
-"""Routes that know their slack: an O(1) insertion check, exact without breaks, a filter with.
+"""Routes that know their slack: an exact O(1) insertion check, with breaks too.
 
 :func:`.schedule.time_route` re-times a whole route, which is the right definition but far
-too slow to test every position of every route thousands of times a second. For a day without
-breaks the rules are simpler: waiting is allowed, so a route is feasible iff its *earliest*
-schedule is, and each stop has a *latest departure* after which the rest of the route can no
-longer be done in time. Keeping both per stop (forward earliest departures, backward latest
-departures) lets :meth:`Tables.insertion_fits` decide in O(1) whether a job fits between two
-stops: only the new job and its successor need re-timing, because the successor's latest
-departure does not depend on what precedes it.
+too slow to test every position of every route thousands of times a second. Waiting is
+allowed, so a route is feasible iff its *earliest* schedule is, and each stop has a *latest
+departure* after which the rest of the route can no longer be done in time. Keeping both per
+stop (forward earliest departures, backward latest departures) lets
+:meth:`Tables.insertion_fits` decide in O(1) whether a job fits between two stops: only the
+new job and its successor need re-timing, because the successor's latest departure does not
+depend on what precedes it.
 
-Every rule of :mod:`.schedule` without breaks is handled exactly: several windows per job (a
-start is the earliest window point after arrival; a latest start is the latest window point
-before the deadline), setups (paid only when the previous stop is at another place, so the
-successor's setup is re-derived from the inserted job), vehicle working hours, open starts
-and ends (a place ``nowhere`` at zero distance from everything, which is never a job's place,
-so the first job pays its setup as :func:`.schedule.setup_paid` says), capacity in every
-dimension, ``max_tasks`` and ``max_travel_time``, and the class order (``order_class``
-never decreases along a route): a route knows where each class starts
-(:attr:`Route.class_starts`), so the places a job may go form one run of consecutive
-positions (:meth:`Tables.class_range`), and :meth:`Tables.insertion_fits` checks the jobs on
-either side. Callers still verify final routes with :func:`.schedule.time_route`, the single
-definition of feasibility.
+Every rule of :mod:`.schedule` is handled exactly: several windows per job (a start is the
+earliest window point after arrival; a latest start is the latest window point before the
+deadline), setups (paid only when the previous stop is at another place, so the successor's
+setup is re-derived from the inserted job), vehicle working hours, open starts and ends (a
+place ``nowhere`` at zero distance from everything, which is never a job's place, so the first
+job pays its setup as :func:`.schedule.setup_paid` says), capacity in every dimension,
+``max_tasks`` and ``max_travel_time``, and the class order (``order_class`` never decreases
+along a route): a route knows where each class starts (:attr:`Route.class_starts`), so the
+places a job may go form one run of consecutive positions (:meth:`Tables.class_range`), and
+:meth:`Tables.insertion_fits` checks the jobs on either side.
 
-Breaks only ever delay a route: dropping them from a feasible schedule leaves a feasible one,
-since waiting is allowed. So for a vehicle with breaks the same tables, computed as if it had
-none, are a *relaxation*: an insertion they reject is truly infeasible, one they accept may
-not be. For such a vehicle :meth:`Tables.build` (and so :meth:`Tables.without` and
-:meth:`Tables.with_job`) also runs :func:`.schedule.time_route` and returns ``None`` when it
-refuses; :meth:`Tables.verified_insertion` is the checked insertion the search tries, cheapest
-candidate first, after the O(1) filter. Such a route keeps, per job, the positions the filter
-accepts and time_route has not refused (:meth:`Tables.options`): routes are rebuilt, never
-patched, so the same object means the same jobs in the same order, and both the filter's
-answer and a refusal hold for its lifetime. A visit left out again and again is then not
-re-checked against the routes that did not change.
+Breaks: a vehicle with breaks keeps the same tables *per number of breaks taken*
+(:attr:`Route.early`, :attr:`Route.late`): the earliest departure from each stop having taken
+``b`` breaks (the dynamic programme of :func:`.schedule.time_route`, kept per stop), and the
+latest departure from each stop, having taken ``b``, that still lets the rest of the day with
+the breaks left finish in time (worked back through the break windows: a drive taking breaks
+arrives at ``max(ready + travel + pauses, end of the last break)``, so the latest ready time
+is a chain of latest break starts). An insertion tries each way of taking the breaks before
+the stop, in the gap before the new job, in the gap after it, or later: O(breaks cubed).
+The break-free tables are still computed first and filter in O(1) (breaks only delay).
+
+Routes are rebuilt or updated into new objects, never patched, so the same object always
+holds the same jobs in the same order; :meth:`Tables.options` caches on it the feasible
+positions of the jobs asked about (the visits left out, offered the same routes again and
+again). :meth:`Tables.with_job` updates the tables of a vehicle without breaks instead of
+rebuilding them. Callers still verify final routes with :func:`.schedule.time_route`, the
+single definition of feasibility.
 """
 
 from __future__ import annotations
