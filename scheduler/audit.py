@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from scheduler.clock import utcnow
+from scheduler import clock
 from scheduler.models import AuditEvent, Therapist
 
 DETAIL_LIMIT = 255
@@ -53,7 +53,7 @@ def record(
     if context:
         detail = f"{context}; {detail}" if detail else context
     event = AuditEvent(
-        at=at or utcnow(),
+        at=at or clock.utcnow(),
         actor_id=actor.therapist_id,
         actor_label=actor.label[:120],
         action=action,
@@ -73,7 +73,7 @@ def record_reads(
     Written with one multi-row INSERT rather than as ORM objects: pages that show many
     records are the busiest, and this keeps their write short.
     """
-    at = utcnow()
+    at = clock.utcnow()
     rows = [{"at": at, "actor_id": actor.therapist_id, "actor_label": actor.label[:120],
              "action": "read", "entity": entity, "entity_id": entity_id,
              "detail": _clip(context)} for entity_id in sorted(set(entity_ids))]

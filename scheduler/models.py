@@ -425,10 +425,14 @@ class LeftOut:
 
 
 class DayPlan(Base):
-    """One version of one therapist's day; planning again adds a version."""
+    """One version of one therapist's day; planning again adds a version, unless the new plan
+    would be the same as the plan of record (that plan is then kept)."""
 
     __tablename__ = "day_plans"
     __table_args__ = (UniqueConstraint("therapist_id", "day", "version"),)
+    # Not stored: True on a plan of record that a planning just gave back unchanged, so that
+    # the page and the CLI can say "nothing changed" instead of "version N".
+    kept_unchanged = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id"))

@@ -43,11 +43,10 @@ from flask_login import (
 )
 from werkzeug.wrappers import Response
 
-from scheduler import audit, models, records
+from scheduler import audit, clock, models, records
 from scheduler.accounts import login_throttle
 from scheduler.accounts.passwords import hash_password, needs_rehash, verify_password
 from scheduler.accounts.users import find_user
-from scheduler.clock import utcnow
 from scheduler.records.validation import ValidationError
 from web.database import audit_db, db, runtime
 
@@ -157,7 +156,7 @@ def login() -> Any:
     email = request.form.get("email", "").strip().lower()[:254]
     password = request.form.get("password", "")[:1024]
     address = request.remote_addr or "?"
-    now, keys, limits = utcnow(), _throttle_keys(), _throttle_limits()
+    now, keys, limits = clock.utcnow(), _throttle_keys(), _throttle_limits()
     wait = login_throttle.retry_after(db(), keys, email, address, now, limits)
     if wait:
         minutes = (wait + 59) // 60

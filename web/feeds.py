@@ -16,9 +16,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request
 from flask_login import current_user, login_required
 
-from scheduler import audit, models
+from scheduler import audit, clock, models
 from scheduler.accounts.tokens import therapist_by_feed_token
-from scheduler.clock import utcnow
 from scheduler.plans import record
 from scheduler.plans.view import Detail
 from scheduler.present.calendar_file import views_ics
@@ -37,7 +36,7 @@ def calendar(token: str) -> Response:
     """A therapist's published visits as iCalendar, at the feed's secret address."""
     therapist = _therapist_by_token(token)
     settings = runtime().settings
-    today = utcnow().astimezone(settings.zone).date()
+    today = clock.utcnow().astimezone(settings.zone).date()
     plans = record.published_plans(db(), therapist.id, today - FEED_PAST, today + FEED_FUTURE)
     views = record.views_of(db(), plans, settings.zone, detail=Detail.MINIMAL,
                             infection=settings.infection_control.rule(),

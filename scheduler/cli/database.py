@@ -33,7 +33,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def demo(ctx: click.Context, reset: bool, anchor: str | None, if_needed: bool) -> None:
     """Load the Kansas City demo practice (password for every demo user: rounds-demo)."""
-    from scheduler.clock import utcnow
+    from scheduler import clock
     from scheduler.demo.loader import (
         DEMO_PASSWORD,
         DemoRefused,
@@ -46,7 +46,7 @@ def demo(ctx: click.Context, reset: bool, anchor: str | None, if_needed: bool) -
 
     runtime = runtime_from(ctx)
     require_current_schema(runtime)
-    today = utcnow().astimezone(runtime.settings.zone).date()
+    today = clock.utcnow().astimezone(runtime.settings.zone).date()
     monday = anchor_monday(parse_day(anchor, "--anchor") if anchor else today)
     if if_needed:
         with runtime.session() as session:

@@ -91,14 +91,18 @@ def _replan_stale(ctx: click.Context, time_limit: float | None) -> None:
         click.echo("No stale days: every plan follows the records.")
         return
     for refreshed in done:
-        versions = ", ".join(f"therapist {therapist} version {version} ({status})"
-                             for therapist, version, status in refreshed.plans) or "no plans"
+        versions = ", ".join(
+            f"therapist {therapist} version {version} ({status})" if new
+            else f"therapist {therapist} unchanged (version {version})"
+            for therapist, version, status, new in refreshed.plans) or "no plans"
         click.echo(f"{refreshed.day.isoformat()}: {versions}")
         for cause in refreshed.causes:
             click.echo(f"  because {cause}")
     with runtime.session() as session:
         for refreshed in done:
-            for therapist, version, _ in refreshed.plans:
+            for therapist, version, _, new in refreshed.plans:
+                if not new:
+                    continue
                 plan = session.scalar(select(models.DayPlan).where(
                     models.DayPlan.therapist_id == therapist,
                     models.DayPlan.day == refreshed.day, models.DayPlan.version == version))

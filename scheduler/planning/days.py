@@ -46,6 +46,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from scheduler import clock
 from scheduler.calendar.day import (
     PracticeSnapshot,
     TherapistDay,
@@ -53,8 +54,7 @@ from scheduler.calendar.day import (
     load_practice,
 )
 from scheduler.calendar.local_time import to_epoch
-from scheduler.clock import utcnow
-from scheduler.models import DayPlan, PlanStop
+from scheduler.models import DayPlan, PlanStatus, PlanStop
 from scheduler.planning.gather import (
     FROZEN_STATES,
     DayInput,
@@ -73,7 +73,7 @@ from scheduler.planning.reasons import left_out_reason
 from scheduler.planning.store import Outcome, next_versions, publish_plan, save_plan
 from scheduler.planning.strategy import DaySolution, solve_day
 from scheduler.plans import stale
-from scheduler.plans.changes import plan_changes
+from scheduler.plans.changes import plan_changes, same_plan
 from scheduler.plans.record import plans_of_day, replan_publishes
 from scheduler.records.validation import fail
 from scheduler.settings import Settings
@@ -122,7 +122,7 @@ def plan_days(
     the pins of the current plans. Raises :class:`~scheduler.validation.ValidationError` for
     an unknown therapist.
     """
-    options = _Options(settings, require_aware(now or utcnow(), "now"), publish, time_limit,
+    options = _Options(settings, require_aware(now or clock.utcnow(), "now"), publish, time_limit,
                        travel_times, from_now)
     return _plan_day(session, load_practice(session), day, therapist_ids, options, pins)
 
@@ -150,7 +150,7 @@ def plan_range(
     """
     if last < first:
         raise fail("last", "the last day is before the first")
-    options = _Options(settings, require_aware(now or utcnow(), "now"), publish, time_limit,
+    options = _Options(settings, require_aware(now or clock.utcnow(), "now"), publish, time_limit,
                        travel_times, False)
     snapshot = load_practice(session)
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
@@ -269,22 +269,34 @@ def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | 
         return []
     outcome = _outcome(prepared.day_input, prepared.solver, answer)
     versions = next_versions(session, prepared.day, [t.therapist.id for t in prepared.selected])
-    plans = []
+    plans, unchanged = [], []
     for therapist_day in prepared.selected:
         therapist_id = therapist_day.therapist.id
         replanned = therapist_id in prepared.replanned
         base = prepared.bases.get(therapist_id)
+        publish = bool(options.publish or (options.publish is None
+                                           and therapist_id in prepared.published))
         plan = save_plan(session, therapist_day, outcome, options.now,
                          versions.get(therapist_id, 1), frozen=prepared.kept.get(therapist_id, []),
                          start=prepared.starts[therapist_id] if replanned else None, base=base)
         plan.replanned_at = prepared.replanned.get(therapist_id)
         plan.replaces_version = base.version if base is not None else None
         plan.changes = plan_changes(base, plan)
-        plans.append(plan)
+        if base is not None and same_plan(base, plan) and (
+                (base.status == PlanStatus.PUBLISHED) == publish):
+            unchanged.append(plan)
+            base.kept_unchanged = True
+            plans.append(base)
+        else:
+            plans.append(plan)
     session.flush()
+    for plan in unchanged:
+        # Nothing a therapist could notice changed: no new version (and no update e-mail).
+        session.delete(plan)
     for plan in plans:
-        if options.publish or (options.publish is None
-                               and plan.therapist_id in prepared.published):
+        if plan.status != PlanStatus.PUBLISHED and (
+                options.publish or (options.publish is None
+                                    and plan.therapist_id in prepared.published)):
             publish_plan(session, plan, options.now)
     # The new plans follow the records as read: the marks read with them are answered (a
     # mark a change made meanwhile has a newer generation and stays).
@@ -334,7 +346,7 @@ def replan_from(
     at = require_aware(at, "at")
     if position is not None:
         position = check_position(position)
-    options = _Options(settings, utcnow(), publish, time_limit, travel_times, False, at,
+    options = _Options(settings, clock.utcnow(), publish, time_limit, travel_times, False, at,
                        position)
     snapshot = load_practice(session)
     if all(t.id != therapist_id for t in snapshot.therapists):

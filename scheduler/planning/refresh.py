@@ -24,6 +24,7 @@ from scheduler import models
 from scheduler.db import session_scope
 from scheduler.planning.days import plan_days
 from scheduler.plans import stale
+from scheduler.plans.record import plans_of_day
 from scheduler.settings import Settings
 from scheduler.travel.times import TravelTimes
 
@@ -35,7 +36,9 @@ class Refreshed:
     """One stale day planned again: which plans, and why they had to be."""
 
     day: date
-    plans: tuple[tuple[int, int, str], ...]  # (therapist id, new version, status)
+    # (therapist id, version, status, whether it is new): a re-plan that changes nothing keeps
+    # the version it had
+    plans: tuple[tuple[int, int, str, bool], ...]
     causes: tuple[str, ...]
 
 
@@ -73,15 +76,17 @@ def _replan(session: Session, settings: Settings, now: datetime, claim: stale.Cl
             time_limit: float | None, travel_times: TravelTimes | None) -> Refreshed:
     active = set(session.scalars(select(models.Therapist.id).where(
         models.Therapist.id.in_(claim.generations), models.Therapist.active.is_(True))))
+    had = {t: plan.version for t, plan in plans_of_day(session, claim.day).items()}
     plans = plan_days(session, settings, claim.day, sorted(active), now=now, from_now=True,
                       time_limit=time_limit, travel_times=travel_times) if active else []
     _withdraw(session, claim.day, set(claim.generations) - active)
     stale.clear_claimed(session, claim)
     causes = tuple(dict.fromkeys(c for therapist in claim.causes.values() for c in therapist))
+    fresh = tuple((p.therapist_id, p.version, p.status.value, had.get(p.therapist_id) != p.version)
+                  for p in plans)
     log.info("re-planned %s for %d therapist(s): %d new version(s)", claim.day,
-             len(active), len(plans))
-    return Refreshed(claim.day, tuple((p.therapist_id, p.version, p.status.value) for p in plans),
-                     causes)
+             len(active), sum(new for *_, new in fresh))
+    return Refreshed(claim.day, fresh, causes)
 
 
 def _withdraw(session: Session, day: date, therapist_ids: set[int]) -> None:

@@ -66,3 +66,23 @@ def plan_changes(base: DayPlan | None, new: DayPlan) -> list[dict[str, Any]]:
     if both_old != both_new:
         changes.append({"kind": "order"})
     return changes
+
+
+def same_plan(base: DayPlan, new: DayPlan) -> bool:
+    """True when ``new`` holds exactly what ``base`` holds: the same stops in the same order
+    at the same times, in the same states and pins, the same break and home times and the
+    same visits left out for the same reasons. A re-plan that finds this keeps ``base``
+    rather than numbering a version nobody could tell apart from it."""
+    def stops(plan: DayPlan) -> list[tuple[Any, ...]]:
+        return [(_key(s), s.facility_id, s.arrive_at, s.start_at, s.end_at, s.state, s.pinned,
+                 round(s.drive_minutes, 3)) for s in sorted(plan.stops, key=lambda s: s.position)]
+
+    def left_out(plan: DayPlan) -> list[tuple[Any, ...]]:
+        return sorted((e.series_id, e.original_date, e.reason) for e in plan.left_out)
+
+    def times(plan: DayPlan) -> tuple[Any, ...]:
+        return (plan.leave_home_at, plan.back_home_at, plan.break_start_at, plan.break_end_at)
+
+    return (base.therapist_id == new.therapist_id and base.day == new.day
+            and stops(base) == stops(new) and times(base) == times(new)
+            and left_out(base) == left_out(new))

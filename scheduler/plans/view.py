@@ -305,7 +305,7 @@ def build_view(plan: models.DayPlan, zone: ZoneInfo, *, detail: Detail | str = D
         solver=dict(plan.solver or {}), detail=detail,
         order_rule=infection.describe_order() if infection is not None and stops else None,
         stale_causes=tuple(stale_causes),
-        changes=tuple(_change_views(plan, zone, left_out_clients or {}, stops)),
+        changes=tuple(_change_views(plan, zone, left_out_clients or {}, stops, detail)),
         replaces_version=plan.replaces_version,
         changed_since=_local(changed_since, zone),
     )
@@ -352,10 +352,12 @@ def _infection(codes: Iterable[str], infection: InfectionControl | None) -> str 
 
 
 def _change_views(plan: models.DayPlan, zone: ZoneInfo, clients: Mapping[int, ClientLike],
-                  stops: list[StopView]) -> list[ChangeView]:
-    """The plan's changes (scheduler.plans.changes) in words, clients by initials."""
-    known = {stop.client_id: stop.initials for stop in stops}
-    known.update({client.id: initials_of(client.first_name, client.last_name)
+                  stops: list[StopView], detail: Detail) -> list[ChangeView]:
+    """The plan's changes (scheduler.plans.changes) in words, clients by initials (by name
+    where the view shows names)."""
+    known = {stop.client_id: stop.name or stop.initials for stop in stops}
+    known.update({client.id: f"{client.first_name} {client.last_name}"
+                  if detail is Detail.NAMES else initials_of(client.first_name, client.last_name)
                   for client in clients.values()})
 
     def who(entry: Mapping[str, Any]) -> str:

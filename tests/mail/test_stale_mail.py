@@ -16,11 +16,12 @@ from __future__ import annotations
 import email
 import email.policy
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 from mail_fixtures import (
     CHICAGO,
     PATIENT_WORDS,
@@ -82,6 +83,13 @@ def _text(message: EmailMessage) -> str:
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     return str(body.get_content())
+
+
+def _events(message: EmailMessage) -> list[tuple[str, int]]:
+    """(UID, SEQUENCE) of each event of the attached .ics."""
+    [part] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    calendar = Calendar.from_ical(part.get_content())
+    return [(str(event["UID"]), int(event["SEQUENCE"])) for event in calendar.walk("VEVENT")]
 
 
 def _radiation_overlaps(runtime: Runtime, version: int) -> list[tuple[datetime, datetime]]:
@@ -173,6 +181,11 @@ def test_a_change_after_the_morning_email_brings_one_update_whatever_the_workers
     update = next(m for m in messages if m["Subject"].strip().startswith("Updated: "))
     assert update[outbox.PLAN_VERSION_HEADER] == "2"
     assert "Your day changed: MQ moved 09:00 → " in _text(update)  # initials only
+    morning = next(m for m in messages if m is not update)
+    # the same events (UIDs) with a higher SEQUENCE: calendar apps update them in place
+    assert {uid for uid, _ in _events(update)} == {uid for uid, _ in _events(morning)}
+    assert {seq for _, seq in _events(morning)} == {1}
+    assert {seq for _, seq in _events(update)} == {2}
     rows = outbox_rows(practice.settings.database_url)
     assert [(r.kind, r.state, r.attempts, r.plan_version) for r in rows] == [
         (itineraries.KIND, models.OutboxState.SENT, 1, 1),
@@ -185,5 +198,6 @@ def test_a_change_after_the_morning_email_brings_one_update_whatever_the_workers
     assert _radiation_overlaps(practice, 2) == []
     sent_at = rows[1].sent_at
     assert sent_at is not None
-    assert local(MONDAY, 6, 45) <= sent_at.astimezone(CHICAGO) <= local(MONDAY, 6, 46)
-    assert timedelta(0) <= sent_at - rows[0].sent_at
+    # Each process drives its own clock, so which of them sent it, and at which of its ticks,
+    # depends on how the processes interleave; only the window is certain.
+    assert local(MONDAY, 6, 45) <= sent_at.astimezone(CHICAGO) <= local(MONDAY, 6, 50)

@@ -15,13 +15,16 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from web_support import PASSWORD, PLAN_DAY, make_practice, make_runtime
 from werkzeug.serving import make_server
 
+from scheduler import models, planning
+from scheduler.plans import record
 from web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,7 +40,7 @@ def server(settings, sqlite_url, monkeypatch) -> Iterator[tuple[str, object]]:
     web = replace(settings.web, tile_url="")
     runtime = make_runtime(replace(settings, web=web), sqlite_url)
     practice = make_practice(runtime)
-    monkeypatch.setattr("web.pages.day.utcnow", lambda: NOW)
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: NOW)
     app = create_app(runtime=runtime)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -104,10 +107,12 @@ def test_day_route_cancel_replan_and_print(server, browser):
     assert page.locator(".flag.alert").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "day.png"), full_page=True)
 
-    # Cancel Bessie's visit, then re-plan the day.
+    # Cancel Bessie's visit: it leaves the route at once (version 2); then re-plan the day.
     page.locator(f"#stop-{practice.stop_ids[1]} button.cancel-visit").click()
     page.wait_for_selector(".flash.success")
     assert "cancelled" in page.inner_text(".flashes")
+    assert "Bessie Coleman" not in page.inner_text(".timeline")
+    assert "version 2" in page.inner_text(".plan-status")
     page.click("#replan")
     page.wait_for_selector(".flash.success")
     after = _timeline(page)
@@ -115,7 +120,9 @@ def test_day_route_cancel_replan_and_print(server, browser):
     assert "Bessie Coleman" not in page.inner_text(".timeline")
     assert after[0] != before[0]  # the planner moved the remaining visit
     assert page.locator(".leaflet-marker-icon.stop-marker").count() == 2
+    # the cancel planned the day already: pressing Re-plan at the same moment changes nothing
     assert "version 2" in page.inner_text(".plan-status")
+    assert "nothing changed" in page.inner_text(".flashes")
     page.screenshot(path=str(ARTIFACTS / "day-replanned.png"), full_page=True)
 
     # The print view: one table, no navigation when printed.
@@ -150,3 +157,132 @@ def test_phone_width_and_keyboard(server, browser):
     assert width <= 390, f"the day page scrolls sideways on a phone ({width}px)"
     assert page.locator("li.stop").count() == 2
     page.screenshot(path=str(ARTIFACTS / "day-phone.png"), full_page=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# A day under way: what happened stays, a cancelled visit leaves at once, and the page says
+# what changed.
+
+
+class _Clock:
+    """The server's "now", moved by the test between steps."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def day_under_way(settings, sqlite_url, monkeypatch):
+    """Theo's Monday with four visits, planned and published by the planner at 06:00; the
+    clock then stands five minutes after the second visit ends."""
+    web = replace(settings.web, tile_url="")
+    runtime = make_runtime(replace(settings, web=web), sqlite_url)
+    practice = make_practice(runtime)
+    early = datetime(2026, 3, 9, 11, 0, tzinfo=UTC)  # 06:00 in Kansas City
+    with runtime.session() as session:
+        session.delete(session.get(models.DayPlan, practice.plan_id))  # the hand-written one
+        for first, last, facility, room in (("Clara", "Barton", practice.hospital_id, "6E-03"),
+                                            ("Mary", "Seacole", practice.home_id, "220")):
+            client = models.Client(first_name=first, last_name=last, facility_id=facility,
+                                   room=room, precaution_flags=[],
+                                   primary_therapist_id=practice.theo_id)
+            session.add(client)
+            session.flush()
+            session.add(models.AppointmentSeries(
+                client_id=client.id, therapist_id=practice.theo_id,
+                rule="FREQ=WEEKLY;BYDAY=MO,WE", first_date=date(2026, 3, 2),
+                duration_minutes=60, priority=50))
+        session.flush()
+        [plan] = planning.plan_days(session, runtime.settings, PLAN_DAY, [practice.theo_id],
+                                    publish=True, now=early)
+        stops = sorted(plan.stops, key=lambda s: s.start_at)
+        assert len(stops) == 4, [s.client_id for s in stops]
+        ids = [s.id for s in stops]
+        clock = _Clock(stops[1].end_at + timedelta(minutes=5))
+        session.commit()
+    monkeypatch.setattr("scheduler.clock.utcnow", clock)
+    app = create_app(runtime=runtime)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}", ids, runtime
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
+        runtime.close()
+
+
+def _stop_times(page) -> dict[str, str]:
+    """Each timeline stop's client name: its start-end text."""
+    stops = page.locator("li.stop")
+    return {stops.nth(n).locator("a.client").inner_text():
+            stops.nth(n).locator(".start-end").inner_text() for n in range(stops.count())}
+
+
+def test_done_visits_stay_and_a_cancelled_one_leaves_the_route(day_under_way, browser):
+    base, stop_ids, runtime = day_under_way
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{base}/login")
+    page.fill("#email", "theo@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.wait_for_selector(".stop-marker")
+    before = _stop_times(page)
+    assert len(before) == 4
+    names = [page.locator(f"#stop-{stop_id} a.client").inner_text() for stop_id in stop_ids]
+
+    # The first two visits happened: Done, each (after their start, so no question asked).
+    for stop_id in stop_ids[:2]:
+        page.locator(f"#stop-{stop_id} button", has_text="Done").click()
+        page.wait_for_selector(f"#stop-{stop_id}.state-done")
+        # what happened can be undone, not cancelled
+        assert page.locator(f"#stop-{stop_id} button.cancel-visit").count() == 0
+    # The third is cancelled: it leaves the route at once, and the page says so.
+    page.locator(f"#stop-{stop_ids[2]} button.cancel-visit").click()
+    page.wait_for_selector(".flash.success")
+    assert "planned again without it" in page.inner_text(".flashes")
+    changes = page.inner_text("#changes")
+    assert "What changed since" in changes
+    cancelled = page.locator("#changes li.dropped").inner_text()
+    assert names[2] in cancelled and "no longer on the calendar" in cancelled
+
+    # Re-plan the day: what happened keeps its times; the cancelled visit stays gone.
+    page.click("#replan")
+    page.wait_for_selector(".flash.success")
+    after = _stop_times(page)
+    assert names[2] not in after and names[2] not in page.inner_text(".timeline")
+    assert [after[name] for name in names[:2]] == [before[name] for name in names[:2]]
+    assert page.locator("li.stop.state-done").count() == 2
+    assert names[3] in after
+    assert names[2] in page.locator("#changes li.dropped").inner_text()  # still said
+    markers = page.locator(".leaflet-marker-icon.stop-marker").all_inner_texts()
+    # stops in one building share a marker ("1·2")
+    assert sorted(n for text in markers for n in text.split("·")) == ["1", "2", "3", "⌂"]
+    page.screenshot(path=str(ARTIFACTS / "day-under-way.png"), full_page=True)
+
+    # From the records, not the page: the plan of record holds no stop of the cancelled
+    # occurrence, and the done stops are the ones pressed, at the times they had.
+    with runtime.session() as session:
+        plan = record.current_plan(session, _theo(session), PLAN_DAY)
+        assert plan is not None
+        cancelled_stop = session.get(models.PlanStop, stop_ids[2])
+        assert (cancelled_stop.series_id, cancelled_stop.occurrence_date) not in {
+            (s.series_id, s.occurrence_date) for s in plan.stops}
+        done = sorted(s.start_at for s in plan.stops if s.state == models.StopState.DONE)
+        pressed = sorted(session.get(models.PlanStop, i).start_at for i in stop_ids[:2])
+        assert done == pressed
+    assert errors == [], errors
+
+
+def _theo(session) -> int:
+    return session.scalar(select(models.Therapist.id).where(
+        models.Therapist.email == "theo@example.org"))

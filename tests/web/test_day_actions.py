@@ -38,7 +38,10 @@ def test_cancel_then_replan_removes_the_stop(web_runtime, theo_client, practice)
     version, status, clients, _ = _plans(web_runtime, practice.theo_id)[-1]
     assert cancelled not in clients and practice.theo_clients[0] in clients
     page = theo_client.get(f"/day/{DAY}").get_data(as_text=True)
-    assert "Bessie Coleman" not in page and "Harriet Quimby" in page
+    timeline = page[page.index('<ol class="timeline">'):]
+    assert "Bessie Coleman" not in timeline and "Harriet Quimby" in timeline
+    changes = page[page.index('id="changes"'):page.index('<ol class="timeline">')]
+    assert "Bessie Coleman at 12:50 dropped: no longer on the calendar" in changes
 
 
 def test_mark_done_and_undo(web_runtime, theo_client, practice):
@@ -59,7 +62,7 @@ def test_running_late_replans_from_now_keeping_done_stops(monkeypatch, web_runti
     from datetime import UTC, datetime
 
     now = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # 12:00 in Chicago
-    monkeypatch.setattr("web.pages.day.utcnow", lambda: now)
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: now)
     post(theo_client, f"/stops/{practice.stop_ids[0]}/state", {"state": "done"})
     page = theo_client.get(f"/day/{DAY}").get_data(as_text=True)
     assert "Running late" in page  # offered on today's page only

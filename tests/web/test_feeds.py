@@ -18,7 +18,7 @@ def _feed_path(client) -> str:
 
 
 def test_calendar_feed_has_minimal_patient_data(monkeypatch, client, theo_client, practice):
-    monkeypatch.setattr("web.feeds.utcnow", lambda: __import__("datetime").datetime(
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: __import__("datetime").datetime(
         2026, 3, 9, 12, tzinfo=__import__("datetime").UTC))
     path = _feed_path(theo_client)
     response = client.get(path)  # no session: calendar apps cannot sign in
@@ -54,7 +54,7 @@ def test_feed_of_a_deactivated_therapist_stops(web_runtime, client, theo_client,
 def test_feed_reads_are_audited(web_runtime, monkeypatch, client, theo_client, practice):
     from datetime import UTC, datetime
 
-    monkeypatch.setattr("web.feeds.utcnow", lambda: datetime(2026, 3, 9, 12, tzinfo=UTC))
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: datetime(2026, 3, 9, 12, tzinfo=UTC))
     client.get(_feed_path(theo_client))
     with web_runtime.session() as s:
         labels = {e.actor_label for e in s.query(models.AuditEvent).filter_by(action="read")}

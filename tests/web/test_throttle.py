@@ -40,7 +40,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr("web.auth.utcnow", clock)
+    monkeypatch.setattr("scheduler.clock.utcnow", clock)
     return clock
 
 

@@ -22,7 +22,7 @@ DAY = PLAN_DAY.isoformat()  # a Monday
 @pytest.fixture(autouse=True)
 def _before_the_day(monkeypatch):
     """The client page lists changes from a week before "today" on: today is 2026-03-05."""
-    monkeypatch.setattr("web.pages.clients.utcnow", lambda: datetime(2026, 3, 5, 15, tzinfo=UTC))
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: datetime(2026, 3, 5, 15, tzinfo=UTC))
 
 
 def _text(response) -> str:
@@ -146,7 +146,7 @@ def test_changes_long_past_are_listed_on_asking(monkeypatch, web_runtime, theo_c
                                                practice):
     path = f"/treatments/{practice.treatment_id}/occurrences/change"
     post(theo_client, path, {"original_date": DAY, "action": "cancel"}, page=path)
-    monkeypatch.setattr("web.pages.clients.utcnow", lambda: datetime(2026, 4, 1, tzinfo=UTC))
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: datetime(2026, 4, 1, tzinfo=UTC))
     client_page = f"/clients/{practice.theo_clients[0]}"
     page = _text(theo_client.get(client_page))
     assert "Monday 9 March 2026" not in page and "Show 1 earlier changed occurrence" in page

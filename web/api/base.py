@@ -18,9 +18,8 @@ from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import Select
 from werkzeug.exceptions import Unauthorized
 
-from scheduler import audit, models
+from scheduler import audit, clock, models
 from scheduler.accounts.tokens import find_token, note_use
-from scheduler.clock import utcnow
 from scheduler.db import paginate
 from scheduler.records import InUse
 from scheduler.records.validation import FieldProblem, ValidationError
@@ -48,7 +47,7 @@ def _authenticate() -> None:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
-    now = utcnow()
+    now = clock.utcnow()
     token = find_token(db(), secret.strip(), now)
     if token is None:
         raise Unauthorized("The API token is unknown, revoked or expired.")

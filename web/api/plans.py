@@ -8,8 +8,7 @@ from typing import Any
 
 from flask import abort, jsonify, request
 
-from scheduler import audit, models, planning
-from scheduler.clock import utcnow
+from scheduler import audit, clock, models, planning
 from scheduler.plans import record
 from scheduler.plans.view import DayPlanView, Detail
 from scheduler.records import parse_practice_date
@@ -86,7 +85,7 @@ def create_day_plans() -> Any:
         for therapist_id in ids:
             access.therapist_or_404(db(), user(), therapist_id)
     plans = planning.plan_days(db(), runtime().settings, day, ids, publish=publish,
-                               now=utcnow())
+                               now=clock.utcnow())
     for plan in plans:
         audit.record(audit_db(), actor(), "plan", "day_plan", plan.id)
     return jsonify(items=[_render(plan) for plan in plans]), 201
@@ -95,7 +94,7 @@ def create_day_plans() -> Any:
 @bp.post("/day-plans/<id:plan_id>/publish")
 def publish_day_plan(plan_id: int) -> Any:
     plan = access.plan_or_404(db(), user(), plan_id)
-    planning.publish_plan(db(), plan, utcnow())
+    planning.publish_plan(db(), plan, clock.utcnow())
     audit.record(audit_db(), actor(), "publish", "day_plan", plan.id)
     return _render(plan)
 
@@ -108,7 +107,7 @@ def replan_day_plan(plan_id: int) -> Any:
     problems = Problems()
     for name in data:
         problems.check(name in {"at", "lat", "lon"}, name, "unknown field")
-    at = problems.collect(lambda: _instant("at", data["at"])) if "at" in data else utcnow()
+    at = problems.collect(lambda: _instant("at", data["at"])) if "at" in data else clock.utcnow()
     position: tuple[float, float] | None = None
     if ("lat" in data) != ("lon" in data):
         problems.add("lat", "give both lat and lon, or neither")
@@ -138,7 +137,7 @@ def update_plan_stop(stop_id: int) -> Any:
     except (ValueError, TypeError):
         problems.add("state", "must be one of planned, done, skipped")
     problems.raise_if_any()
-    planning.set_stop_state(db(), stop, state, utcnow())
+    planning.set_stop_state(db(), stop, state, clock.utcnow())
     audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))
     (shown,) = [item for item in _view(stop.plan).stops if item.id == stop.id]
     return out.plan_stop(shown)

@@ -7,9 +7,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from scheduler import audit
+from scheduler import audit, clock
 from scheduler.accounts.tokens import issue_token, revoke_token, token_of, tokens_of
-from scheduler.clock import utcnow
 from web.access import found
 from web.database import audit_db, db
 from web.pages import actor, me, signed_in
@@ -51,7 +50,7 @@ def calendar_feed() -> Any:
 def token_new() -> Any:
     """Issue an API token; its secret is shown once, on the next page only."""
     name = request.form.get("name", "").strip() or "API token"
-    row, secret = issue_token(db(), me(), name, utcnow())
+    row, secret = issue_token(db(), me(), name, clock.utcnow())
     audit.record(audit_db(), actor(), "create", "api_token", row.id)
     session[NEW_TOKEN_KEY] = secret
     return redirect(url_for("account.account"))
@@ -61,7 +60,7 @@ def token_new() -> Any:
 def token_revoke(token_id: int) -> Any:
     """Revoke one of my API tokens."""
     row = found(token_of(db(), me().id, token_id))
-    revoke_token(row, utcnow())
+    revoke_token(row, clock.utcnow())
     audit.record(audit_db(), actor(), "delete", "api_token", row.id)
     flash("The token is revoked.", "success")
     return redirect(url_for("account.account"))

@@ -8,9 +8,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from scheduler import audit, models, records
+from scheduler import audit, clock, models, records
 from scheduler.calendar.words import describe_rule
-from scheduler.clock import utcnow
 from scheduler.records import lists
 from scheduler.records.precautions import FLAGS
 from web.access import client_or_404, treatment_exception_or_404, treatment_or_404
@@ -105,7 +104,7 @@ def client(client_id: int) -> str:
 
 
 def _today() -> date:
-    return utcnow().astimezone(runtime().settings.zone).date()
+    return clock.utcnow().astimezone(runtime().settings.zone).date()
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])

@@ -13,9 +13,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from scheduler import audit, models, planning
+from scheduler import audit, clock, models, planning
 from scheduler.calendar import time_off
-from scheduler.clock import utcnow
 from scheduler.plans import record
 from scheduler.plans.view import Detail
 from scheduler.present.geojson import route_geojson
@@ -33,7 +32,7 @@ signed_in(bp)
 
 
 def local_today() -> date:
-    return utcnow().astimezone(runtime().settings.zone).date()
+    return clock.utcnow().astimezone(runtime().settings.zone).date()
 
 
 def parse_day(raw: str) -> date:
@@ -129,10 +128,14 @@ def day_plan(day: str) -> Any:
     therapist = chosen_therapist(request.form.get("therapist"))
     when = parse_day(day)
     plans = planning.plan_days(db(), runtime().settings, when, [therapist.id],
-                               now=utcnow(), from_now=True)
+                               now=clock.utcnow(), from_now=True)
     audit.record(audit_db(), actor(), "plan", "day_plan", plans[0].id if plans else None)
-    flash("The day is planned." if plans else "No working hours on this day: nothing to plan.",
-          "success" if plans else "info")
+    if not plans:
+        flash("No working hours on this day: nothing to plan.", "info")
+    elif all(plan.kept_unchanged for plan in plans):
+        flash("Planned again: nothing changed, the plan already follows the records.", "success")
+    else:
+        flash("The day is planned.", "success")
     return redirect(day_url(therapist, when))
 
 
@@ -142,7 +145,8 @@ def day_late(day: str) -> Any:
     therapist = chosen_therapist(request.form.get("therapist"))
     when = parse_day(day)
     position = _position(request.form)
-    plan = planning.replan_from(db(), runtime().settings, therapist.id, when, utcnow(), position)
+    plan = planning.replan_from(db(), runtime().settings, therapist.id, when, clock.utcnow(),
+                                position)
     audit.record(audit_db(), actor(), "replan", "day_plan", plan.id)
     flash("Re-planned from now.", "success")
     return redirect(day_url(therapist, when))
@@ -152,7 +156,7 @@ def day_late(day: str) -> Any:
 def plan_publish(plan_id: int) -> Any:
     """Publish a draft: it becomes the day's plan of record (e-mail, calendar feed)."""
     plan = plan_or_404(db(), me(), plan_id)
-    planning.publish_plan(db(), plan, utcnow())
+    planning.publish_plan(db(), plan, clock.utcnow())
     audit.record(audit_db(), actor(), "publish", "day_plan", plan.id)
     flash("The plan is published.", "success")
     return redirect(day_url(plan.therapist, plan.day))
@@ -168,7 +172,7 @@ def stop_state(stop_id: int) -> Any:
         state = models.StopState(request.form.get("state", ""))
     except ValueError:
         abort(400, "state must be planned, done or skipped")
-    now = utcnow()
+    now = clock.utcnow()
     if state == models.StopState.DONE and now < stop.start_at \
             and request.form.get("confirmed") != "1":
         zone = runtime().settings.zone

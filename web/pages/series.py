@@ -7,10 +7,9 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from scheduler import audit, models, records
+from scheduler import audit, clock, models, records
 from scheduler.calendar.expand import occurrence_dates
 from scheduler.calendar.words import describe_rule
-from scheduler.clock import utcnow
 from scheduler.planning.refresh import replan_day_now
 from scheduler.records import lists
 from scheduler.records.fields import MAX_ID
@@ -92,7 +91,7 @@ def series_detail(series_id: int) -> str:
     series = series_or_404(db(), me(), series_id)
     audit.record(audit_db(), actor(), "read", "series", series.id)
     zone = runtime().settings.zone
-    start = max(utcnow().astimezone(zone).date() - timedelta(days=7), series.first_date)
+    start = max(clock.utcnow().astimezone(zone).date() - timedelta(days=7), series.first_date)
     if request.args.get("from"):
         start = f_date(request.args["from"])
     end = start + timedelta(weeks=OCCURRENCE_WEEKS)
@@ -112,7 +111,7 @@ def series_new() -> Any:
     if request.method == "GET":
         values = {"client_id": request.args.get("client", ""), "rule_mode": "weekly",
                   "rule_interval": "1", "duration_minutes": 60, "priority": 50,
-                  "active": True, "first_date": utcnow().astimezone(
+                  "active": True, "first_date": clock.utcnow().astimezone(
                       runtime().settings.zone).date().isoformat()}
         return _form(FormState(values, labels=LABELS), None)
     saved, error = attempt(lambda: records.create_series(db(), actor(), _data(request.form)))
@@ -164,7 +163,7 @@ def occurrence_cancel(series_id: int, day: str) -> Any:
     if error:
         flash("; ".join(m for ms in error.by_field().values() for m in ms), "error")
     else:
-        planned = replan_day_now(db(), runtime().settings, occurrence, utcnow())
+        planned = replan_day_now(db(), runtime().settings, occurrence, clock.utcnow())
         flash(f"The visit of {occurrence:%a %d %b} is cancelled"
               + (": the day is planned again without it." if planned else "."), "success")
     return redirect(_back(url_for("series.series_detail", series_id=series_id)))
