@@ -16,6 +16,14 @@ timings are noisy). Run:  .venv/bin/python benchmarks/planning.py [--factor 10] 
 ``--compare-orders`` plans the same days under each infection-control rule (issue 11) and
 prints what the order costs: visits left out (and how many for the order), hours of driving.
 E.g.  .venv/bin/python benchmarks/planning.py --factor 1 --days 56 --compare-orders
+
+``--change`` (issue 10) plans and publishes four weeks (not timed), then times how long a
+change to the records takes to reach the plans: the change saved (which marks the planned days
+it touches stale, in its transaction) and every marked day planned again, as the worker's job
+and `rounds plan --stale` do. Two changes: one client's treatment moves two hours (it touches
+that client's next four weeks; target <= 2 s), and a practice closure on one weekday (every
+therapist's plan of that day; target <= 5 s).
+E.g.  .venv/bin/python benchmarks/planning.py --change
 """
 
 from __future__ import annotations
@@ -27,17 +35,25 @@ import random
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from scheduler import migrate
+from sqlalchemy import func, select
+
+from scheduler import audit, clock, migrate, models
 from scheduler.db import make_engine, make_session_factory
 from scheduler.demo.loader import load_demo, read_demo_file
 from scheduler.planning import plan_range
+from scheduler.planning.refresh import replan_stale
+from scheduler.records import clients as client_records
+from scheduler.records import time_off as time_off_records
 from scheduler.settings import load_settings
 
 ANCHOR = date(2026, 11, 30)  # a Monday
+ZONE = ZoneInfo("America/Chicago")
 TARGET_SECONDS = 10.0
 KM_PER_DEGREE_LAT = 111.0
 
@@ -162,6 +178,82 @@ def compare_orders(factor: int, days: int, time_limit: float | None,
               f"{totals.seconds:8.2f}", flush=True)
 
 
+CHANGE_TARGETS = {"treatment": 2.0, "closure": 5.0}
+
+
+def change_benchmark(factor: int, time_limit: float | None, processes: int | None) -> None:
+    """How long a change takes to reach the published plans: saved, marked, planned again."""
+    weeks = 4
+    now = datetime.combine(ANCHOR, dt_time(5), ZONE)  # Monday 05:00, before any shift
+    clock.utcnow = lambda: now.astimezone(UTC)  # the change and the re-planning read "now"
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
+        migrate.upgrade(engine)
+        sessions = make_session_factory(engine)
+        settings = load_settings(environ={}, overrides={"instance": {"path": folder}})
+        with sessions() as session:
+            load_demo(session, anchor=ANCHOR, data=scaled_demo(factor))
+            session.commit()
+        started = time.perf_counter()
+        with sessions() as session:
+            plan_range(session, settings, ANCHOR, ANCHOR + timedelta(weeks=weeks, days=-1),
+                       publish=True, now=now, time_limit=time_limit, processes=processes)
+            session.commit()
+        print(f"demo x{factor}: {weeks} weeks planned and published in "
+              f"{time.perf_counter() - started:.0f} s (not timed below)", flush=True)
+        actor = audit.Actor(None, "benchmark")
+
+        def move_treatment() -> str:
+            with sessions() as session:
+                treatment = _busiest_treatment(session)
+                moved = (datetime.combine(ANCHOR, treatment.start_time) + timedelta(hours=2))
+                client_records.update_treatment(session, actor, treatment,
+                                                {"start_time": moved.strftime("%H:%M")})
+                session.commit()
+                return f"{treatment.kind} of client {treatment.client_id} moved 2 h"
+
+        def close_one_day() -> str:
+            day = ANCHOR + timedelta(days=9)  # a Wednesday in the second week
+            with sessions() as session:
+                time_off_records.add(session, actor, None, {
+                    "first_day": day.isoformat(), "last_day": day.isoformat(),
+                    "reason": "Ice storm"})
+                session.commit()
+            return f"practice closed on {day:%a %Y-%m-%d}"
+
+        for name, change in (("treatment", move_treatment), ("closure", close_one_day)):
+            with sessions() as session:
+                versions_before = session.scalar(select(func.count(models.DayPlan.id)))
+            started = time.perf_counter()
+            what = change()
+            with sessions() as session:
+                marked = session.scalar(select(func.count()).select_from(models.StaleDay))
+            marked_at = time.perf_counter()
+            refreshed = replan_stale(sessions, settings, now.astimezone(UTC), "benchmark",
+                                     time_limit=time_limit)
+            seconds = time.perf_counter() - started
+            with sessions() as session:
+                versions_after = session.scalar(select(func.count(models.DayPlan.id)))
+                left = session.scalar(select(func.count()).select_from(models.StaleDay))
+            target = CHANGE_TARGETS[name]
+            verdict = "within" if seconds <= target else "OVER"
+            print(f"{name}: {what}: {marked} (therapist, day) marked in "
+                  f"{marked_at - started:.2f} s; {len(refreshed)} days planned again, "
+                  f"{versions_after - versions_before} new versions, {left} still marked; "
+                  f"total {seconds:.2f} s ({verdict} the {target:.0f} s target)", flush=True)
+        engine.dispose()
+
+
+def _busiest_treatment(session: Any) -> models.Treatment:
+    """The treatment whose client has the most planned visits in the planned weeks."""
+    visits = dict(session.execute(
+        select(models.PlanStop.client_id, func.count(models.PlanStop.id))
+        .join(models.DayPlan).where(models.DayPlan.status == models.PlanStatus.PUBLISHED)
+        .group_by(models.PlanStop.client_id)).all())
+    treatments = session.scalars(select(models.Treatment)).all()
+    return max(treatments, key=lambda t: (visits.get(t.client_id, 0), -t.id))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--factor", type=int, default=10)
@@ -172,10 +264,16 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=None,
                         help="the optimizer's budget per day in seconds (default: the "
                              "settings', [planning] time_limit_seconds = 2)")
+    parser.add_argument("--change", action="store_true",
+                        help="time a treatment change and a practice closure reaching the "
+                             "published plans (marked stale and planned again)")
     parser.add_argument("--compare-orders", action="store_true",
                         help="plan the days under each infection-control rule (off, "
                              "isolation-last, protect-first) and compare what it costs")
     args = parser.parse_args()
+    if args.change:
+        change_benchmark(args.factor, args.time_limit, args.processes)
+        return
     if args.compare_orders:
         compare_orders(args.factor, args.days, args.time_limit, args.processes)
         return

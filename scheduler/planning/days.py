@@ -124,7 +124,24 @@ def plan_days(
     """
     options = _Options(settings, require_aware(now or clock.utcnow(), "now"), publish, time_limit,
                        travel_times, from_now)
-    return _plan_day(session, load_practice(session), day, therapist_ids, options, pins)
+    marks = stale.generations(session, day, day).get(day, {})  # before the records: see there
+    return _plan_day(session, load_practice(session), day, therapist_ids, options, pins, marks)
+
+
+def plan_stale_days(session: Session, settings: Settings, days: Mapping[date, Sequence[int]],
+                    now: datetime, *, time_limit: float | None = None,
+                    travel_times: TravelTimes | None = None) -> dict[date, list[DayPlan]]:
+    """:func:`plan_days` with ``from_now`` for several days, each for its own therapists,
+    reading the practice once: the re-planning of the days a change made stale
+    (:mod:`scheduler.planning.refresh`), where one change often touches weeks of days."""
+    options = _Options(settings, require_aware(now, "now"), None, time_limit, travel_times, True)
+    if not days:
+        return {}
+    marks = stale.generations(session, min(days), max(days))  # before the records
+    snapshot = load_practice(session)
+    return {day: _plan_day(session, snapshot, day, sorted(ids), options, None,
+                           marks.get(day, {}))
+            for day, ids in sorted(days.items())}
 
 
 def plan_range(
@@ -152,9 +169,11 @@ def plan_range(
         raise fail("last", "the last day is before the first")
     options = _Options(settings, require_aware(now or clock.utcnow(), "now"), publish, time_limit,
                        travel_times, False)
+    marks = stale.generations(session, first, last)  # before the records
     snapshot = load_practice(session)
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
-    prepared = [_prepare_day(session, snapshot, day, therapist_ids, options, None)
+    prepared = [_prepare_day(session, snapshot, day, therapist_ids, options, None,
+                             marks.get(day, {}))
                 for day in days]
     answers = _solve_all([p.problem for p in prepared if p.problem is not None], processes)
     plans: list[DayPlan] = []
@@ -181,8 +200,9 @@ class _Options:
 
 def _plan_day(session: Session, snapshot: PracticeSnapshot, day: date,
               therapist_ids: list[int] | None, options: _Options,
-              pins: Mapping[str, datetime | None] | None) -> list[DayPlan]:
-    prepared = _prepare_day(session, snapshot, day, therapist_ids, options, pins)
+              pins: Mapping[str, datetime | None] | None,
+              marks: Mapping[int, int]) -> list[DayPlan]:
+    prepared = _prepare_day(session, snapshot, day, therapist_ids, options, pins, marks)
     answer = solve_day(*prepared.problem) if prepared.problem is not None else None
     return _finish_day(session, prepared, answer, options)
 
@@ -208,7 +228,10 @@ class _PreparedDay:
 
 def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
                  therapist_ids: list[int] | None, options: _Options,
-                 pins: Mapping[str, datetime | None] | None) -> _PreparedDay:
+                 pins: Mapping[str, datetime | None] | None,
+                 day_marks: Mapping[int, int]) -> _PreparedDay:
+    """``day_marks``: the day's stale marks, read before ``snapshot`` (those of the therapists
+    planned are answered by the new plans)."""
     settings = options.settings
     calendar = day_calendar(snapshot, day, settings.zone)
     selected = selected_days(calendar, therapist_ids)
@@ -216,7 +239,8 @@ def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
         return _PreparedDay(day, selected)
     currents = plans_of_day(session, day)
     infection = settings.infection_control.rule()
-    marks = stale.generations(session, day, [t.therapist.id for t in selected])
+    marks = {t.therapist.id: day_marks[t.therapist.id] for t in selected
+             if t.therapist.id in day_marks}
     prepared = _PreparedDay(day, selected,
                             published={therapist_id for therapist_id, plan in currents.items()
                                        if replan_publishes(plan)}, marks=marks)
@@ -348,10 +372,11 @@ def replan_from(
         position = check_position(position)
     options = _Options(settings, clock.utcnow(), publish, time_limit, travel_times, False, at,
                        position)
+    marks = stale.generations(session, day, day).get(day, {})  # before the records
     snapshot = load_practice(session)
     if all(t.id != therapist_id for t in snapshot.therapists):
         raise fail("therapist_id", f"no active therapist with id {therapist_id}")
-    plans = _plan_day(session, snapshot, day, [therapist_id], options, None)
+    plans = _plan_day(session, snapshot, day, [therapist_id], options, None, marks)
     if not plans:  # an inactive therapist is refused by selected_days; this is a day off
         raise fail("therapist_id", f"therapist {therapist_id} has no day to plan on "
                                    f"{day.isoformat()}")

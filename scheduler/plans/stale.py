@@ -149,15 +149,16 @@ def release(session: Session, claim: ClaimedDay) -> None:
         .values(lease_owner="", lease_until=None).execution_options(synchronize_session=False))
 
 
-def generations(session: Session, day: date, therapist_ids: Iterable[int]) -> dict[int, int]:
-    """The marks on ``day`` of these therapists (therapist id -> generation), read by a
-    planner before it plans the day."""
-    ids = set(therapist_ids)
-    if not ids:
-        return {}
-    return dict(session.execute(select(models.StaleDay.therapist_id, models.StaleDay.generation)
-                                .where(models.StaleDay.day == day,
-                                       models.StaleDay.therapist_id.in_(ids))).all())
+def generations(session: Session, first: date, last: date) -> dict[date, dict[int, int]]:
+    """The marks from ``first`` to ``last`` (day -> therapist id -> generation), read by a
+    planner *before* it reads the records it plans from: a change saved after this read
+    carries a newer generation, so its mark outlives the plans made without it."""
+    marks: dict[date, dict[int, int]] = {}
+    for therapist_id, day, generation in session.execute(
+            select(models.StaleDay.therapist_id, models.StaleDay.day, models.StaleDay.generation)
+            .where(models.StaleDay.day.between(first, last))):
+        marks.setdefault(day, {})[therapist_id] = generation
+    return marks
 
 
 def answered(session: Session, day: date, read: Mapping[int, int]) -> None:

@@ -9,6 +9,7 @@ The demo practice's first week is planned and published once per module (Monday
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -28,6 +29,7 @@ from scheduler.accounts.tokens import issue_token
 from scheduler.cli.base import RoundsGroup
 from scheduler.cli.plan import plan_command
 from scheduler.db import make_engine, make_session_factory
+from scheduler.demo.loader import DEMO_PASSWORD
 from scheduler.planning import plan_range
 from scheduler.plans.record import plans_of_record
 from scheduler.runtime import Runtime
@@ -327,6 +329,56 @@ def test_the_chair_side_visit_leaves_a_day_the_dialysis_moved_away(practice: Pra
         assert {c["kind"] for c in plan.changes} >= {"dropped"}
 
 
+def test_the_page_and_the_api_say_what_is_stale_unsafe_and_changed(practice: Practice) -> None:
+    """Before the re-planning: the day page shows the banner with the cause, the stop marked
+    "Do not visit" with its reason, and the API says ``stale`` with the ``problems``; after
+    it, both list what the new version changed."""
+    mabel = client_named(practice, "Mabel")
+    series = find(practice, models.AppointmentSeries, client_id=mabel.id)
+    therapist = find(practice, models.Therapist, id=series.therapist_id)
+    dialysis_moves_to_tue_thu_sat(practice)
+
+    [plan] = practice.api("GET", f"/day-plans?date={MON}&therapist_id={therapist.id}")["items"]
+    assert plan["stale"] is True
+    assert any("now Tue/Thu/Sat" in cause for cause in plan["stale_causes"])
+    [problem] = plan["problems"]
+    stop = next(s for s in plan["stops"] if s["id"] == problem["stop_id"])
+    assert stop["series_id"] == series.id
+    assert "does not take place" in problem["reason"] == stop["do_not_visit"]
+
+    page = signed_in(practice, therapist.email).get(
+        f"/day/{MON}?therapist={therapist.id}").get_data(as_text=True)
+    assert 'id="stale"' in page and "now Tue/Thu/Sat" in page
+    assert 'id="unsafe"' in page
+    marked = page[page.index(f'id="stop-{problem["stop_id"]}"'):]
+    marked = marked[:marked.index("</li>")]
+    assert "Do not visit:" in marked and "does not take place" in marked
+
+    practice.replan()
+    plans = practice.api("GET", f"/day-plans?date={MON}&therapist_id={therapist.id}")["items"]
+    assert [p["status"] for p in plans] == ["published", "superseded"]  # newest first
+    plan = plans[0]
+    assert plan["stale"] is False and plan["problems"] == []
+    dropped = [c["words"] for c in plan["changes"] if c["kind"] == "dropped"]
+    assert len(dropped) == 1 and "Hemodialysis" in dropped[0]
+    page = signed_in(practice, therapist.email).get(
+        f"/day/{MON}?therapist={therapist.id}").get_data(as_text=True)
+    assert 'id="stale"' not in page and 'id="unsafe"' not in page
+    assert "What changed since" in page and "Mabel" in page[page.index('id="changes"'):]
+
+
+def signed_in(practice: Practice, email: str) -> Any:
+    """A browser-like client of the practice's app, signed in with the demo password."""
+    client = practice.client.application.test_client()
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token is not None
+    response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD,
+                                            "csrf_token": token.group(1)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
 def test_a_change_that_touches_nothing_planned_marks_nothing(practice: Practice) -> None:
     mabel = client_named(practice, "Mabel")
     practice.api("PATCH", f"/clients/{mabel.id}", {"room": "12B", "precaution_notes": "calm"})
@@ -354,6 +406,39 @@ def test_the_worker_job_plans_the_stale_days(practice: Practice) -> None:
         assert plans[(priya.id, WED)].stops == []
         assert all(check_plan(plan, practice.runtime.settings.zone) == []
                    for plan in plans.values())
+
+
+def test_a_day_that_cannot_be_planned_stays_marked_and_holds_back_no_other(
+        practice: Practice, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wednesday (Priya's sick day, the older change) fails to plan; Thursday (a closure) is
+    still planned in the same run, and Wednesday goes back to the queue, marked and free."""
+    from scheduler.planning import refresh
+
+    sick_day(practice)
+    closed, _ = practice_closed(practice)
+    plan_stale_days = refresh.plan_stale_days
+
+    def failing_on_wednesday(session: Session, settings: Settings,
+                             days: dict[date, list[int]], *args: Any, **kwargs: Any) -> Any:
+        if WED in days:
+            raise RuntimeError("the optimizer is down")
+        return plan_stale_days(session, settings, days, *args, **kwargs)
+
+    monkeypatch.setattr(refresh, "plan_stale_days", failing_on_wednesday)
+    done = refresh.replan_stale(practice.runtime.sessions, practice.runtime.settings, NOW,
+                                "test-worker", time_limit=TIME_LIMIT)
+    assert [r.day for r in done] == [THU]
+    stale = practice.stale()
+    assert {day for _, day in stale} == {WED}
+    with practice.session() as session:
+        rows = session.scalars(select(models.StaleDay)).all()
+        assert all(row.lease_owner == "" and row.lease_until is None for row in rows)
+    assert not any(key in stale for key in closed)
+    # the next run, with the optimizer back, plans it
+    monkeypatch.setattr(refresh, "plan_stale_days", plan_stale_days)
+    again = refresh.replan_stale(practice.runtime.sessions, practice.runtime.settings, NOW,
+                                 "test-worker", time_limit=TIME_LIMIT)
+    assert [r.day for r in again] == [WED] and practice.stale() == {}
 
 
 def test_lunch_survives_a_mid_day_replan(practice: Practice) -> None:
