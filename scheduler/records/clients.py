@@ -15,7 +15,7 @@ from scheduler import models
 from scheduler.audit import Actor
 from scheduler.records import change
 from scheduler.records.fields import client_fields, treatment_fields
-from scheduler.records.validation import ValidationError, check_client, check_treatment
+from scheduler.records.validation import check_client, check_treatment
 
 CLIENT = change.Kind("client", change.plain_fields(
     "client", client_fields, lambda session, client: check_client(client)))
@@ -48,13 +48,13 @@ def delete_client(session: Session, actor: Actor, client: models.Client) -> None
 @change.all_or_nothing
 def create_treatment(session: Session, actor: Actor, client: models.Client,
                      data: Mapping[str, Any]) -> models.Treatment:
-    treatment = models.Treatment(client=client, label="", buffer_before_minutes=0,
+    # By id, not ``client=client``: the back-reference would put the unsaved treatment in
+    # client.treatments, and a query while its fields are parsed would flush it half made.
+    treatment = models.Treatment(client_id=client.id, label="", buffer_before_minutes=0,
                                  buffer_after_minutes=0, policy=models.TreatmentPolicy.AVOID)
-    try:
-        return change.create(session, actor, TREATMENT, treatment, data)
-    except ValidationError:
-        client.treatments.remove(treatment)  # the back-reference added it; take it out again
-        raise
+    created = change.create(session, actor, TREATMENT, treatment, data)
+    session.expire(client, ["treatments"])  # read again, with the new one, when next asked
+    return created
 
 
 @change.all_or_nothing

@@ -1,17 +1,25 @@
-"""The fields of each kind of record, and the parsers that read them.
+"""The fields of each kind of record: one schema per resource, read by pages and API alike.
 
-Each parser takes (field name, raw JSON value) and returns the typed value or raises
-ValidationError naming the field. JSON types are checked strictly (a number is not text);
-form text is turned into the same JSON shape by the web before it gets here. The API's
-OpenAPI document is built from the same lists (required fields included).
+Each field is a :class:`Field`: a parser that takes (field name, raw JSON value) and returns
+the typed value or raises ValidationError naming the field, and the JSON schema of what that
+parser accepts. JSON types are checked strictly (a number is not text); form text is turned
+into the same JSON shape by the web before it gets here. The API's OpenAPI document takes its
+input schemas from these fields (:func:`input_schemas`), so the document and the parsing
+cannot drift apart.
+
+Why by hand rather than pydantic or WTForms: the messages must name the field and the problem
+in words a receptionist understands ("must be at most 80 characters", "no such record: 12"),
+the same for a form and a JSON body, and a reference must be looked up in the database; each
+parser is a few lines, and the schema sits beside the rule it describes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, time
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +33,35 @@ MAX_ID = 2**31 - 1  # ids beyond the integer columns' range name no record
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
-Parser = Callable[[str, Any], Any]
+# JSON schema fragments (OpenAPI 3.0) for the values the parsers accept.
+HHMM = {"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "example": "09:30"}
+DATE = {"type": "string", "format": "date", "example": "2026-03-09",
+        "description": f"YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}"}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+WORD_LIST = {"type": "array",
+             "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"}}
+TIME_RANGE = {"type": "array", "items": HHMM, "minItems": 2, "maxItems": 2}
+WEEKLY = {"type": "object", "additionalProperties": False,
+          "properties": {code: TIME_RANGE for code in WEEKDAY_CODES},
+          "description": "Weekday code -> [start, end]; a missing day is closed / not worked."}
+
+
+def nullable(schema: Mapping[str, Any], is_nullable: bool = True) -> dict[str, Any]:
+    return {**schema, "nullable": True} if is_nullable else dict(schema)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field's parser, and the JSON schema of what it accepts."""
+
+    parse: Callable[[str, Any], Any]
+    schema: Mapping[str, Any]
+
+    def __call__(self, field: str, raw: Any) -> Any:
+        return self.parse(field, raw)
+
+
+Parser = Field
 
 
 def _text(max_length: int, *, required: bool = False) -> Parser:
@@ -41,20 +77,21 @@ def _text(max_length: int, *, required: bool = False) -> Parser:
             raise validation.fail(field, f"must be at most {max_length} characters")
         return value
 
-    return parse
+    return Field(parse, {"type": "string", "maxLength": max_length})
 
 
-def _integer(minimum: int, maximum: int, *, nullable: bool = False) -> Parser:
+def _integer(minimum: int, maximum: int, *, is_nullable: bool = False) -> Parser:
     def parse(field: str, raw: Any) -> int | None:
-        if raw is None and nullable:
+        if raw is None and is_nullable:
             return None
         if isinstance(raw, bool) or not isinstance(raw, int | str):
             raise validation.fail(field, f"expected a whole number, got {describe_kind(raw)}")
-        if isinstance(raw, str) and not raw.strip() and nullable:
+        if isinstance(raw, str) and not raw.strip() and is_nullable:
             return None
         return validation.parse_int(field, raw, minimum=minimum, maximum=maximum)
 
-    return parse
+    return Field(parse, nullable({"type": "integer", "minimum": minimum, "maximum": maximum},
+                                 is_nullable))
 
 
 def _number(minimum: float, maximum: float) -> Parser:
@@ -65,13 +102,16 @@ def _number(minimum: float, maximum: float) -> Parser:
             raise validation.fail(field, f"expected a number, got {describe_kind(raw)}")
         return validation.parse_float(field, raw, minimum=minimum, maximum=maximum)
 
-    return parse
+    return Field(parse, nullable({"type": "number", "minimum": minimum, "maximum": maximum}))
 
 
-def _boolean(field: str, raw: Any) -> bool:
+def _parse_boolean(field: str, raw: Any) -> bool:
     if not isinstance(raw, bool):
         raise validation.fail(field, f"expected true or false, got {describe_kind(raw)}")
     return raw
+
+
+_boolean = Field(_parse_boolean, {"type": "boolean"})
 
 
 def _choice(enum_type: type[Any], members: tuple[Any, ...] | None = None) -> Parser:
@@ -88,28 +128,28 @@ def _choice(enum_type: type[Any], members: tuple[Any, ...] | None = None) -> Par
             raise validation.fail(field, f"must be one of {allowed}, got {raw!r}")
         return value
 
-    return parse
+    return Field(parse, {"type": "string", "enum": [member.value for member in chosen]})
 
 
-def _time(*, nullable: bool = False) -> Parser:
+def _time(*, is_nullable: bool = False) -> Parser:
     def parse(field: str, raw: Any) -> time | None:
-        if nullable and (raw is None or raw == ""):
+        if is_nullable and (raw is None or raw == ""):
             return None
         return validation.parse_time(field, raw)
 
-    return parse
+    return Field(parse, nullable(HHMM, is_nullable))
 
 
-def _date(*, nullable: bool = False) -> Parser:
+def _date(*, is_nullable: bool = False) -> Parser:
     def parse(field: str, raw: Any) -> date | None:
-        if nullable and (raw is None or raw == ""):
+        if is_nullable and (raw is None or raw == ""):
             return None
         if not isinstance(raw, str):
             raise validation.fail(field,
                                   f"expected a date as YYYY-MM-DD, got {describe_kind(raw)}")
         return parse_practice_date(field, raw)
 
-    return parse
+    return Field(parse, nullable(DATE, is_nullable))
 
 
 def parse_practice_date(field: str, raw: Any) -> date:
@@ -123,7 +163,7 @@ def parse_practice_date(field: str, raw: Any) -> date:
 _WORD = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
-def _words(field: str, raw: Any) -> list[str]:
+def _parse_words(field: str, raw: Any) -> list[str]:
     """A list of short lower-case words (skills, precaution flags), without repeats."""
     if not isinstance(raw, list):
         raise validation.fail(field, f"expected a list of words, got {describe_kind(raw)}")
@@ -139,14 +179,21 @@ def _words(field: str, raw: Any) -> list[str]:
     return words
 
 
-def _weekday_codes(field: str, raw: Any) -> list[str]:
+_words = Field(_parse_words, WORD_LIST)
+
+
+def _parse_weekday_codes(field: str, raw: Any) -> list[str]:
     if not isinstance(raw, list):
         raise validation.fail(field, f"expected a list of weekday codes, got {describe_kind(raw)}")
     codes = [validation.parse_weekday(field, item) for item in raw]
     return [WEEKDAY_CODES[day] for day in sorted(set(codes))]
 
 
-def _windows(field: str, raw: Any) -> list[list[str]]:
+_weekday_codes = Field(_parse_weekday_codes,
+                       {"type": "array", "items": {"type": "string", "enum": list(WEEKDAY_CODES)}})
+
+
+def _parse_windows(field: str, raw: Any) -> list[list[str]]:
     if not isinstance(raw, list):
         raise validation.fail(
             field, f"expected a list of [start, end] pairs, got {describe_kind(raw)}")
@@ -154,7 +201,10 @@ def _windows(field: str, raw: Any) -> list[list[str]]:
     return [[f"{start:%H:%M}", f"{end:%H:%M}"] for start, end in pairs]
 
 
-def _rule(field: str, raw: Any) -> str | None:
+_windows = Field(_parse_windows, {"type": "array", "items": TIME_RANGE})
+
+
+def _parse_rule(field: str, raw: Any) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
@@ -165,15 +215,20 @@ def _rule(field: str, raw: Any) -> str | None:
     return value or None
 
 
+_rule = Field(_parse_rule, {"type": "string", "maxLength": 255, "nullable": True,
+                            "example": "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+                            "description": "RFC 5545 RRULE (null: a one-off visit, for series)"})
+
+
 def describe_kind(raw: Any) -> str:
     names = {bool: "true/false", int: "a number", float: "a number", str: "text",
              list: "a list", dict: "an object", type(None): "null"}
     return names.get(type(raw), type(raw).__name__)
 
 
-def _reference(session: Session, model: type[models.Base], *, nullable: bool) -> Parser:
+def _reference(session: Session, model: type[models.Base], *, is_nullable: bool) -> Parser:
     def parse(field: str, raw: Any) -> int | None:
-        if raw is None and nullable:
+        if raw is None and is_nullable:
             return None
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise validation.fail(field, f"expected the id of a record, got {describe_kind(raw)}")
@@ -181,7 +236,7 @@ def _reference(session: Session, model: type[models.Base], *, nullable: bool) ->
             raise validation.fail(field, f"no such record: {raw}")
         return raw
 
-    return parse
+    return Field(parse, nullable(ID, is_nullable))
 
 
 def facility_fields(session: Session) -> dict[str, Parser]:
@@ -208,12 +263,12 @@ def therapist_fields(session: Session) -> dict[str, Parser]:
         "home_lat": _number(-90, 90),
         "home_lon": _number(-180, 180),
         "skills": _words,
-        "break_start": _time(nullable=True),
-        "break_end": _time(nullable=True),
+        "break_start": _time(is_nullable=True),
+        "break_end": _time(is_nullable=True),
         "break_minutes": _integer(0, 240),
-        "max_visits_per_day": _integer(1, 50, nullable=True),
-        "max_hands_on_minutes": _integer(1, 24 * 60, nullable=True),
-        "email_time": _time(nullable=True),
+        "max_visits_per_day": _integer(1, 50, is_nullable=True),
+        "max_hands_on_minutes": _integer(1, 24 * 60, is_nullable=True),
+        "email_time": _time(is_nullable=True),
         "email_weekdays": _weekday_codes,
     }
 
@@ -222,14 +277,14 @@ def client_fields(session: Session) -> dict[str, Parser]:
     return {
         "first_name": _text(80, required=True),
         "last_name": _text(80, required=True),
-        "facility_id": _reference(session, models.Facility, nullable=False),
+        "facility_id": _reference(session, models.Facility, is_nullable=False),
         "room": _text(40),
         "active": _boolean,
         "precaution_flags": _words,
         "precaution_notes": _text(4000),
         "diagnosis": _text(4000),
         "care_contact": _text(255),
-        "primary_therapist_id": _reference(session, models.Therapist, nullable=True),
+        "primary_therapist_id": _reference(session, models.Therapist, is_nullable=True),
     }
 
 
@@ -237,10 +292,10 @@ def treatment_fields(session: Session) -> dict[str, Parser]:
     return {
         "kind": _text(40, required=True),
         "label": _text(120),
-        "facility_id": _reference(session, models.Facility, nullable=True),
+        "facility_id": _reference(session, models.Facility, is_nullable=True),
         "rule": _rule,
         "first_date": _date(),
-        "last_date": _date(nullable=True),
+        "last_date": _date(is_nullable=True),
         "start_time": _time(),
         "duration_minutes": _integer(1, 24 * 60),
         "buffer_before_minutes": _integer(0, 24 * 60),
@@ -251,16 +306,16 @@ def treatment_fields(session: Session) -> dict[str, Parser]:
 
 def series_fields(session: Session) -> dict[str, Parser]:
     return {
-        "client_id": _reference(session, models.Client, nullable=False),
-        "therapist_id": _reference(session, models.Therapist, nullable=True),
+        "client_id": _reference(session, models.Client, is_nullable=False),
+        "therapist_id": _reference(session, models.Therapist, is_nullable=True),
         "required_skills": _words,
         "rule": _rule,
         "first_date": _date(),
-        "last_date": _date(nullable=True),
+        "last_date": _date(is_nullable=True),
         "duration_minutes": _integer(1, 24 * 60),
         "preferred_windows": _windows,
         "priority": _integer(0, 100),
-        "during_treatment_id": _reference(session, models.Treatment, nullable=True),
+        "during_treatment_id": _reference(session, models.Treatment, is_nullable=True),
         "notes": _text(4000),
         "active": _boolean,
     }
@@ -270,9 +325,9 @@ def exception_fields(session: Session) -> dict[str, Parser]:
     return {
         "original_date": _date(),
         "action": _choice(models.ExceptionAction),
-        "new_date": _date(nullable=True),
-        "new_start_time": _time(nullable=True),
-        "new_duration_minutes": _integer(1, 24 * 60, nullable=True),
+        "new_date": _date(is_nullable=True),
+        "new_start_time": _time(is_nullable=True),
+        "new_duration_minutes": _integer(1, 24 * 60, is_nullable=True),
         "reason": _text(255),
     }
 
@@ -284,9 +339,9 @@ def treatment_exception_fields(session: Session) -> dict[str, Parser]:
         "original_date": _date(),
         "action": _choice(models.ExceptionAction,
                           (models.ExceptionAction.CANCEL, models.ExceptionAction.MOVE)),
-        "new_date": _date(nullable=True),
-        "new_start_time": _time(nullable=True),
-        "new_duration_minutes": _integer(1, 24 * 60, nullable=True),
+        "new_date": _date(is_nullable=True),
+        "new_start_time": _time(is_nullable=True),
+        "new_duration_minutes": _integer(1, 24 * 60, is_nullable=True),
         "reason": _text(255),
     }
 
@@ -305,3 +360,23 @@ REQUIRED = {
 
 # Fields beyond the plain attributes: weekly hours, and a therapist's password.
 EXTRA_FIELDS = {"facility": ("hours",), "therapist": ("shifts", "password")}
+
+
+SPECS: dict[str, Callable[[Session], dict[str, Parser]]] = {
+    "facility": facility_fields, "therapist": therapist_fields, "client": client_fields,
+    "treatment": treatment_fields, "series": series_fields, "exception": exception_fields,
+    "treatment_exception": treatment_exception_fields,
+}
+EXTRA_SCHEMAS: dict[str, dict[str, Mapping[str, Any]]] = {
+    "facility": {"hours": WEEKLY}, "therapist": {"shifts": WEEKLY},
+}
+"""The schemas of the weekly fields (parsed by :func:`scheduler.records.change.weekly`)."""
+
+
+def input_schemas(kind: str) -> dict[str, Mapping[str, Any]]:
+    """Field name -> JSON schema of what a new or changed ``kind`` record may be given (the
+    password of a therapist aside), for the API's document."""
+    # Only the schemas are read: no parser runs, so none needs a database session.
+    fields = SPECS[kind](cast(Session, None))
+    return {**{name: field.schema for name, field in fields.items()},
+            **EXTRA_SCHEMAS.get(kind, {})}

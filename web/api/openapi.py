@@ -1,9 +1,10 @@
 """The OpenAPI 3 document of the API, served at /api/v1/openapi.json.
 
-Written out here rather than generated from the views, but kept honest by tests: every API
-route must appear in it and every path in it must be a route, and schemathesis checks the
-real answers against it. The input schemas come from the same field lists as
-:mod:`scheduler.records` reads, including which fields a new record requires.
+The paths are written out here, kept honest by tests: every API route must appear in it and
+every path in it must be a route, and schemathesis checks the real answers against it. What
+a record may be given comes from :mod:`scheduler.records.fields`, the parsers themselves, with
+the fields a new record requires; only what a record answers beyond that (its id, derived
+values) is written here.
 """
 
 from __future__ import annotations
@@ -13,19 +14,14 @@ from typing import Any
 from flask import Response, jsonify
 
 from scheduler import records
+from scheduler.records import fields
 from scheduler.records import time_off as time_off_records
 from web.api.base import MAX_PER_PAGE, api_blueprint
-from web.converters import MAX_ID
 
 bp = api_blueprint("api_openapi", public=True)
 
-HHMM = {"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "example": "09:30"}
-DATE = {"type": "string", "format": "date", "example": "2026-03-09",
-        "description": "YYYY-MM-DD, from 2000-01-01 to 2099-12-31"}
 DATETIME = {"type": "string", "format": "date-time"}
-ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-WORDS = {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"}}
-WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+HHMM, DATE, ID = fields.HHMM, fields.DATE, fields.ID
 
 
 def _text(max_length: int) -> dict[str, Any]:
@@ -45,107 +41,21 @@ INFECTION_CLASS = {
     "description": "infection-control class from the precaution flags: protect (seen first), "
                    "isolation (seen last), or null (in between)",
 }
-TIME_RANGE = {"type": "array", "items": HHMM, "minItems": 2, "maxItems": 2}
-WEEKLY = {"type": "object", "additionalProperties": False,
-          "properties": {code: TIME_RANGE for code in WEEKDAYS},
-          "description": "Weekday code -> [start, end]; a missing day is closed / not worked."}
 
-# Each record kind: its fields (name -> schema), which are read-only, and write-only extras.
-KINDS: dict[str, dict[str, Any]] = {
-    "facility": {
-        "fields": {
-            "id": ID, "name": _text(200),
-            "kind": _enum("hospital", "nursing_home", "dialysis", "cancer_center",
-                          "assisted_living", "hospice", "private_home"),
-            "address": _text(255),
-            "lat": _nullable({"type": "number", "minimum": -90, "maximum": 90}),
-            "lon": _nullable({"type": "number", "minimum": -180, "maximum": 180}),
-            "coordinate_source": _nullable(_enum("manual", "geocoded", "demo")),
-            "overhead_minutes": {"type": "integer", "minimum": 0, "maximum": 240},
-            "parking_notes": _text(4000), "infection_control": _text(4000),
-            "notes": _text(4000), "hours": WEEKLY,
-        },
-        "read_only": {"id", "coordinate_source"},
-    },
-    "therapist": {
-        "fields": {
-            "id": ID, "name": _text(120), "email": _text(254),
-            "role": _enum("admin", "therapist"), "active": {"type": "boolean"},
-            "home_address": _text(255),
-            "home_lat": {"type": "number", "minimum": -90, "maximum": 90},
-            "home_lon": {"type": "number", "minimum": -180, "maximum": 180},
-            "skills": WORDS, "shifts": WEEKLY,
-            "break_start": _nullable(HHMM), "break_end": _nullable(HHMM),
-            "break_minutes": {"type": "integer", "minimum": 0, "maximum": 240},
-            "max_visits_per_day": _nullable({"type": "integer", "minimum": 1, "maximum": 50}),
-            "max_hands_on_minutes": _nullable({"type": "integer", "minimum": 1,
-                                               "maximum": 1440}),
-            "email_time": _nullable(HHMM),
-            "email_weekdays": {"type": "array", "items": _enum(*WEEKDAYS)},
-        },
-        "read_only": {"id"},
-        "write_only": {"password": {"type": "string", "minLength": records.PASSWORD_MIN,
-                                    "maxLength": records.PASSWORD_MAX, "writeOnly": True}},
-    },
-    "client": {
-        "fields": {
-            "id": ID, "first_name": _text(80), "last_name": _text(80),
-            "initials": {"type": "string"}, "facility_id": ID, "room": _text(40),
-            "active": {"type": "boolean"}, "precaution_flags": WORDS,
-            "precaution_notes": _text(4000), "diagnosis": _text(4000),
-            "care_contact": _text(255), "primary_therapist_id": _nullable(ID),
-            "infection_class": INFECTION_CLASS,
-        },
-        "read_only": {"id", "initials", "infection_class"},
-    },
-    "treatment": {
-        "fields": {
-            "id": ID, "client_id": ID, "kind": _text(40), "label": _text(120),
-            "facility_id": _nullable(ID),
-            "rule": {"type": "string", "maxLength": 255, "example": "FREQ=WEEKLY;BYDAY=MO,WE,FR"},
-            "first_date": DATE, "last_date": _nullable(DATE), "start_time": HHMM,
-            "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
-            "buffer_before_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
-            "buffer_after_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
-            "policy": _enum("avoid", "during"),
-        },
-        "read_only": {"id", "client_id"},
-    },
-    "series": {
-        "fields": {
-            "id": ID, "client_id": ID, "therapist_id": _nullable(ID),
-            "required_skills": WORDS,
-            "rule": _nullable({"type": "string", "maxLength": 255,
-                               "description": "RFC 5545 RRULE; null for a one-off visit"}),
-            "first_date": DATE, "last_date": _nullable(DATE),
-            "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
-            "preferred_windows": {"type": "array", "items": TIME_RANGE},
-            "priority": {"type": "integer", "minimum": 0, "maximum": 100},
-            "during_treatment_id": _nullable(ID), "notes": _text(4000),
-            "active": {"type": "boolean"},
-        },
-        "read_only": {"id"},
-    },
-    "exception": {
-        "fields": {
-            "id": ID, "series_id": ID, "original_date": DATE,
-            "action": _enum("cancel", "move", "resize"), "new_date": _nullable(DATE),
-            "new_start_time": _nullable(HHMM),
-            "new_duration_minutes": _nullable({"type": "integer", "minimum": 1,
-                                               "maximum": 1440}),
-            "reason": _text(255),
-        },
-        "read_only": {"id", "series_id"},
-    },
-    "treatment_exception": {
-        "fields": {
-            "id": ID, "treatment_id": ID, "original_date": DATE, "action": _enum("cancel", "move"),
-            "new_date": _nullable(DATE), "new_start_time": _nullable(HHMM),
-            "new_duration_minutes": _nullable({"type": "integer", "minimum": 1, "maximum": 1440}),
-            "reason": _text(255),
-        },
-        "read_only": {"id", "treatment_id"},
-    },
+# What each kind of record answers beyond what it may be given (those fields, with their
+# schemas, come from scheduler.records.fields, which parses them), and write-only extras.
+READ_ONLY: dict[str, dict[str, Any]] = {
+    "facility": {"id": ID, "coordinate_source": _nullable(_enum("manual", "geocoded", "demo"))},
+    "therapist": {"id": ID},
+    "client": {"id": ID, "initials": {"type": "string"}, "infection_class": INFECTION_CLASS},
+    "treatment": {"id": ID, "client_id": ID},
+    "series": {"id": ID},
+    "exception": {"id": ID, "series_id": ID},
+    "treatment_exception": {"id": ID, "treatment_id": ID},
+}
+WRITE_ONLY: dict[str, dict[str, Any]] = {
+    "therapist": {"password": {"type": "string", "minLength": records.PASSWORD_MIN,
+                               "maxLength": records.PASSWORD_MAX, "writeOnly": True}},
 }
 
 NAMES = {"facility": "Facility", "therapist": "Therapist", "client": "Client",
@@ -168,13 +78,12 @@ def _schemas() -> dict[str, Any]:
                            "fields": {"type": "object", "additionalProperties": {
                                "type": "array", "items": {"type": "string"}}}}},
     }
-    for kind, spec in KINDS.items():
-        name = NAMES[kind]
-        fields, read_only = spec["fields"], spec["read_only"]
-        writable = {k: v for k, v in fields.items() if k not in read_only}
-        writable.update(spec.get("write_only", {}))
-        schemas[name] = {"type": "object", "required": list(fields),
-                         "additionalProperties": False, "properties": fields}
+    for kind, name in NAMES.items():
+        given = fields.input_schemas(kind)
+        answered = {**READ_ONLY[kind], **given}
+        writable = {**given, **WRITE_ONLY.get(kind, {})}
+        schemas[name] = {"type": "object", "required": list(answered),
+                         "additionalProperties": False, "properties": answered}
         schemas[f"{name}Input"] = {"type": "object", "additionalProperties": False,
                                    "required": list(records.REQUIRED[kind]),
                                    "properties": writable}
@@ -265,13 +174,13 @@ def _time_off_schemas() -> dict[str, Any]:
     so its fields and required ones come from there."""
     owner = _nullable({**ID, "description": "the therapist who is off; null: the practice "
                                             "is closed"})
-    fields = {"id": ID, "therapist_id": owner, "first_day": DATE, "last_day": DATE,
-              "reason": {**_text(time_off_records.REASON_MAX),
-                         "description": "a short word for the team, e.g. Vacation"}}
-    writable = {name: schema for name, schema in fields.items() if name != "id"}
+    answered = {"id": ID, "therapist_id": owner, "first_day": DATE, "last_day": DATE,
+                "reason": {**_text(time_off_records.REASON_MAX),
+                           "description": "a short word for the team, e.g. Vacation"}}
+    writable = {name: schema for name, schema in answered.items() if name != "id"}
     return {
-        "TimeOff": {"type": "object", "required": list(fields), "additionalProperties": False,
-                    "properties": fields},
+        "TimeOff": {"type": "object", "required": list(answered), "additionalProperties": False,
+                    "properties": answered},
         "TimeOffInput": {"type": "object", "additionalProperties": False,
                          "required": list(time_off_records.REQUIRED), "properties": writable},
         "TimeOffPage": _page("TimeOff"),
