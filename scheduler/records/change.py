@@ -16,7 +16,7 @@ applied to a record, and what to say about where the record lives. :func:`create
 :func:`update` and :func:`delete` do the rest; the modules per kind hold only what differs.
 
 Every saved change also marks the planned days it touches stale, in the same transaction
-(:func:`scheduler.plans.stale.record_changed`), so no plan outlives the records it was made
+(:func:`scheduler.plans.touches.record_changed`), so no plan outlives the records it was made
 from.
 """
 
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import audit, models
 from scheduler.audit import Actor
-from scheduler.plans import stale
+from scheduler.plans import touches
 from scheduler.records.fields import REQUIRED, Parser
 from scheduler.records.validation import Problems, ValidationError, parse_weekly_hours
 
@@ -80,20 +80,20 @@ def create(session: Session, actor: Actor, kind: Kind, record: Record,
     session.flush()
     audit.record(session, actor, "create", kind.name, record.id,  # type: ignore[attr-defined]
                  changed, context=kind.context_of(record))
-    stale.record_changed(session, kind.name, record, None, changed, stale.Action.CREATE)
+    touches.record_changed(session, kind.name, record, None, changed, touches.Action.CREATE)
     return record
 
 
 def update(session: Session, actor: Actor, kind: Kind, record: Record,
            data: Mapping[str, Any]) -> Record:
     """Apply ``data`` (only the fields it names) to ``record``; audit what changed."""
-    before = stale.snapshot(record)
+    before = touches.snapshot(record)
     changed = kind.apply(session, record, data, False)
     session.flush()
     if changed:
         audit.record(session, actor, "update", kind.name, record.id,  # type: ignore[attr-defined]
                      changed, context=kind.context_of(record))
-        stale.record_changed(session, kind.name, record, before, changed, stale.Action.UPDATE)
+        touches.record_changed(session, kind.name, record, before, changed, touches.Action.UPDATE)
     return record
 
 
@@ -103,8 +103,8 @@ def delete(session: Session, actor: Actor, kind: Kind, record: Any,
     with ``refusal``, which says what to do instead)."""
     refuse_if_referred(session, referred_by, refusal)
     audit.record(session, actor, "delete", kind.name, record.id, context=kind.context_of(record))
-    stale.record_changed(session, kind.name, record, stale.snapshot(record), set(),
-                         stale.Action.DELETE)
+    touches.record_changed(session, kind.name, record, touches.snapshot(record), set(),
+                         touches.Action.DELETE)
     session.delete(record)
     session.flush()
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import audit, models
 from scheduler.audit import Actor
-from scheduler.plans import stale
+from scheduler.plans import touches
 from scheduler.records import change
 from scheduler.records.fields import EXTRA_FIELDS, facility_fields
 from scheduler.records.validation import check_facility
@@ -56,13 +56,13 @@ def update_facility(session: Session, actor: Actor, facility: models.Facility,
 def set_facility_coordinates(session: Session, actor: Actor, facility: models.Facility,
                              lat: float, lon: float, source: models.CoordinateSource) -> None:
     """Store coordinates found by the geocoder (or typed), checked like any other edit."""
-    before = stale.snapshot(facility)
+    before = touches.snapshot(facility)
     facility.lat, facility.lon, facility.coordinate_source = lat, lon, source
     check_facility(facility)
     audit.record(session, actor, "update", "facility", facility.id,
                  ("lat", "lon", "coordinate_source"))
     changed = {name for name in ("lat", "lon") if before[name] != getattr(facility, name)}
-    stale.record_changed(session, "facility", facility, before, changed, stale.Action.UPDATE)
+    touches.record_changed(session, "facility", facility, before, changed, touches.Action.UPDATE)
 
 
 @change.all_or_nothing

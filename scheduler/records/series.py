@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import audit, models
 from scheduler.audit import Actor
-from scheduler.plans import stale
+from scheduler.plans import touches
 from scheduler.records import change
 from scheduler.records.fields import exception_fields, series_fields
 from scheduler.records.validation import ValidationError, check_exception, check_series, fail
@@ -94,8 +94,8 @@ def delete_exception(session: Session, actor: Actor, exception: models.SeriesExc
     # session must not go on listing it.
     audit.record(session, actor, "delete", "exception", exception.id,
                  context=f"series {exception.series_id}")
-    stale.record_changed(session, "exception", exception, stale.snapshot(exception), (),
-                         stale.Action.DELETE)
+    touches.record_changed(session, "exception", exception, touches.snapshot(exception), (),
+                         touches.Action.DELETE)
     exception.series.exceptions.remove(exception)
     session.flush()
 

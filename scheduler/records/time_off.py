@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import audit, models
 from scheduler.audit import Actor
-from scheduler.plans import stale
+from scheduler.plans import touches
 from scheduler.records import validation
 from scheduler.records.fields import parse_practice_date
 from scheduler.records.validation import FieldProblem, Problems, ValidationError
@@ -98,14 +98,14 @@ def add(session: Session, actor: Actor, therapist_id: int | None,
         session.flush()
         audit.record(session, actor, "create", "time_off", entry.id, FIELDS,
                      context="practice" if therapist_id is None else f"therapist {therapist_id}")
-        stale.record_changed(session, "time_off", entry, None, FIELDS, stale.Action.CREATE)
+        touches.record_changed(session, "time_off", entry, None, FIELDS, touches.Action.CREATE)
     return entry
 
 
 def remove(session: Session, actor: Actor, entry: models.TimeOff) -> None:
     with session.begin_nested():
         audit.record(session, actor, "delete", "time_off", entry.id)
-        stale.record_changed(session, "time_off", entry, None, (), stale.Action.DELETE)
+        touches.record_changed(session, "time_off", entry, None, (), touches.Action.DELETE)
         session.delete(entry)
         session.flush()
 
