@@ -95,6 +95,8 @@ def ruin_and_recreate(
     """
     if deadline is None and iterations is None:
         raise ValueError("ruin_and_recreate needs a deadline or an iteration limit")
+    if deadline is not None and time.perf_counter() >= deadline:
+        return routes
     search = _Search(problem, candidates, settings or RuinSettings(), random.Random(seed))
     start = search.load(routes)
     if start is None:  # a route breaks a rule: nothing to improve from
@@ -129,6 +131,8 @@ def chains(
     ``iterations // count`` iterations, so the work is the same as one chain's; under a clock
     every chain runs to ``deadline`` on a core of its own. The first chain wins ties.
     """
+    if deadline is not None and time.perf_counter() >= deadline:
+        return routes
     per_chain = None if iterations is None else max(1, iterations // count)
     starts = [routes, *others]
 
@@ -297,7 +301,7 @@ class _Search:
         self, start: _State, deadline: float | None, iterations: int | None
     ) -> dict[int, list[int]]:
         """Simulated annealing over ruin-and-recreate moves; the best state's routes."""
-        current = best = self._recreate(start.routes[:], list(start.left_out))
+        current = best = self._recreate(start.routes[:], list(start.left_out), deadline=deadline)
         if best.value < start.value:
             current = best = start
         legs = max(1, best.value[1] + sum(1 for r in best.routes if r is not None and r.jobs))
@@ -318,7 +322,7 @@ class _Search:
                 progress = (now - began) / max(1e-9, deadline - began)  # type: ignore[operator]
             temperature = hot * (cold / hot) ** progress
             self.iterations += 1
-            trial = self._iterate(current)
+            trial = self._iterate(current, deadline)
             if trial is None:
                 continue
             if self._accept(trial.value, current.value, temperature, rng):
@@ -334,12 +338,12 @@ class _Search:
             return new[:2] > old[:2]
         return new[2] > old[2] + temperature * math.log(rng.random() or 1e-300)
 
-    def _iterate(self, current: _State) -> _State | None:
+    def _iterate(self, current: _State, deadline: float | None = None) -> _State | None:
         routes = current.routes[:]
         removed = self._ruin(routes)
         if removed is None:
             return None
-        return self._recreate(routes, removed + current.left_out, current.out_set)
+        return self._recreate(routes, removed + current.left_out, current.out_set, deadline)
 
     # ----------------------------------------------------------------------- ruin
 
@@ -404,10 +408,16 @@ class _Search:
     # ----------------------------------------------------------------------- recreate
 
     def _recreate(
-        self, routes: list[Route | None], pool: list[int], was_out: frozenset[int] = frozenset()
+        self,
+        routes: list[Route | None],
+        pool: list[int],
+        was_out: frozenset[int] = frozenset(),
+        deadline: float | None = None,
     ) -> _State:
         """Insert the pool's jobs one by one at their cheapest feasible position (with blinks);
-        ``was_out``: those of them that were left out before the ruin."""
+        ``was_out``: those of them that were left out before the ruin. Past ``deadline`` the
+        jobs not yet inserted stay out (the first recreate of a large day from nothing takes
+        a while)."""
         rng = self.rng
         name = rng.choices(self.order_names, self.order_weights)[0]
         if name == "random":
@@ -418,7 +428,10 @@ class _Search:
         priority = self.tables.priority
         pool.sort(key=lambda p: -priority[p])  # stable: priority first, then the criterion
         left_out = []
-        for p in pool:
+        for k, p in enumerate(pool):
+            if deadline is not None and time.perf_counter() >= deadline:
+                left_out.extend(pool[k:])
+                break
             if not self._insert(routes, p, p in was_out):
                 left_out.append(p)
         return _State(routes, left_out, self._value(routes))
