@@ -29,16 +29,18 @@ Time comes from :func:`scheduler.clock.utcnow`; nothing here reads the system cl
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import signal
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import FrameType
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -239,15 +241,68 @@ def build_scheduler(runtime: Runtime, scheduler_class: type[BaseScheduler] = Blo
                     *, executor: BaseExecutor | None = None) -> BaseScheduler:
     """A configured, not yet started scheduler: persistent itinerary jobs on the practice
     database, housekeeping in memory (each process runs its own)."""
-    return scheduler_class(
+    scheduler = scheduler_class(
         jobstores={
-            "default": SQLAlchemyJobStore(engine=runtime.engine, tablename=JOB_TABLE),
+            "default": _PracticeJobStore(engine=runtime.engine, tablename=JOB_TABLE),
             "local": MemoryJobStore(),
         },
         executors={"default": executor or ThreadPoolExecutor(max_workers=2)},
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         timezone=runtime.settings.zone,
     )
+    _RUNNING[scheduler] = _RunningJobs(scheduler)
+    return scheduler
+
+
+class _PracticeJobStore(SQLAlchemyJobStore):
+    """The stored jobs, on the practice's engine. The engine is the runtime's: stopping the
+    scheduler must not dispose of it under the jobs still finishing (their connections would
+    be orphaned) or, in `rounds serve`, under the web app."""
+
+    def shutdown(self) -> None:
+        pass
+
+
+class _RunningJobs:
+    """How many jobs were handed to the executor and have not finished, from the scheduler's
+    own events, so that stopping can wait for them (see :func:`stop_scheduler`)."""
+
+    def __init__(self, scheduler: BaseScheduler) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+        scheduler.add_listener(self._started, EVENT_JOB_SUBMITTED)
+        scheduler.add_listener(self._finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    def _started(self, _event: Any) -> None:
+        with self._changed:
+            self._count += 1
+
+    def _finished(self, _event: Any) -> None:
+        with self._changed:
+            self._count -= 1  # may come before its start event; the sum is what counts
+            self._changed.notify_all()
+
+    def wait_until_idle(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._count <= 0)
+
+
+_RUNNING: weakref.WeakKeyDictionary[BaseScheduler, _RunningJobs] = weakref.WeakKeyDictionary()
+
+
+def stop_scheduler(scheduler: BaseScheduler) -> None:
+    """Stop ``scheduler``, letting the jobs already running (a send under way) finish.
+
+    Not ``shutdown(wait=True)``: APScheduler 3 holds its job-store lock while it waits for
+    the running jobs, and the housekeeping job reads the job store (it reconciles the
+    itinerary jobs), so a stop during housekeeping would wait forever. Instead the scheduler
+    stops without waiting (once it holds that lock, every due job has been handed over and
+    counted), and then the running jobs are waited for, the lock free."""
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    running = _RUNNING.get(scheduler)
+    if running is not None:
+        running.wait_until_idle()
 
 
 def bind(context: WorkerContext, scheduler: BaseScheduler | None) -> None:
@@ -297,34 +352,68 @@ def add_housekeeping(scheduler: BaseScheduler, runtime: Runtime, now: datetime,
     )
 
 
-def run_worker(runtime: Runtime, *, scheduler_class: type[BaseScheduler] = BlockingScheduler,
+def run_worker(runtime: Runtime, *, scheduler_class: type[BaseScheduler] = BackgroundScheduler,
                executor: BaseExecutor | None = None, sender: MailSender | None = None,
                housekeeping_every: timedelta = HOUSEKEEPING_EVERY) -> None:
     """`rounds worker`: run the scheduler in the foreground until SIGTERM or Ctrl+C.
 
-    The keyword arguments exist for tests that drive time (a scheduler class that jumps the
-    clock, a synchronous executor, a rarer housekeeping for long simulated nights).
+    The scheduler runs in its own thread; this (main) thread waits for SIGTERM or SIGINT
+    (:func:`_stop_signals`), then shuts the scheduler down, letting a running send finish.
+    Nothing is raised into whatever code the signal interrupts: an exception thrown into the
+    scheduler's loop while it holds one of its locks could leave a job thread waiting for
+    that lock, and the shutdown waiting for the job.
+
+    The keyword arguments exist for tests that drive time: a blocking scheduler class that
+    jumps the clock and returns at the end of its simulated night (then no signal is waited
+    for), a synchronous executor, a rarer housekeeping for long simulated nights.
     """
     context = prepare(runtime, sender)
     scheduler = build_scheduler(runtime, scheduler_class, executor=executor)
     add_housekeeping(scheduler, runtime, clock.utcnow(), housekeeping_every)
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(0)
-
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, stop) if in_main_thread else None
     log.info("worker %s started (zone %s)", context.worker, runtime.settings.zone.key)
-    try:
+    if not isinstance(scheduler, BackgroundScheduler):  # (a BackgroundScheduler is blocking too)
         with bound(context, scheduler):
-            scheduler.start()  # blocks until shutdown
-    except (KeyboardInterrupt, SystemExit):
-        log.info("worker %s stopping", context.worker)
+            scheduler.start()  # returns when its loop ends
+        return
+    with bound(context, scheduler), _stop_signals() as wait_for_stop:
+        try:
+            scheduler.start()
+            received = wait_for_stop()
+            log.info("worker %s stopping (%s)", context.worker, received.name)
+        finally:
+            stop_scheduler(scheduler)  # lets a running send finish
+
+
+@contextmanager
+def _stop_signals() -> Iterator[Callable[[], signal.Signals]]:
+    """While inside: SIGTERM and SIGINT no longer stop the process; the function given waits
+    for one and returns it.
+
+    The signal's number reaches a pipe (``set_wakeup_fd``), written by the interpreter's own
+    C-level handler in whichever thread the signal lands, and the Python-level handler does
+    nothing, so no exception is raised into the code the signal interrupts (the scheduler's
+    loop, holding its locks) and no thread can let the default action kill the process
+    mid-send. Main thread only, as Python's signal handling is."""
+    stops = (signal.SIGTERM, signal.SIGINT)
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)
+    previous_fd = signal.set_wakeup_fd(writer)
+    previous = {number: signal.signal(number, lambda *_: None) for number in stops}
+
+    def wait() -> signal.Signals:
+        while True:
+            for number in os.read(reader, 16):  # blocks; each byte is a signal's number
+                if number in stops:
+                    return signal.Signals(number)
+
+    try:
+        yield wait
     finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=True)  # lets a running send finish
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        signal.set_wakeup_fd(previous_fd)
+        os.close(reader)
+        os.close(writer)
 
 
 def start_in_process(runtime: Runtime) -> BackgroundScheduler:
@@ -342,8 +431,7 @@ def start_in_process(runtime: Runtime) -> BackgroundScheduler:
 
 
 def stop_in_process(scheduler: BackgroundScheduler) -> None:
-    if scheduler.running:
-        scheduler.shutdown(wait=True)
+    stop_scheduler(scheduler)
     unbind()
 
 

@@ -9,9 +9,14 @@ Read top-down:
   who takes the shared visits, then each therapist's route on its own (step 5);
 - :mod:`.answer` reads the optimizer's answer back in our terms (step 6);
 - :mod:`.reasons` words why each visit left out is out;
-- :mod:`.store` saves a new version of each therapist's day, and publishes;
+- :mod:`.solving` joins them: the problem with its travel times, solved (in worker
+  processes for a range of days), the answer read back with reasons;
+- :mod:`.store` saves a new version of each therapist's day (none when nothing changed), and
+  publishes;
 - :mod:`.days` is the public face: :func:`plan_days`, :func:`plan_range`,
-  :func:`replan_from`, :func:`pin_visit`.
+  :func:`replan_from`, :func:`pin_visit`;
+- :mod:`.refresh` plans the stale days again (the worker's job every half minute, and
+  `rounds plan --stale`).
 
 Which plan counts once saved, and what pages, feeds and e-mails show of it, is the read side
 in :mod:`scheduler.plans`.

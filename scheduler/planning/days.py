@@ -35,13 +35,9 @@ clock times of ``settings.zone``.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -66,18 +62,16 @@ from scheduler.planning.gather import (
     selected_days,
     start_now,
     start_of_day,
-    travel_between,
     visit_key,
 )
-from scheduler.planning.reasons import left_out_reason
-from scheduler.planning.store import Outcome, next_versions, publish_plan, save_plan
+from scheduler.planning.solving import day_problem, read_outcome, solve_all
+from scheduler.planning.store import next_versions, publish_plan, save_plan
 from scheduler.planning.strategy import DaySolution, solve_day
 from scheduler.plans import stale
 from scheduler.plans.changes import plan_changes, same_plan
 from scheduler.plans.record import plans_of_day, replan_publishes
 from scheduler.records.validation import fail
 from scheduler.settings import Settings
-from scheduler.travel.from_settings import make_travel_times
 from scheduler.travel.times import TravelTimes
 
 __all__ = ["pin_visit", "plan_days", "plan_range", "replan_from"]
@@ -175,7 +169,7 @@ def plan_range(
     prepared = [_prepare_day(session, snapshot, day, therapist_ids, options, None,
                              marks.get(day, {}))
                 for day in days]
-    answers = _solve_all([p.problem for p in prepared if p.problem is not None], processes)
+    answers = solve_all([p.problem for p in prepared if p.problem is not None], processes)
     plans: list[DayPlan] = []
     for day, day_prepared in zip(days, prepared, strict=True):
         answer = next(answers) if day_prepared.problem is not None else None
@@ -262,7 +256,7 @@ def _prepare_day(session: Session, snapshot: PracticeSnapshot, day: date,
                  for stops in prepared.kept.values() for s in stops}
     prepared.day_input = gather(calendar, selected, prepared.starts, currents, pin_map,
                                 frozen_keys=kept_keys, infection=infection)
-    prepared.solver, prepared.problem = _problem(prepared.day_input, settings,
+    prepared.solver, prepared.problem = day_problem(prepared.day_input, settings,
                                                  options.time_limit, options.travel_times)
     return prepared
 
@@ -291,7 +285,7 @@ def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | 
                 options: _Options) -> list[DayPlan]:
     if not prepared.selected or prepared.day_input is None:
         return []
-    outcome = _outcome(prepared.day_input, prepared.solver, answer)
+    outcome = read_outcome(prepared.day_input, prepared.solver, answer)
     versions = next_versions(session, prepared.day, [t.therapist.id for t in prepared.selected])
     plans, unchanged = [], []
     for therapist_day in prepared.selected:
@@ -326,21 +320,6 @@ def _finish_day(session: Session, prepared: _PreparedDay, answer: DaySolution | 
     # mark a change made meanwhile has a newer generation and stays).
     stale.answered(session, prepared.day, prepared.marks)
     return plans
-
-
-def _solve_all(problems: list[tuple[Any, ...]], processes: int | None) -> Iterator[DaySolution]:
-    """solve_day on each problem, in order; in worker processes when there are several."""
-    workers = min(processes or os.cpu_count() or 1, len(problems))
-    if workers <= 1:
-        return (solve_day(*problem) for problem in problems)
-    # fork: the workers need only the pure problem values, and start in milliseconds.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return iter(list(pool.map(_solve_packed, problems)))
-
-
-def _solve_packed(problem: tuple[Any, ...]) -> DaySolution:
-    return solve_day(*problem)
 
 
 def replan_from(
@@ -406,69 +385,3 @@ def pin_visit(
     if not plans:
         raise fail("day", f"therapist {therapist_id} does not work on {day.isoformat()}")
     return plans[0]
-
-
-# =============================================================================================
-# Who is planned, and from where
-
-
-# =============================================================================================
-# Gathering the day into tasks and workers
-
-
-# =============================================================================================
-# Travel and the optimizer
-
-
-def _optimize(day_input: DayInput, settings: Settings, time_limit: float | None,
-              travel_times: TravelTimes | None) -> Outcome:
-    solver, problem = _problem(day_input, settings, time_limit, travel_times)
-    return _outcome(day_input, solver, solve_day(*problem) if problem is not None else None)
-
-
-def _problem(day_input: DayInput, settings: Settings, time_limit: float | None,
-             travel_times: TravelTimes | None) -> tuple[dict[str, Any], tuple[Any, ...] | None]:
-    """The solver's figures so far, and solve_day's arguments (None: nothing to solve)."""
-    limit = settings.planning.time_limit_seconds if time_limit is None else time_limit
-    solver: dict[str, Any] = {"engine": "scheduler.optimizer", "time_limit_seconds": limit,
-                              "therapists": len(day_input.workers),
-                              "visits": len(day_input.tasks)}
-    if not day_input.tasks or not day_input.workers:
-        solver.update(seconds=0.0, proved_optimal=True, objective=None, note="nothing to solve")
-        return solver, None
-    model = travel_times if travel_times is not None else _travel_times(settings)
-    travel, source = travel_between(day_input, model, settings.zone)
-    solver["travel_source"] = source
-    return solver, (day_input.workers, day_input.tasks, travel, day_input.candidates, limit)
-
-
-def _outcome(day_input: DayInput, solver: dict[str, Any],
-             answer: DaySolution | None) -> Outcome:
-    if answer is None:
-        return Outcome(day_input, {}, {}, solver)
-    # seconds: the optimizer's own time (travel matrices come from a cache, or in milliseconds)
-    solver = dict(solver, **answer.figures)
-    tasks = {task.key: task for task in day_input.tasks}
-    reasons = {key: left_out_reason(why, tasks[key], answer.routes, day_input)
-               for key, why in answer.left_out.items()}
-    return Outcome(day_input, answer.routes, reasons, solver)
-
-
-@lru_cache(maxsize=4)
-def _travel_times(settings: Settings) -> TravelTimes:
-    """One travel model per settings, kept for the process (its caches are the point)."""
-    return make_travel_times(settings)
-
-
-# =============================================================================================
-# Reasons in words
-
-
-# =============================================================================================
-# Saving
-
-
-# =============================================================================================
-# Input checks
-
-
