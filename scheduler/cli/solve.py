@@ -29,7 +29,9 @@ from scheduler.optimizer.solution import INPUT_ERROR, Solution
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Wall-clock cap of the search in seconds (default grows with the problem's size).",
+    help="Seconds for the whole solve: a bound, and the search uses it (the answer then "
+         "depends on the machine's speed). Without it the search stops on work limits that "
+         "grow with the problem's size, and the same input and seed give the same answer.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed, for reproducibility.")
 def solve_command(

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from scheduler.optimizer.routing import SearchSettings
 from scheduler.optimizer.solve import solve
 from scheduler.planning.answer import PlannedRoute, Why, explain, read_solution
 from scheduler.planning.problem import Task, Travel, Worker, build_problem
@@ -23,17 +24,17 @@ MAX_VEHICLES_PER_PROBLEM = 8
 """Therapists in one multi-vehicle problem; a larger day is split into groups of neighbours."""
 
 
-ROUTE_TIME_LIMIT = 0.2
-"""Seconds of OR-Tools search in each therapist's own route solve: the optimizer only needs a
-quick starting point there before its exact method (which this does not bound) proves the
-best route."""
+ASSIGN_SOLUTIONS = 10
+"""The work limit of each assignment solve (OR-Tools solutions; ruin and recreate does ten
+iterations for each): the same work, so the same answer, on a quiet or a busy machine. The
+day's time limit is only a cap on top, reached on very large days or a starved machine."""
 
 
 ASSIGN_SHARE = 0.5
 """Part of the day's time budget given to assigning the shared visits; the rest to offers."""
 
 
-MAX_OFFERED = 3
+MAX_OFFERED = 2
 """Visits left out elsewhere offered to one therapist's route solve (nearest first)."""
 
 
@@ -64,15 +65,17 @@ def solve_day(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
        first, then nearest to where it starts). A one-vehicle problem of up to a dozen visits
        is solved exactly by the optimizer, so each route is the best for what it was given,
        and proved so (``figures["routes_proved_optimal"]``); a visit left out by one worker
-       is offered to the next who could take it. Offers stop once ``time_limit`` seconds have
-       passed since the start (each route is still solved): proving that an offered visit does
-       not fit is what costs time in the exact method.
+       is offered to the next who could take it. Route solves have no clock: the exact method
+       proves a route of up to :data:`MAX_ROUTE_POOL` visits in well under a second.
+
+    Everything here stops on counted work, so the same day gives the same plans whatever the
+    machine's load (a re-plan of an unchanged day then keeps its version); ``time_limit``
+    only caps the assignment, for days too large for its work limit.
 
     ``candidates`` maps a task key to the workers who may take it (its skills already say so;
     this tells own visits from shared ones without decoding skills).
     """
     started = time.perf_counter()
-    deadline = started + time_limit
     by_key = {task.key: task for task in tasks}
     order = {task.key: k for k, task in enumerate(tasks)}
     assigned: dict[int, list[str]] = {w.therapist_id: [] for w in workers}
@@ -84,8 +87,10 @@ def solve_day(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
         for group, group_tasks in _split(groups, tasks, candidates):
             if not group_tasks:
                 continue
-            routes, out, seconds = _solve_once(group, group_tasks, travel,
-                                               time_limit * ASSIGN_SHARE / len(groups))
+            cap = time_limit * ASSIGN_SHARE / len(groups)
+            routes, out, seconds = _solve_once(
+                group, group_tasks, travel,
+                SearchSettings(solution_limit=ASSIGN_SOLUTIONS, time_limit=cap))
             for route in routes:
                 assigned[route.therapist_id] = [leg.task.key for leg in route.legs]
             left_out.update(out)
@@ -98,12 +103,11 @@ def solve_day(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
     proved = True
     for worker in workers:
         mine = assigned[worker.therapist_id]
-        offered = (_offers(worker, mine, left_out, by_key, candidates, travel, order)
-                   if time.perf_counter() < deadline else [])
+        offered = _offers(worker, mine, left_out, by_key, candidates, travel, order)
         pool = [by_key[k] for k in mine + offered]
         if not pool:
             continue
-        routes, out, seconds = _solve_once([worker], pool, travel, ROUTE_TIME_LIMIT)
+        routes, out, seconds = _solve_once([worker], pool, travel, None)
         proved = proved and seconds["proved_optimal"]
         for key in [k for k in mine + offered if k not in out]:
             left_out.pop(key, None)
@@ -142,12 +146,14 @@ def _offers(worker: Worker, mine: list[str], left_out: Mapping[str, Why],
 
 
 def _solve_once(workers: Sequence[Worker], tasks: Sequence[Task], travel: Travel,
-                time_limit: float) -> tuple[list[PlannedRoute], dict[str, Why], dict[str, Any]]:
-    """One optimizer run over ``workers`` and ``tasks``, on the places they use."""
+                settings: SearchSettings | None
+                ) -> tuple[list[PlannedRoute], dict[str, Why], dict[str, Any]]:
+    """One optimizer run over ``workers`` and ``tasks``, on the places they use; without
+    ``settings``, on the optimizer's own work limits (no clock)."""
     started = time.perf_counter()
     used = {t.place for t in tasks} | {w.start for w in workers} | {w.end for w in workers}
     built = build_problem(workers, tasks, travel.subset(used))
-    solution = solve(built.problem, time_limit=time_limit)
+    solution = solve(built.problem, settings=settings)
     routes, out = read_solution(built, solution)
     tried = tuple(w.therapist_id for w in workers)
     whys = {item.task.key: explain(built, item.reason, tried) for item in out}

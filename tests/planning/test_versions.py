@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 import factories as make
-from conftest import TIME_LIMIT
+from conftest import DEMO_ANCHOR, TIME_LIMIT
 from sqlalchemy import select
 
 from scheduler import models
@@ -186,3 +186,18 @@ def test_two_plannings_of_one_day_at_once_take_consecutive_versions(engine, modu
             select(models.DayPlan.version, models.DayPlan.status)
             .where(models.DayPlan.therapist_id == therapist_id, models.DayPlan.day == DAY)).all())
     assert statuses == {1: PlanStatus.SUPERSEDED, 2: PlanStatus.PUBLISHED}
+
+
+def test_an_unchanged_demo_day_planned_again_keeps_its_version(demo_session, module_settings):
+    """Four therapists sharing open visits: the assignment and every route stop on counted
+    work (the day's time limit is only a cap, far above what the demo needs), so planning
+    the same day again gives the same plans, and no new version."""
+    first = plan_days(demo_session, module_settings, DEMO_ANCHOR, publish=True, now=NOW)
+    assert len(first) > 1 and sum(len(p.stops) for p in first) > 10
+    assert first[0].solver["assign"], "the demo day shares open visits between therapists"
+    assign_seconds = max(a["seconds"] for a in first[0].solver["assign"])
+    again = plan_days(demo_session, module_settings, DEMO_ANCHOR, publish=True, now=NOW)
+    assert [p.id for p in again] == [p.id for p in first], (
+        f"planned differently (assignment took {assign_seconds} s of a "
+        f"{module_settings.planning.time_limit_seconds / 2} s cap)")
+    assert all(p.kept_unchanged for p in again)
