@@ -4,6 +4,13 @@ Each setting is declared once below with its type; the value from any source is 
 the converter of that type (never guessed from the string) and checked when Rounds starts, so
 a typo stops start-up with a message naming the setting rather than failing at 06:00 when the
 e-mail job runs.
+
+Why not a settings library (pydantic-settings was weighed): three sources layered section by
+section, environment names like ``ROUNDS_MAIL__SMTP_PORT``, and messages in words that name
+the setting and its source ("[mail] smtp_port in /srv/rounds/rounds.toml: expected a whole
+number, got 'twenty-five'") would each need a custom source or error formatter there; what is
+left here is one converter per kind of value and one declaration per setting, which a
+library would not make shorter.
 """
 
 from __future__ import annotations
