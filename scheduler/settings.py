@@ -6,11 +6,11 @@ a typo stops start-up with a message naming the setting rather than failing at 0
 e-mail job runs.
 
 Why not a settings library (pydantic-settings was weighed): three sources layered section by
-section, environment names like ``ROUNDS_MAIL__SMTP_PORT``, and messages in words that name
-the setting and its source ("[mail] smtp_port in /srv/rounds/rounds.toml: expected a whole
-number, got 'twenty-five'") would each need a custom source or error formatter there; what is
-left here is one converter per kind of value and one declaration per setting, which a
-library would not make shorter.
+section, environment names like ``ROUNDS_MAIL_SMTP_PORT``, unknown keys refused with their
+file, and messages in words that name the setting and its variable ("setting mail.smtp_port
+(ROUNDS_MAIL_SMTP_PORT): expected a whole number ...") would each need a custom source or
+error formatter there; what is left here is one converter per kind of value and one
+declaration per setting, which a library would not make shorter.
 """
 
 from __future__ import annotations
