@@ -19,14 +19,14 @@ have no window, with the time off in words as the reason ("Devon is off: Vacatio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from scheduler import models
 from scheduler.calendar import time_off
@@ -103,29 +103,38 @@ class PracticeSnapshot:
     time_off: tuple[models.TimeOff, ...] = ()  # everyone's, and the practice closures
 
 
-def load_practice(session: Session, therapist_id: int | None = None) -> PracticeSnapshot:
+def load_practice(session: Session, therapist_ids: Collection[int] | None = None,
+                  series_ids: Collection[int] | None = None) -> PracticeSnapshot:
+    """The practice as the calendar needs it, in a handful of queries: every active
+    therapist and series, or only ``therapist_ids`` and ``series_ids`` (checking a plan's
+    stops needs its therapist and the series of its stops, not the practice)."""
     therapists_query = (select(models.Therapist).where(models.Therapist.active)
                         .options(selectinload(models.Therapist.shifts))
                         .order_by(models.Therapist.id))
+    # The one-to-one links come in the series' own row (fewer round trips: checking a plan
+    # on every page view reads this); the lists by one query each.
     series_query = (
         select(models.AppointmentSeries)
         .join(models.AppointmentSeries.client)
+        .join(models.Client.facility)
         .where(models.AppointmentSeries.active, models.Client.active)
         .options(
             selectinload(models.AppointmentSeries.exceptions),
-            selectinload(models.AppointmentSeries.during_treatment)
+            joinedload(models.AppointmentSeries.during_treatment)
             .selectinload(models.Treatment.exceptions),
-            selectinload(models.AppointmentSeries.client).options(
+            contains_eager(models.AppointmentSeries.client).options(
                 selectinload(models.Client.treatments).selectinload(models.Treatment.exceptions),
-                selectinload(models.Client.facility).selectinload(models.Facility.hours),
+                contains_eager(models.Client.facility).selectinload(models.Facility.hours),
             ),
         )
         .order_by(models.AppointmentSeries.id)
     )
     time_off_query = select(models.TimeOff).order_by(models.TimeOff.first_day,
                                                      models.TimeOff.id)
-    if therapist_id is not None:
-        therapists_query = therapists_query.where(models.Therapist.id == therapist_id)
+    if therapist_ids is not None:
+        therapists_query = therapists_query.where(models.Therapist.id.in_(therapist_ids))
+    if series_ids is not None:
+        series_query = series_query.where(models.AppointmentSeries.id.in_(series_ids))
     return PracticeSnapshot(tuple(session.scalars(therapists_query)),
                             tuple(session.scalars(series_query)),
                             tuple(session.scalars(time_off_query)))

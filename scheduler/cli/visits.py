@@ -22,7 +22,8 @@ def visits(ctx: click.Context, day_text: str, therapist_id: int | None, as_json:
     runtime = runtime_from(ctx)
     require_current_schema(runtime)
     with runtime.session() as session:
-        snapshot = load_practice(session, therapist_id)
+        snapshot = load_practice(
+            session, [therapist_id] if therapist_id is not None else None)
         if therapist_id is not None and not snapshot.therapists:
             raise click.BadParameter(f"no active therapist with id {therapist_id}",
                                      param_hint="--therapist")

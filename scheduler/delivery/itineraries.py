@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
@@ -109,20 +110,26 @@ def send_itinerary(context: WorkerContext, therapist_id: int, day: date, now: da
                    deadline_at: datetime | None) -> outbox.Outcome:
     """Send ``day``'s itinerary to the therapist through the outbox (at most once)."""
     runtime = context.runtime
+    return outbox.deliver(
+        runtime.sessions, outbox.OutboxKey(therapist_id, day, KIND),
+        _composer(runtime, therapist_id, day, now, update=False), context.sender,
+        now, context.worker, message_id_domain=_message_id_domain(runtime.settings),
+        deadline=deadline_at,
+    )
 
+
+def _composer(runtime: Runtime, therapist_id: int, day: date, now: datetime, *,
+              update: bool) -> Callable[[outbox.Claim], EmailMessage]:
+    """What the outbox calls, once it holds the claim, to write the e-mail."""
     def compose(claim: outbox.Claim) -> EmailMessage:
         with runtime.session() as session:
             therapist = session.get(Therapist, therapist_id)
             if therapist is None:
                 raise LookupError("the therapist no longer exists")
             return compose_itinerary(session, runtime.settings, therapist, day, now,
-                                     possible_duplicate=claim.possible_duplicate)
+                                     possible_duplicate=claim.possible_duplicate, update=update)
 
-    return outbox.deliver(
-        runtime.sessions, outbox.OutboxKey(therapist_id, day, KIND), compose, context.sender,
-        now, context.worker, message_id_domain=_message_id_domain(runtime.settings),
-        deadline=deadline_at,
-    )
+    return compose
 
 
 def _load_therapist(session: Session, therapist_id: int) -> Therapist | None:
@@ -253,15 +260,8 @@ def send_updates(context: WorkerContext, now: datetime) -> list[outbox.Outcome]:
 def _send_update(context: WorkerContext, therapist_id: int, day: date, version: int,
                  now: datetime) -> outbox.Outcome:
     runtime = context.runtime
-
-    def compose(claim: outbox.Claim) -> EmailMessage:
-        with runtime.session() as session:
-            therapist = session.get(Therapist, therapist_id)
-            if therapist is None:
-                raise LookupError("the therapist no longer exists")
-            return compose_itinerary(session, runtime.settings, therapist, day, now,
-                                     possible_duplicate=claim.possible_duplicate, update=True)
-
     key = outbox.OutboxKey(therapist_id, day, UPDATE_KIND.format(version=version))
-    return outbox.deliver(runtime.sessions, key, compose, context.sender, now, context.worker,
+    return outbox.deliver(runtime.sessions, key,
+                          _composer(runtime, therapist_id, day, now, update=True),
+                          context.sender, now, context.worker,
                           message_id_domain=_message_id_domain(runtime.settings))

@@ -15,7 +15,7 @@ not been re-planned yet (or cannot be) from being followed blindly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.calendar.day import (
     DayCalendar,
+    PracticeSnapshot,
     TherapistDay,
     Visit,
     day_calendar,
@@ -40,8 +41,15 @@ GONE = ("the visit is no longer on the calendar: cancelled, moved to another day
 def check_plan(session: Session, plan: DayPlan, settings: Settings) -> dict[int, str]:
     """Stop id -> why the stop must not be made now, for each stop still to be made that the
     records as they are now forbid; empty when the plan is still safe to follow."""
-    calendar = day_calendar(load_practice(session), plan.day, settings.zone)
+    calendar = day_calendar(snapshot_for(session, [plan]), plan.day, settings.zone)
     return stop_problems(plan, calendar, settings.infection_control.rule())
+
+
+def snapshot_for(session: Session, plans: Sequence[DayPlan]) -> PracticeSnapshot:
+    """The records ``plans`` are checked against: their therapists and their stops' series
+    (with clients, treatments and buildings), and the time off; not the whole practice."""
+    return load_practice(session, {plan.therapist_id for plan in plans},
+                         {stop.series_id for plan in plans for stop in plan.stops})
 
 
 def stop_problems(plan: DayPlan, calendar: DayCalendar,

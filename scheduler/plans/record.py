@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from scheduler.calendar.day import DayCalendar, day_calendar, load_practice
+from scheduler.calendar.day import DayCalendar, day_calendar
 from scheduler.models import Client, DayPlan, PlanStatus, PlanStop, Role, Therapist
 from scheduler.plans import stale
-from scheduler.plans.check import stop_problems
+from scheduler.plans.check import snapshot_for, stop_problems
 from scheduler.plans.view import DayPlanView, Detail, build_view
 from scheduler.records.precautions import InfectionControl
 from scheduler.settings import Settings
@@ -138,10 +138,10 @@ def checked_views(session: Session, plans: Sequence[DayPlan], settings: Settings
     """What to show of ``plans`` as current: each view with the stops the records as they
     are now forbid (:mod:`scheduler.plans.check`), the changes to the records the plan does
     not follow yet (:mod:`scheduler.plans.stale`), and what it changed since the version it
-    replaced. The practice is read once for all the plans."""
+    replaced. What the check needs is read once for all the plans."""
     if not plans:
         return []
-    snapshot = load_practice(session)
+    snapshot = snapshot_for(session, plans)
     calendars: dict[date, DayCalendar] = {}
     infection = settings.infection_control.rule()
     clients = left_out_clients(session, plans)
