@@ -25,6 +25,8 @@ and keeps the best answer: the same answer forked or in turn.
 The class order (``order_class`` never decreases along a route) needs nothing of its own
 here: a removal keeps it, and a visit is only offered the run of positions its class may take
 in each route (:attr:`.slack.Route.class_starts`), which the O(1) check confirms.
+
+One module of some 500 lines: the ruin, the recreate and the acceptance of one search.
 """
 
 from __future__ import annotations

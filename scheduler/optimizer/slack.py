@@ -36,6 +36,9 @@ positions of the jobs asked about (the visits left out, offered the same routes 
 again). :meth:`Tables.with_job` updates the tables of a vehicle without breaks instead of
 rebuilding them. Callers still verify final routes with :func:`.schedule.time_route`, the
 single definition of feasibility.
+
+One module of some 600 lines: the tables, their updates and the insertion check must agree
+line by line, so they are read together.
 """
 
 from __future__ import annotations
