@@ -31,6 +31,8 @@ def _view(plan: models.DayPlan) -> DayPlanView:
 
 
 def _audit_plan_reads(plans: list[models.DayPlan]) -> None:
+    """Called once the reads are done: on SQLite the audit insert takes the write lock until
+    the request ends, so other requests' writes wait for as little as possible."""
     for plan in plans:
         audit.record_reads(audit_db(), actor(), "client", [s.client_id for s in plan.stops],
                            context=f"day_plan {plan.id}")
@@ -44,8 +46,8 @@ def list_day_plans() -> Any:
                     if "therapist_id" in request.args else None)
     page = paginated(record.plans_query(user(), day=day, therapist_id=therapist_id),
                      lambda plan: plan)
-    _audit_plan_reads(page["items"])
     views = record.checked_views(db(), page["items"], runtime().settings, detail=Detail.FULL)
+    _audit_plan_reads(page["items"])
     page["items"] = [out.day_plan(view) for view in views]
     return page
 
@@ -53,8 +55,9 @@ def list_day_plans() -> Any:
 @bp.get("/day-plans/<id:plan_id>")
 def get_day_plan(plan_id: int) -> Any:
     plan = access.plan_or_404(db(), user(), plan_id)
+    shown = _render(plan)
     _audit_plan_reads([plan])
-    return _render(plan)
+    return shown
 
 
 @bp.post("/day-plans")
