@@ -533,8 +533,9 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(40))  # "itinerary"
     state: Mapped[OutboxState] = mapped_column(default=OutboxState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_by: Mapped[str] = mapped_column(String(120), default="")
+    claimed_by: Mapped[str] = mapped_column(String(120), default="")  # host:pid:token
     claimed_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]  # refreshed by the owner while it sends (lease)
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str] = mapped_column(String(255), default="")

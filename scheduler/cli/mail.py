@@ -1,13 +1,18 @@
 """`rounds worker` and `rounds send-itineraries`: the morning e-mail from the command line.
 
 Both go through the same outbox as the scheduled job, so a manual send never doubles one the
-worker already made (and the worker never doubles a manual one).
+worker already made (and the worker never doubles a manual one). A send left half-done by a
+process that died is taken over at once (:mod:`scheduler.delivery.owners`).
+
+`send-itineraries` exits 1 when an itinerary it was asked to send is not sent (its sender
+failed, or another live process holds it, or its backoff is not over), and says, by outbox
+row id, when it will be tried again; never with patient data.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import click
@@ -18,6 +23,7 @@ from scheduler import clock
 from scheduler.calendar import time_off
 from scheduler.cli.base import parse_day, require_current_schema, runtime_from
 from scheduler.delivery import itineraries, outbox, send_times, worker
+from scheduler.delivery.owners import HEARTBEAT_LEASE
 from scheduler.delivery.senders import MailConfigError, sender_from_settings
 from scheduler.models import OutboxMessage, OutboxState, Therapist
 from scheduler.runtime import Runtime
@@ -80,22 +86,58 @@ def _show(runtime: Runtime, therapist: Therapist, day: date, now: datetime) -> N
         click.echo(f"[attached: {', '.join(str(name) for name in attachments)}]\n")
 
 
-def _describe(runtime: Runtime, key: outbox.OutboxKey) -> str:
-    """Why nothing was sent: what the outbox row says."""
+@dataclass(frozen=True)
+class Result:
+    """What became of one itinerary: the line to print, and if it is still not sent, the row
+    and when it will be tried again (None: not by itself)."""
+
+    text: str
+    pending_row: int | None = None
+    retry_at: datetime | None = None
+
+
+def _result(runtime: Runtime, key: outbox.OutboxKey, outcome: outbox.Outcome) -> Result:
+    """What the outbox row says after this attempt."""
     zone = runtime.settings.zone
     with runtime.session() as session:
         row: OutboxMessage | None = outbox.find(session, key)
     if row is None:
-        return "not sent"
+        return Result("not sent")
+    if outcome == outbox.Outcome.SENT:
+        note = " (possible duplicate: an earlier sender stopped mid-send)" \
+            if row.possible_duplicate else ""
+        return Result(f"sent{note}")
     if row.state == OutboxState.SENT and row.sent_at:
-        return f"already sent at {row.sent_at.astimezone(zone):%Y-%m-%d %H:%M}"
-    if row.state == OutboxState.QUEUED and row.next_attempt_at:
-        return (f"queued; next attempt at {row.next_attempt_at.astimezone(zone):%H:%M} "
-                f"({row.last_error})")
+        return Result(f"already sent at {row.sent_at.astimezone(zone):%Y-%m-%d %H:%M}")
+    if row.state == OutboxState.QUEUED:
+        when = row.next_attempt_at
+        text = (f"not sent (outbox {row.id}, attempt {row.attempts}: {row.last_error}); "
+                + (f"next attempt at {when.astimezone(zone):%Y-%m-%d %H:%M}" if when
+                   else "queued"))
+        return Result(text, row.id, when)
     if row.state == OutboxState.SENDING:
-        return f"being sent by {row.claimed_by}"
+        beat = row.heartbeat_at or row.claimed_at
+        until = beat + HEARTBEAT_LEASE if beat else None
+        text = f"not sent (outbox {row.id}): being sent by {row.claimed_by}, which is running"
+        if until is not None:
+            text += f"; if it stops, taken over at {until.astimezone(zone):%Y-%m-%d %H:%M}"
+        return Result(text, row.id, until)
+    if outcome == outbox.Outcome.FAILED:
+        return Result(f"{row.state.value}: {row.last_error} (outbox {row.id}; not retried, "
+                      "--requeue sends it again)", row.id)
     hint = " (--requeue sends it again)" if row.state != OutboxState.SENT else ""
-    return f"{row.state.value}: {row.last_error}{hint}"
+    return Result(f"{row.state.value}: {row.last_error}{hint}")
+
+
+def _summary(pending: list[Result], runtime: Runtime) -> str:
+    """The last line when something was not sent: which rows, and when they are tried again."""
+    ids = ", ".join(str(r.pending_row) for r in pending)
+    times = [r.retry_at for r in pending if r.retry_at is not None]
+    line = f"{len(pending)} itinerary(ies) not sent (outbox {ids})"
+    if times:
+        first = min(times).astimezone(runtime.settings.zone)
+        line += f"; the worker tries again from {first:%Y-%m-%d %H:%M}"
+    return line
 
 
 @click.command("send-itineraries")
@@ -127,15 +169,16 @@ def send_itineraries_command(ctx: click.Context, day_text: str, therapist_ids: t
         sender = sender_from_settings(runtime.settings)
     except MailConfigError as error:
         raise click.ClickException(str(error)) from None
-    context = itineraries.WorkerContext(runtime, sender, f"cli:{os.getpid()}")
-    failed = 0
+    context = itineraries.WorkerContext(runtime, sender, itineraries.new_worker_id())
+    pending: list[Result] = []
     for therapist in therapists:
         key = outbox.OutboxKey(therapist.id, day, itineraries.KIND)
         if requeue:
             outbox.requeue(runtime.sessions, key, now)
         outcome = itineraries.send_itinerary(context, therapist.id, day, now, deadline_at=None)
-        failed += outcome in (outbox.Outcome.FAILED, outbox.Outcome.RETRY)
-        result = "sent" if outcome == outbox.Outcome.SENT else _describe(runtime, key)
-        click.echo(f"therapist {therapist.id} <{therapist.email}>: {result}")
-    if failed:
-        raise click.ClickException(f"{failed} itinerary(ies) not sent; see above")
+        result = _result(runtime, key, outcome)
+        click.echo(f"therapist {therapist.id} <{therapist.email}>: {result.text}")
+        if result.pending_row is not None:
+            pending.append(result)
+    if pending:
+        raise click.ClickException(_summary(pending, runtime))

@@ -15,12 +15,19 @@ States::
     queued --claim--> sending --> sent
        ^                 |------> queued (4xx: retry later, with backoff) --> failed at cut-off
        |                 |------> failed (5xx or a refused TLS certificate; never retried)
-       |                 '------> (crash) recovered after the lease: queued again, marked
+       |                 |------> (crash) taken over by the next process that wants to send
+       |                 |        it, as soon as its owner is known to be gone (:mod:`.owners`)
+       |                 '------> (crash) recovered by housekeeping then: queued again, marked
        |                          "possible duplicate" if the message may have left, or review
     missed: nothing was sent because the worker was down past the cut-off.
 
+A claim names its owner (``host:pid:token``) and carries a heartbeat, refreshed when the
+owner claims and again just before SMTP. The owner is gone when it ran on this host and its
+pid no longer exists (taken over at once: a ``kill -9`` does not hold the morning e-mail up),
+or when the heartbeat is older than the lease (:data:`.owners.HEARTBEAT_LEASE`).
+
 Before the message is handed to SMTP its Message-ID is committed to the row. A row found still
-``sending`` after the lease therefore tells what happened: no Message-ID means the process died
+``sending`` by a gone owner therefore tells what happened: no Message-ID means the process died
 before any SMTP traffic (safe to send again), a Message-ID means it may have gone out (sent
 again with the same Message-ID, so mail clients fold the copies, and flagged as a possible
 duplicate; or, past the cut-off, left for a person to review). Nothing is silently lost.
@@ -45,15 +52,16 @@ from sqlalchemy import ColumnElement, CursorResult, Update, func, or_, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler import clock
 from scheduler.db import session_scope
+from scheduler.delivery.owners import HEARTBEAT_LEASE, owner_gone
 from scheduler.delivery.senders import MailSender, PermanentMailError, TransientMailError
 from scheduler.models import OutboxMessage, OutboxState, Therapist
 
 log = logging.getLogger("rounds.outbox")
 
-# A claim older than this with no outcome belongs to a process that died. Far longer than a
-# send takes (planning a day: seconds; SMTP: at most its 30-second timeout).
-SENDING_LEASE = timedelta(minutes=15)
+# A claim whose heartbeat is older than this belongs to a process that died (see .owners).
+SENDING_LEASE = HEARTBEAT_LEASE
 FIRST_RETRY = timedelta(minutes=2)
 LONGEST_RETRY = timedelta(minutes=30)
 MAX_ATTEMPTS = 8
@@ -143,8 +151,12 @@ def _insert_if_absent(session: Session, key: OutboxKey, state: OutboxState, now:
 
 
 def claim(sessions: sessionmaker[Session], key: OutboxKey, now: datetime,
-          worker: str) -> Claim | None:
-    """Win the right to send ``key`` now, or None if it is not ours to send."""
+          worker: str, *, take_over: bool = True) -> Claim | None:
+    """Win the right to send ``key`` now, or None if it is not ours to send.
+
+    A queued row whose backoff is over is claimed; with ``take_over``, so is a row left
+    ``sending`` by an owner that is gone (:func:`_take_over`).
+    """
     with session_scope(sessions) as session:
         _insert_if_absent(session, key, OutboxState.QUEUED, now)
         won = _updated(
@@ -160,11 +172,12 @@ def claim(sessions: sessionmaker[Session], key: OutboxKey, now: datetime,
                 attempts=OutboxMessage.attempts + 1,
                 claimed_by=worker,
                 claimed_at=now,
+                heartbeat_at=now,
                 updated_at=now,
             )
             .execution_options(synchronize_session=False),
         )
-        if won != 1:
+        if won != 1 and not (take_over and _take_over(session, key, now, worker)):
             return None
         row = find(session, key)
         assert row is not None
@@ -172,6 +185,37 @@ def claim(sessions: sessionmaker[Session], key: OutboxKey, now: datetime,
         return Claim(row_id=row.id, key=key, attempts=row.attempts, worker=worker,
                      claimed_at=now, message_id=row.message_id,
                      possible_duplicate=row.possible_duplicate)
+
+
+def _take_over(session: Session, key: OutboxKey, now: datetime, worker: str) -> bool:
+    """Claim a row left ``sending`` by an owner that is gone; True if this transaction did.
+
+    The update is fenced on the old claim (owner and time), so of several processes that
+    find the same dead owner exactly one takes over. A Message-ID on the row means the dead
+    owner had handed the message to SMTP: it may have gone out, so it is sent again marked
+    "possible duplicate" (same Message-ID, so mail clients fold the copies).
+    """
+    row = find(session, key)
+    if row is None or row.state != OutboxState.SENDING:
+        return False
+    if not owner_gone(row.claimed_by, row.heartbeat_at or row.claimed_at, now):
+        return False
+    note = (f"taken over from {row.claimed_by}, gone during attempt {row.attempts} "
+            f"({'after' if row.message_id else 'before'} handing the message to the server)")
+    taken = _updated(
+        session,
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.SENDING,
+               OutboxMessage.claimed_by == row.claimed_by,
+               OutboxMessage.claimed_at == row.claimed_at)
+        .values(attempts=OutboxMessage.attempts + 1, claimed_by=worker, claimed_at=now,
+                heartbeat_at=now, updated_at=now, last_error=note,
+                possible_duplicate=row.possible_duplicate or bool(row.message_id))
+        .execution_options(synchronize_session=False),
+    ) == 1
+    if taken:
+        log.warning("%s: %s", key, note)
+    return taken
 
 
 def _fenced(claim: Claim) -> ColumnElement[bool]:
@@ -195,9 +239,10 @@ def _move(sessions: sessionmaker[Session], claim: Claim, **values: object) -> bo
 def note_transmitting(sessions: sessionmaker[Session], claim: Claim, message_id: str,
                       subject: str, now: datetime, plan_version: int | None = None) -> bool:
     """Record the Message-ID before SMTP, so a crash from here on is known to be ambiguous;
-    and the plan version the message carries, so later versions can be sent as updates."""
+    and the plan version the message carries, so later versions can be sent as updates.
+    This is also the owner's heartbeat before the SMTP exchange."""
     return _move(sessions, claim, message_id=message_id, subject=subject[:255], updated_at=now,
-                 plan_version=plan_version)
+                 heartbeat_at=now, plan_version=plan_version)
 
 
 def mark_sent(sessions: sessionmaker[Session], claim: Claim, now: datetime) -> bool:
@@ -273,7 +318,7 @@ def requeue(sessions: sessionmaker[Session], key: OutboxKey, now: datetime) -> b
 
 def recover_stale(sessions: sessionmaker[Session], now: datetime,
                   deadline_for: Callable[[OutboxKey], datetime | None]) -> list[OutboxKey]:
-    """Resolve rows left ``sending`` by a process that died; returns the keys to send again.
+    """Resolve rows left ``sending`` by an owner that is gone; returns the keys to send again.
 
     No Message-ID yet: nothing reached SMTP, so the row is simply queued again. A Message-ID:
     the message may have gone out, so it is queued again as a possible duplicate while its
@@ -281,12 +326,9 @@ def recover_stale(sessions: sessionmaker[Session], now: datetime,
     transactions: it may open its own.)
     """
     with session_scope(sessions) as session:
-        stale = session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.state == OutboxState.SENDING,
-                OutboxMessage.claimed_at < now - SENDING_LEASE,
-            )
-        ).all()
+        stale = [row for row in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING))
+            if owner_gone(row.claimed_by, row.heartbeat_at or row.claimed_at, now)]
     to_send: list[OutboxKey] = []
     for row in stale:
         key = OutboxKey(row.therapist_id, row.day, row.kind)
@@ -317,6 +359,14 @@ def _recovered_state(may_have_left: bool, in_time: bool) -> OutboxState:
     return OutboxState.REVIEW if may_have_left else OutboxState.FAILED
 
 
+def next_attempt_after(sessions: sessionmaker[Session], now: datetime) -> datetime | None:
+    """The earliest time after ``now`` at which a queued row's backoff ends (any kind)."""
+    with session_scope(sessions) as session:
+        return session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.state == OutboxState.QUEUED, OutboxMessage.next_attempt_at > now))
+
+
 def due_retries(sessions: sessionmaker[Session], now: datetime, kind: str) -> list[OutboxKey]:
     with session_scope(sessions) as session:
         rows = session.execute(
@@ -339,9 +389,16 @@ def deliver(sessions: sessionmaker[Session], key: OutboxKey, compose: Compose,
     """Claim ``key``, compose its message, hand it to ``sender`` and record what happened.
 
     ``compose`` runs only after the claim is won, so the work it does (planning the day) is
-    done once. ``deadline``: no retry is scheduled after it.
+    done once. ``deadline``: no retry is scheduled after it, and a claim left by a dead owner
+    is not taken over after it (housekeeping puts that one up for review).
     """
-    held = claim(sessions, key, now, worker)
+    started = clock.utcnow()
+
+    def elapsed() -> datetime:
+        """``now`` moved on by the time spent here: the heartbeat after composing."""
+        return now + max(clock.utcnow() - started, timedelta(0))
+
+    held = claim(sessions, key, now, worker, take_over=deadline is None or now <= deadline)
     if held is None:
         return Outcome.NOT_CLAIMED
     try:
@@ -358,8 +415,8 @@ def deliver(sessions: sessionmaker[Session], key: OutboxKey, compose: Compose,
     if held.possible_duplicate:
         message[DUPLICATE_HEADER] = "yes"
     version = str(message.get(PLAN_VERSION_HEADER) or "")
-    if not note_transmitting(sessions, held, message_id, str(message["Subject"] or ""), now,
-                             plan_version=int(version) if version.isdigit() else None):
+    if not note_transmitting(sessions, held, message_id, str(message["Subject"] or ""),
+                             elapsed(), plan_version=int(version) if version.isdigit() else None):
         log.warning("%s: claim lost before sending; another worker took over", key)
         return Outcome.NOT_CLAIMED
 

@@ -17,6 +17,9 @@ What runs where:
 - Each process also runs *housekeeping* every few minutes, and once at start: it reconciles the
   jobs with the therapists (new therapist, changed send time or weekdays, deactivation), and
   lets :mod:`.itineraries` resolve crashed sends, retry, and catch up on missed send times.
+- Retries keep their stated backoff (2, 4, 8 ... minutes, :func:`.outbox.retry_delay`), not
+  the housekeeping's rhythm: after every job the process schedules a one-off *retry* job at
+  the earliest ``next_attempt_at`` still ahead (:func:`schedule_retry`).
 
 What a job does is a plain function of :mod:`.itineraries`, also reachable from the command
 line (``rounds send-itineraries``). APScheduler stores only a job's text path and arguments,
@@ -49,12 +52,14 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import ref_to_obj
 from sqlalchemy import Engine, Table, delete, select, text
 from sqlalchemy.orm import selectinload
 
 from scheduler import clock
+from scheduler.delivery import outbox
 from scheduler.delivery.itineraries import (
     WorkerContext,
     catch_up,
@@ -82,6 +87,8 @@ REPLAN_JOB = "scheduler.delivery.worker:replan_job"
 REPLAN_ID = "rounds:replan"
 REPLAN_EVERY = timedelta(seconds=30)
 """Stale days are planned again within a minute of the change that touched them."""
+RETRY_JOB = "scheduler.delivery.worker:retry_job"
+RETRY_ID_PREFIX = "rounds:retry:"
 _PG_LOCK_KEY = 0x526F756E  # "Roun": serialises creating the job table on PostgreSQL
 
 
@@ -109,7 +116,41 @@ def _bound_context() -> WorkerContext:
 
 def morning_itinerary_job(therapist_id: int) -> None:
     """The cron job: one therapist's morning itinerary (or its missed row)."""
-    settle_therapist(_bound_context(), therapist_id, clock.utcnow())
+    context = _bound_context()
+    now = clock.utcnow()
+    settle_therapist(context, therapist_id, now)
+    schedule_retry(context, now)
+
+
+def retry_job() -> None:
+    """When a backoff ends: send what is due again (itineraries and update e-mails)."""
+    context = _bound_context()
+    now = clock.utcnow()
+    retry_due(context, now)
+    send_updates(context, now)
+    schedule_retry(context, now)
+
+
+def schedule_retry(context: WorkerContext, now: datetime) -> datetime | None:
+    """Make this process retry at the earliest ``next_attempt_at`` after ``now``, if any.
+
+    One one-off job per instant, named by it: a job that schedules the next one while it
+    runs must not replace itself (APScheduler removes a finished one-off job by its id).
+    Instants at or before ``now`` are not scheduled: the job running now, or housekeeping,
+    deals with those (and a row nobody can send does not make the job run in a loop).
+    """
+    if _scheduler is None:
+        return None
+    when = outbox.next_attempt_after(context.runtime.sessions, now)
+    if when is None:
+        return None
+    zone = context.runtime.settings.zone
+    _scheduler.add_job(
+        RETRY_JOB, DateTrigger(run_date=when, timezone=zone),
+        id=f"{RETRY_ID_PREFIX}{when.isoformat()}", name="rounds retry after backoff",
+        jobstore="local", replace_existing=True,
+    )
+    return when
 
 
 def housekeeping_job() -> None:
@@ -123,6 +164,7 @@ def housekeeping_job() -> None:
         _scheduler.wakeup()
     retry_due(context, now)
     catch_up(context, now)
+    schedule_retry(context, now)
 
 
 def replan_job() -> None:
@@ -133,6 +175,7 @@ def replan_job() -> None:
     runtime = context.runtime
     replan_stale(runtime.sessions, runtime.settings, now, context.worker)
     send_updates(context, now)
+    schedule_retry(context, now)
 
 
 def job_id(therapist_id: int) -> str:
