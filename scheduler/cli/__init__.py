@@ -6,9 +6,11 @@ entry point.
 - :mod:`.visits`: ``rounds visits`` (the calendar of a day, with its windows and why);
 - :mod:`.plan`: ``rounds plan`` (plan, re-plan, print itineraries);
 - :mod:`.solve`: ``rounds solve`` (the optimizer on a VROOM-style file);
-- :mod:`.mail`: ``rounds worker``, ``rounds send-itineraries``.
+- :mod:`.mail`: ``rounds worker``, ``rounds send-itineraries``;
+- :mod:`.backup`: ``rounds backup``, ``rounds restore``.
 """
 
+from scheduler.cli.backup import backup_command, restore_command
 from scheduler.cli.base import cli, runtime_from
 from scheduler.cli.database import db, demo
 from scheduler.cli.mail import send_itineraries_command, worker_command
@@ -23,5 +25,7 @@ cli.add_command(plan_command, "plan")
 cli.add_command(solve_command, "solve")
 cli.add_command(worker_command, "worker")
 cli.add_command(send_itineraries_command, "send-itineraries")
+cli.add_command(backup_command, "backup")
+cli.add_command(restore_command, "restore")
 
 __all__ = ["cli", "runtime_from"]
