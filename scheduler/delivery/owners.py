@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-HEARTBEAT_LEASE = timedelta(minutes=5)
+HEARTBEAT_LEASE = timedelta(minutes=10)
 """How long a claim counts as held after its owner's last heartbeat. The owner beats when it
 claims and again just before SMTP; the SMTP exchange that follows is at most a few of its
-30-second timeouts (connect, TLS, login, envelope, data), well inside the lease."""
+30-second timeouts (connect, TLS, login, envelope, data), about 3 minutes at worst. Twice
+that and more, so that hosts whose clocks disagree by minutes do not take over from a live
+sender (then the message would go twice); a dead sender on this host is not waited for."""
 
 
 @dataclass(frozen=True)
