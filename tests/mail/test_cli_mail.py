@@ -110,6 +110,21 @@ def test_failures_exit_nonzero(practice: Runtime, smtp_server: SmtpServer) -> No
     assert "therapist 1 <therapist1@example.org>: failed: SMTP 554" in result.output
 
 
+def test_a_4xx_exits_nonzero_and_says_when_it_is_tried_again(practice: Runtime,
+                                                            smtp_server: SmtpServer) -> None:
+    smtp_server.handler.replies = ["451 4.3.0 Try again later"]
+    runtime = with_mail(practice, **smtp_settings(smtp_server))
+    result = run(runtime, "send-itineraries", "--date", "2026-03-09")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "therapist 1 <therapist1@example.org>: not sent (outbox 1, attempt 1: SMTP 451: "
+        "4.3.0 Try again later); next attempt at 2026-03-09 14:02",
+        "therapist 2 <therapist2@example.org>: sent",
+        "Error: 1 itinerary(ies) not sent (outbox 1); the worker tries again from "
+        "2026-03-09 14:02"]
+    assert all(word not in result.output for word in PATIENT_WORDS)
+
+
 def test_worker_refuses_plain_smtp_to_a_remote_host(practice: Runtime,
                                                     drop_job_table: None) -> None:
     runtime = with_mail(practice, backend="smtp", smtp_host="mail.example.org",
