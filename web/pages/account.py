@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from scheduler import audit, clock
 from scheduler.accounts.tokens import issue_token, revoke_token, token_of, tokens_of
@@ -16,17 +16,18 @@ from web.pages import actor, me, signed_in
 bp = Blueprint("account", __name__)
 signed_in(bp)
 
-NEW_TOKEN_KEY = "new_api_token"
-
 
 @bp.route("/account")
 def account() -> str:
     """Who I am, my calendar feed and my API tokens."""
+    return _account_page(new_token=None)
+
+
+def _account_page(new_token: str | None) -> str:
     therapist = me()
     tokens = tokens_of(db(), therapist.id)
     feed_url = (url_for("feeds.calendar", token=therapist.calendar_token, _external=True)
                 if therapist.calendar_token else None)
-    new_token = session.pop(NEW_TOKEN_KEY, None)
     return render_template("pages/account.html", therapist=therapist, tokens=tokens,
                            feed_url=feed_url, new_token=new_token)
 
@@ -48,12 +49,18 @@ def calendar_feed() -> Any:
 
 @bp.route("/account/tokens", methods=["POST"])
 def token_new() -> Any:
-    """Issue an API token; its secret is shown once, on the next page only."""
+    """Issue an API token; its secret is shown once, in this very response.
+
+    Rendered here rather than redirected to, so the secret never rides in the session cookie
+    (signed, not encrypted: readable by anything that sees the cookie) or in any later page;
+    every page is sent with ``Cache-Control: no-store`` (:mod:`web.security`), so no cache
+    keeps it either. Reloading would re-post the form and make another token, not show this one.
+    """
     name = request.form.get("name", "").strip() or "API token"
     row, secret = issue_token(db(), me(), name, clock.utcnow())
     audit.record(audit_db(), actor(), "create", "api_token", row.id)
-    session[NEW_TOKEN_KEY] = secret
-    return redirect(url_for("account.account"))
+    db().flush()
+    return _account_page(new_token=secret)
 
 
 @bp.route("/account/tokens/<id:token_id>/revoke", methods=["POST"])
