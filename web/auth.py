@@ -6,8 +6,10 @@ signed in and when they were last seen. It stops working when:
   every copy of every cookie issued before (a stolen one too) stops working at once;
 - it has been idle longer than ``web.session_idle_minutes``;
 - it is older than ``web.session_max_hours``, however active.
-Failed sign-ins get one answer whether or not the address belongs to a user, and are throttled
-per address typed and per network address (:mod:`scheduler.login_throttle`). The failures are
+Failed sign-ins get one answer whether or not the address belongs to a user, and are slowed
+by growing delays per e-mail address typed and network address together, with a looser limit
+per network address (:mod:`scheduler.accounts.login_throttle`): never a lockout of the
+account from everywhere. The failures are
 rows in the database, committed although the sign-in fails, so every worker process counts
 the same ones and a restart forgets none; their keys are HMACs under the app's secret key.
 The network address is ``request.remote_addr``: the connection's, or, with ``web.proxy_hops``
@@ -27,6 +29,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -123,7 +126,8 @@ def _safe_next(target: str | None) -> str:
 
 def _throttle_limits() -> login_throttle.Limits:
     web = runtime().settings.web
-    return login_throttle.Limits(per_account=web.login_failures_per_account,
+    return login_throttle.Limits(free=web.login_failures_before_delay,
+                                 max_delay=timedelta(seconds=web.login_max_delay_seconds),
                                  per_address=web.login_failures_per_address,
                                  window=timedelta(minutes=web.login_window_minutes))
 
@@ -159,9 +163,7 @@ def login() -> Any:
     now, keys, limits = clock.utcnow(), _throttle_keys(), _throttle_limits()
     wait = login_throttle.retry_after(db(), keys, email, address, now, limits)
     if wait:
-        minutes = (wait + 59) // 60
-        error = f"Too many failed attempts. Try again in {minutes} minute(s)."
-        return render_template("auth/login.html", email=email, error=error), 429
+        return _throttled(email, wait)
     therapist = find_user(db(), email) if email else None
     ok = verify_password(therapist.password_hash if therapist else None, password)
     if not ok or therapist is None or not therapist.active:
@@ -171,12 +173,28 @@ def login() -> Any:
                      therapist.id if therapist else None)
         audit_db().commit()
         return render_template("auth/login.html", email=email, error=BAD_LOGIN), 401
-    login_throttle.record_success(db(), keys, email, now, limits)
+    login_throttle.record_success(db(), keys, email, address, now, limits)
     if therapist.password_hash and needs_rehash(therapist.password_hash):
         therapist.password_hash = hash_password(password)
     start_session(therapist)
     audit.record(audit_db(), audit.Actor(therapist.id, "web"), "login", "therapist", therapist.id)
     return redirect(_safe_next(request.args.get("next")))
+
+
+def _throttled(email: str, wait: int) -> Any:
+    """The answer to an attempt made before its delay is over: 429, with the wait in words
+    and in ``Retry-After``."""
+    error = f"Too many failed attempts. Try again in {wait_in_words(wait)}."
+    response = make_response(render_template("auth/login.html", email=email, error=error), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def wait_in_words(seconds: int) -> str:
+    """"1 second", "45 seconds", "3 minutes" (rounded up past two minutes)."""
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{(seconds + 59) // 60} minutes"
 
 
 @bp.route("/logout", methods=["POST"])
