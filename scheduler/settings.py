@@ -199,6 +199,7 @@ class WebSettings:
     login_max_delay_seconds: int = _setting(_integer(1, 24 * 3600))
     login_failures_per_address: int = _setting(_integer(1, 100_000))
     login_window_minutes: int = _setting(_integer(1, 24 * 60))
+    totp_required_for_admins: bool = _setting(_to_bool)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from flask_login import (
 from werkzeug.wrappers import Response
 
 from scheduler import audit, clock, models, records
-from scheduler.accounts import login_throttle
+from scheduler.accounts import login_throttle, totp
 from scheduler.accounts.passwords import hash_password, needs_rehash, verify_password
 from scheduler.accounts.users import find_user
 from scheduler.records.validation import ValidationError
@@ -84,6 +84,7 @@ def init_app(app: Flask) -> None:
     settings = runtime_settings(app)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings.web.session_max_hours)
     app.before_request(_enforce_session_limits)
+    app.before_request(_enforce_two_factor_enrolment)
 
 
 def runtime_settings(app: Flask) -> Any:
@@ -173,12 +174,99 @@ def login() -> Any:
                      therapist.id if therapist else None)
         audit_db().commit()
         return render_template("auth/login.html", email=email, error=BAD_LOGIN), 401
-    login_throttle.record_success(db(), keys, email, address, now, limits)
     if therapist.password_hash and needs_rehash(therapist.password_hash):
         therapist.password_hash = hash_password(password)
+    if therapist.totp_enabled:
+        # Half signed in: the code comes next. The pair's failures are cleared only then, and
+        # wrong codes count as failures, so the code cannot be guessed faster than a password.
+        session.clear()
+        session[PENDING] = {"id": therapist.id, "sv": therapist.session_version,
+                            "at": int(now.timestamp()),
+                            "next": _safe_next(request.args.get("next"))}
+        return redirect(url_for("auth.code"))
+    login_throttle.record_success(db(), keys, email, address, now, limits)
+    return _signed_in(therapist, _safe_next(request.args.get("next")))
+
+
+def _signed_in(therapist: models.Therapist, target: str) -> Response:
     start_session(therapist)
     audit.record(audit_db(), audit.Actor(therapist.id, "web"), "login", "therapist", therapist.id)
-    return redirect(_safe_next(request.args.get("next")))
+    if totp.must_enrol(therapist, runtime().settings.web.totp_required_for_admins):
+        flash("The practice requires two-factor sign-in for admins: set it up to go on.",
+              "info")
+        return redirect(url_for("account.account"))
+    return redirect(target)
+
+
+PENDING = "pending_2fa"
+PENDING_SECONDS = 300  # the code must follow the password within five minutes
+
+BAD_CODE = "That code is not right, or it has been used already. Type the code your app shows now."
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def code() -> Any:
+    """The second step of a two-factor sign-in: the code from the authenticator app."""
+    now = clock.utcnow()
+    therapist = _pending_therapist(now)
+    if therapist is None:
+        session.pop(PENDING, None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/code.html", error=None)
+    address = request.remote_addr or "?"
+    keys, limits = _throttle_keys(), _throttle_limits()
+    wait = login_throttle.retry_after(db(), keys, therapist.email, address, now, limits)
+    if wait:
+        error = f"Too many failed attempts. Try again in {wait_in_words(wait)}."
+        response = make_response(render_template("auth/code.html", error=error), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    if not totp.accept_code(therapist, request.form.get("code", "")[:32], now):
+        login_throttle.record_failure(audit_db(), keys, therapist.email, address, now, limits)
+        audit.record(audit_db(), audit.Actor(None, "login"), "login_failed", "therapist",
+                     therapist.id)
+        audit_db().commit()
+        return render_template("auth/code.html", error=BAD_CODE), 401
+    login_throttle.record_success(db(), keys, therapist.email, address, now, limits)
+    target = session[PENDING]["next"]
+    return _signed_in(therapist, _safe_next(target))
+
+
+def _pending_therapist(now: Any) -> models.Therapist | None:
+    """The user whose password was right a moment ago, if still active and unchanged."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or now.timestamp() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    therapist = db().get(models.Therapist, pending.get("id", -1))
+    if (therapist is None or not therapist.active or not therapist.totp_enabled
+            or therapist.session_version != pending.get("sv")):
+        return None
+    return therapist
+
+
+# Where an admin who must set up two-factor sign-in may still go.
+ENROLMENT_ENDPOINTS = frozenset({
+    "account.account", "account.two_factor_begin", "account.two_factor_confirm",
+    "auth.logout", "auth.login", "auth.code", "static", "assets.leaflet_file", "health.healthz",
+})
+
+
+def _enforce_two_factor_enrolment() -> Response | None:
+    """An admin of a practice that requires two-factor sign-in, signed in without it, is sent
+    to set it up (pages only: the API ignores cookies and takes tokens)."""
+    if "_user_id" not in session or request.endpoint in ENROLMENT_ENDPOINTS:
+        return None
+    if request.blueprint and request.blueprint.startswith("api"):
+        return None
+    if not current_user.is_authenticated:
+        return None
+    if totp.must_enrol(current_user.therapist, runtime().settings.web.totp_required_for_admins):
+        flash("The practice requires two-factor sign-in for admins: set it up to go on.",
+              "info")
+        return redirect(url_for("account.account"))
+    return None
 
 
 def _throttled(email: str, wait: int) -> Any:
