@@ -157,3 +157,16 @@ def test_an_admin_without_it_is_sent_to_set_it_up(strict_app: Flask, clock: Cloc
     theo = strict_app.test_client()
     assert login(theo, "theo@example.org").headers["Location"] == "/"
     assert theo.get(DAY).status_code == 200
+
+
+def test_an_admin_can_turn_it_off_for_a_user_who_lost_their_phone(
+        app: Flask, theo_client, admin_client, practice, clock: Clock) -> None:
+    enrol(theo_client, clock)
+    path = f"/therapists/{practice.theo_id}/two-factor/reset"
+    assert post(theo_client, path).status_code == 403  # not by the user (a stolen session)
+    assert "Turn it off (lost phone)" in admin_client.get(
+        f"/therapists/{practice.theo_id}").get_data(as_text=True)
+    assert post(admin_client, path).status_code == 302
+    assert theo_client.get(DAY).status_code == 302  # her sessions ended
+    again = app.test_client()
+    assert login(again, "theo@example.org").headers["Location"] == "/"  # password alone
