@@ -7,10 +7,10 @@ that secret to anyone who reads the log. :func:`mask` rewrites it to
 
 It is applied by :class:`MaskSecrets`, a logging filter that :func:`init_app` puts on the
 loggers that write request lines or paths: werkzeug's (``rounds serve``'s access log), the
-app's own, and gunicorn's access and error logs. Under gunicorn, also run with
-``--logger-class web.gunicorn_logs.MaskingLogger`` (see the README), which masks the values of
-every ``access_log_format`` field, including raw environ and header fields. A reverse proxy
-keeps its own log: the README shows an nginx ``log_format`` that masks the secret there too.
+app's own, and gunicorn's access and error logs (gunicorn makes the app in each worker, or
+before forking with ``--preload``, so its loggers get the filter either way, whatever
+``access_log_format`` says). A reverse proxy keeps its own log: the README shows an nginx
+``log_format`` that masks the secret there too.
 """
 
 from __future__ import annotations

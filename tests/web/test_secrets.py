@@ -8,8 +8,6 @@ import logging
 import re
 import threading
 import urllib.request
-from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from flask import Flask
@@ -70,21 +68,39 @@ def test_an_unexpected_error_on_a_feed_address_is_logged_masked(
     assert "/feeds/calendar/[secret].ics" in text and secret not in text
 
 
-def test_gunicorn_access_log_fields_are_masked() -> None:
-    from gunicorn.config import Config
+def test_gunicorn_access_log_of_a_real_request_is_masked(web_runtime, practice, tmp_path) -> None:
+    """Gunicorn run as the README says, serving a feed: its access log is masked too (the
+    filter is put on its logger when the app is made in the worker)."""
+    import os
+    import socket
+    import subprocess
+    import sys
 
-    from web.gunicorn_logs import MaskingLogger
-
-    secret = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_xyz"
-    environ = {"REQUEST_METHOD": "GET", "RAW_URI": f"/feeds/calendar/{secret}.ics",
-               "PATH_INFO": f"/feeds/calendar/{secret}.ics", "SERVER_PROTOCOL": "HTTP/1.1",
-               "QUERY_STRING": "", "REMOTE_ADDR": "192.0.2.1"}
-    response = SimpleNamespace(status="200 OK", sent=10, headers=[])
-    request = SimpleNamespace(headers=[("REFERER", f"https://x/feeds/calendar/{secret}.ics")])
-    atoms = MaskingLogger(Config()).atoms(response, request, environ, timedelta(seconds=1))
-    assert atoms["r"] == "GET /feeds/calendar/[secret].ics HTTP/1.1"
-    assert atoms["U"] == "/feeds/calendar/[secret].ics"
-    assert not any(secret in str(value) for value in atoms.values())
+    secret = "gUnIcOrN-feed-secret-0123456789abcdefghij"
+    with web_runtime.session() as s:
+        s.get(models.Therapist, practice.theo_id).calendar_token = secret
+    log = tmp_path / "access.log"
+    listener = socket.create_server(("127.0.0.1", 0))  # listening before gunicorn starts, so
+    port = listener.getsockname()[1]                    # the request waits for it: no polling
+    env = {**os.environ, "DATABASE_URL": web_runtime.settings.database_url,
+           "ROUNDS_INSTANCE_PATH": str(tmp_path / "instance"),
+           "ROUNDS_WEB_SECRET_KEY": "k" * 64}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind",
+         f"fd://{listener.fileno()}", "--access-logfile", str(log), "web:create_app()"],
+        env=env, pass_fds=(listener.fileno(),), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/feeds/calendar/{secret}.ics"
+        with urllib.request.urlopen(url, timeout=120) as response:
+            assert response.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=120)
+        listener.close()
+    text = log.read_text()
+    assert '"GET /feeds/calendar/[secret].ics HTTP/1.1" 200' in text
+    assert secret not in text
 
 
 @pytest.mark.parametrize(("line", "masked"), [
