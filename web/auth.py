@@ -19,7 +19,7 @@ set, the client's as the reverse proxy reports it (see :func:`web.create_app`).
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -164,7 +164,7 @@ def login() -> Any:
     now, keys, limits = clock.utcnow(), _throttle_keys(), _throttle_limits()
     wait = login_throttle.retry_after(db(), keys, email, address, now, limits)
     if wait:
-        return _throttled(email, wait)
+        return _throttled("auth/login.html", wait, email=email)
     therapist = find_user(db(), email) if email else None
     ok = verify_password(therapist.password_hash if therapist else None, password)
     if not ok or therapist is None or not therapist.active:
@@ -219,10 +219,7 @@ def code() -> Any:
     keys, limits = _throttle_keys(), _throttle_limits()
     wait = login_throttle.retry_after(db(), keys, therapist.email, address, now, limits)
     if wait:
-        error = f"Too many failed attempts. Try again in {wait_in_words(wait)}."
-        response = make_response(render_template("auth/code.html", error=error), 429)
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return _throttled("auth/code.html", wait)
     if not totp.accept_code(therapist, request.form.get("code", "")[:32], now):
         login_throttle.record_failure(audit_db(), keys, therapist.email, address, now, limits)
         audit.record(audit_db(), audit.Actor(None, "login"), "login_failed", "therapist",
@@ -234,7 +231,7 @@ def code() -> Any:
     return _signed_in(therapist, _safe_next(target))
 
 
-def _pending_therapist(now: Any) -> models.Therapist | None:
+def _pending_therapist(now: datetime) -> models.Therapist | None:
     """The user whose password was right a moment ago, if still active and unchanged."""
     pending = session.get(PENDING)
     if not isinstance(pending, dict) or now.timestamp() - pending.get("at", 0) > PENDING_SECONDS:
@@ -269,11 +266,11 @@ def _enforce_two_factor_enrolment() -> Response | None:
     return None
 
 
-def _throttled(email: str, wait: int) -> Any:
+def _throttled(template: str, wait: int, **context: Any) -> Any:
     """The answer to an attempt made before its delay is over: 429, with the wait in words
     and in ``Retry-After``."""
     error = f"Too many failed attempts. Try again in {wait_in_words(wait)}."
-    response = make_response(render_template("auth/login.html", email=email, error=error), 429)
+    response = make_response(render_template(template, error=error, **context), 429)
     response.headers["Retry-After"] = str(wait)
     return response
 
