@@ -7,6 +7,10 @@ started with BEGIN IMMEDIATE so that two writers queue at the start rather than 
 failing with "database is locked" when it first writes (SQLite cannot upgrade a read lock while
 another writer holds the file). PostgreSQL needs none of this.
 
+The SQLite file holds patients' records, so it is made readable by its owner alone (0600),
+and so are its ``-wal`` and ``-shm`` files, which SQLite creates with the main file's mode; a
+file left more open by an older version is tightened when the engine is made.
+
 Work that only reads (a web page shown on GET) may instead run on :func:`read_only`'s engine,
 whose transactions begin DEFERRED: they take no lock at all in WAL mode, so readers never queue
 behind writers or each other. Such a transaction must not write; what a read leaves behind
@@ -15,6 +19,7 @@ behind writers or each other. Such a transaction must not write; what a read lea
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,8 +35,9 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, echo: bool = Fa
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, echo=echo, pool_pre_ping=True)
 
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith(
+            "file:"):
+        _private_file(Path(parsed.database))
     engine = create_engine(url, echo=echo)
 
     @event.listens_for(engine, "connect")
@@ -54,6 +60,21 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, echo: bool = Fa
 
 
 _READ_ONLY = "rounds_read_only"
+PRIVATE = 0o600
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file (and its folder) readable by the owner only, before SQLite
+    opens it: SQLite gives the ``-wal`` and ``-shm`` files it makes the main file's mode. An
+    existing file, and its ``-wal``/``-shm``, lose any group and other permissions."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(PRIVATE)
+        except FileNotFoundError:
+            continue
 
 
 def read_only(engine: Engine) -> Engine:

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -45,6 +46,7 @@ from sqlalchemy import (
     TypeDecorator,
     Unicode,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -168,6 +170,13 @@ class Therapist(Base):
     # copied cookie stops working the moment it changes.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Two-factor sign-in (TOTP, RFC 6238; see scheduler.accounts.totp). The shared secret is
+    # kept in clear: the server must compute codes from it, and a database thief has the
+    # records themselves anyway. Set while enrolling, in use once totp_enabled; the last
+    # time step accepted, so that a code seen over a shoulder cannot be used a second time.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     home_address: Mapped[str] = mapped_column(String(255), default="")
     home_lat: Mapped[float] = mapped_column(Float)

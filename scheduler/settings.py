@@ -195,9 +195,11 @@ class WebSettings:
     host: str = _setting(_to_str)
     port: int = _setting(_integer(1, 65535))
     proxy_hops: int = _setting(_integer(0, 5))
-    login_failures_per_account: int = _setting(_integer(1, 1000))
+    login_failures_before_delay: int = _setting(_integer(1, 1000))
+    login_max_delay_seconds: int = _setting(_integer(1, 24 * 3600))
     login_failures_per_address: int = _setting(_integer(1, 100_000))
     login_window_minutes: int = _setting(_integer(1, 24 * 60))
+    totp_required_for_admins: bool = _setting(_to_bool)
 
 
 @dataclass(frozen=True)

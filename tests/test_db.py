@@ -117,3 +117,36 @@ def test_read_only_transactions_take_no_lock_on_sqlite(sqlite_url: str) -> None:
         with pytest.raises(OperationalError, match="locked"):
             second.get(models.PracticeMeta, "k")
     engine.dispose()
+
+
+def test_the_sqlite_files_are_readable_by_their_owner_only(tmp_path) -> None:
+    """The database, its WAL and its shared-memory file hold patients' records: 0600, even
+    under a umask that would make them world-readable."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "instance" / "rounds.sqlite3"
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.connect() as connection:  # WAL and -shm exist while a connection is open
+            connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            connection.exec_driver_sql("SELECT x FROM t").scalar()
+            files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+            assert all(file.exists() for file in files)
+            for file in files:
+                assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
+        engine.dispose()
+    finally:
+        os.umask(old)
+
+
+def test_an_existing_world_readable_database_is_tightened(tmp_path) -> None:
+    import stat
+
+    path = tmp_path / "rounds.sqlite3"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    make_engine(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -6,8 +6,10 @@ signed in and when they were last seen. It stops working when:
   every copy of every cookie issued before (a stolen one too) stops working at once;
 - it has been idle longer than ``web.session_idle_minutes``;
 - it is older than ``web.session_max_hours``, however active.
-Failed sign-ins get one answer whether or not the address belongs to a user, and are throttled
-per address typed and per network address (:mod:`scheduler.login_throttle`). The failures are
+Failed sign-ins get one answer whether or not the address belongs to a user, and are slowed
+by growing delays per e-mail address typed and network address together, with a looser limit
+per network address (:mod:`scheduler.accounts.login_throttle`): never a lockout of the
+account from everywhere. The failures are
 rows in the database, committed although the sign-in fails, so every worker process counts
 the same ones and a restart forgets none; their keys are HMACs under the app's secret key.
 The network address is ``request.remote_addr``: the connection's, or, with ``web.proxy_hops``
@@ -17,7 +19,7 @@ set, the client's as the reverse proxy reports it (see :func:`web.create_app`).
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -27,6 +29,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -44,7 +47,7 @@ from flask_login import (
 from werkzeug.wrappers import Response
 
 from scheduler import audit, clock, models, records
-from scheduler.accounts import login_throttle
+from scheduler.accounts import login_throttle, totp
 from scheduler.accounts.passwords import hash_password, needs_rehash, verify_password
 from scheduler.accounts.users import find_user
 from scheduler.records.validation import ValidationError
@@ -81,6 +84,7 @@ def init_app(app: Flask) -> None:
     settings = runtime_settings(app)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings.web.session_max_hours)
     app.before_request(_enforce_session_limits)
+    app.before_request(_enforce_two_factor_enrolment)
 
 
 def runtime_settings(app: Flask) -> Any:
@@ -123,7 +127,8 @@ def _safe_next(target: str | None) -> str:
 
 def _throttle_limits() -> login_throttle.Limits:
     web = runtime().settings.web
-    return login_throttle.Limits(per_account=web.login_failures_per_account,
+    return login_throttle.Limits(free=web.login_failures_before_delay,
+                                 max_delay=timedelta(seconds=web.login_max_delay_seconds),
                                  per_address=web.login_failures_per_address,
                                  window=timedelta(minutes=web.login_window_minutes))
 
@@ -159,9 +164,7 @@ def login() -> Any:
     now, keys, limits = clock.utcnow(), _throttle_keys(), _throttle_limits()
     wait = login_throttle.retry_after(db(), keys, email, address, now, limits)
     if wait:
-        minutes = (wait + 59) // 60
-        error = f"Too many failed attempts. Try again in {minutes} minute(s)."
-        return render_template("auth/login.html", email=email, error=error), 429
+        return _throttled("auth/login.html", wait, email=email)
     therapist = find_user(db(), email) if email else None
     ok = verify_password(therapist.password_hash if therapist else None, password)
     if not ok or therapist is None or not therapist.active:
@@ -171,12 +174,112 @@ def login() -> Any:
                      therapist.id if therapist else None)
         audit_db().commit()
         return render_template("auth/login.html", email=email, error=BAD_LOGIN), 401
-    login_throttle.record_success(db(), keys, email, now, limits)
     if therapist.password_hash and needs_rehash(therapist.password_hash):
         therapist.password_hash = hash_password(password)
+    if therapist.totp_enabled:
+        # Half signed in: the code comes next. The pair's failures are cleared only then, and
+        # wrong codes count as failures, so the code cannot be guessed faster than a password.
+        session.clear()
+        session[PENDING] = {"id": therapist.id, "sv": therapist.session_version,
+                            "at": int(now.timestamp()),
+                            "next": _safe_next(request.args.get("next"))}
+        return redirect(url_for("auth.code"))
+    login_throttle.record_success(db(), keys, email, address, now, limits)
+    return _signed_in(therapist, _safe_next(request.args.get("next")))
+
+
+def _signed_in(therapist: models.Therapist, target: str) -> Response:
     start_session(therapist)
     audit.record(audit_db(), audit.Actor(therapist.id, "web"), "login", "therapist", therapist.id)
-    return redirect(_safe_next(request.args.get("next")))
+    if totp.must_enrol(therapist, runtime().settings.web.totp_required_for_admins):
+        flash("The practice requires two-factor sign-in for admins: set it up to go on.",
+              "info")
+        return redirect(url_for("account.account"))
+    return redirect(target)
+
+
+PENDING = "pending_2fa"
+PENDING_SECONDS = 300  # the code must follow the password within five minutes
+
+BAD_CODE = "That code is not right, or it has been used already. Type the code your app shows now."
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def code() -> Any:
+    """The second step of a two-factor sign-in: the code from the authenticator app."""
+    now = clock.utcnow()
+    therapist = _pending_therapist(now)
+    if therapist is None:
+        session.pop(PENDING, None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/code.html", error=None)
+    address = request.remote_addr or "?"
+    keys, limits = _throttle_keys(), _throttle_limits()
+    wait = login_throttle.retry_after(db(), keys, therapist.email, address, now, limits)
+    if wait:
+        return _throttled("auth/code.html", wait)
+    if not totp.accept_code(therapist, request.form.get("code", "")[:32], now):
+        login_throttle.record_failure(audit_db(), keys, therapist.email, address, now, limits)
+        audit.record(audit_db(), audit.Actor(None, "login"), "login_failed", "therapist",
+                     therapist.id)
+        audit_db().commit()
+        return render_template("auth/code.html", error=BAD_CODE), 401
+    login_throttle.record_success(db(), keys, therapist.email, address, now, limits)
+    target = session[PENDING]["next"]
+    return _signed_in(therapist, _safe_next(target))
+
+
+def _pending_therapist(now: datetime) -> models.Therapist | None:
+    """The user whose password was right a moment ago, if still active and unchanged."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or now.timestamp() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    therapist = db().get(models.Therapist, pending.get("id", -1))
+    if (therapist is None or not therapist.active or not therapist.totp_enabled
+            or therapist.session_version != pending.get("sv")):
+        return None
+    return therapist
+
+
+# Where an admin who must set up two-factor sign-in may still go.
+ENROLMENT_ENDPOINTS = frozenset({
+    "account.account", "account.two_factor_begin", "account.two_factor_confirm",
+    "auth.logout", "auth.login", "auth.code", "static", "assets.leaflet_file", "health.healthz",
+})
+
+
+def _enforce_two_factor_enrolment() -> Response | None:
+    """An admin of a practice that requires two-factor sign-in, signed in without it, is sent
+    to set it up (pages only: the API ignores cookies and takes tokens)."""
+    if "_user_id" not in session or request.endpoint in ENROLMENT_ENDPOINTS:
+        return None
+    if request.blueprint and request.blueprint.startswith("api"):
+        return None
+    if not current_user.is_authenticated:
+        return None
+    if totp.must_enrol(current_user.therapist, runtime().settings.web.totp_required_for_admins):
+        flash("The practice requires two-factor sign-in for admins: set it up to go on.",
+              "info")
+        return redirect(url_for("account.account"))
+    return None
+
+
+def _throttled(template: str, wait: int, **context: Any) -> Any:
+    """The answer to an attempt made before its delay is over: 429, with the wait in words
+    and in ``Retry-After``."""
+    error = f"Too many failed attempts. Try again in {wait_in_words(wait)}."
+    response = make_response(render_template(template, error=error, **context), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def wait_in_words(seconds: int) -> str:
+    """"1 second", "45 seconds", "3 minutes" (rounded up past two minutes)."""
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{(seconds + 59) // 60} minutes"
 
 
 @bp.route("/logout", methods=["POST"])

@@ -15,6 +15,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from web.logs import mask
+
 TITLES = {
     400: "The request could not be understood",
     401: "Sign-in needed",
@@ -41,7 +43,7 @@ class RoundsFlask(Flask):
         where = "".join(traceback.format_tb(tb)) if tb else ""
         name = kind.__name__ if kind else "error"
         self.logger.error("Unhandled %s on %s %s (message withheld)\n%s",
-                          name, request.method, request.path, where)
+                          name, request.method, mask(request.path), where)
 
 
 def init_app(app: Flask) -> None:

@@ -60,6 +60,19 @@ def revoke_token(row: ApiToken, now: datetime) -> None:
         row.revoked_at = now
 
 
+def revoke_all_access(session: Session, therapist: Therapist, now: datetime) -> None:
+    """Deactivation: revoke every API token of ``therapist`` and turn the calendar feed off.
+
+    For good: reactivating the account later brings neither back (a token revoked stays
+    revoked; the feed needs a new address, made on the account page), so a secret copied
+    while the account was live cannot come back to life with it.
+    """
+    session.execute(update(ApiToken).where(ApiToken.therapist_id == therapist.id,
+                                           ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=now))
+    therapist.calendar_token = None
+
+
 def therapist_by_feed_token(session: Session, token: str) -> Therapist | None:
     """The active therapist whose calendar feed lives at ``token``, or None."""
     if len(token) < 20 or len(token) > 100:

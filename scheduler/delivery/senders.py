@@ -176,7 +176,8 @@ class OutboxFolderSender:
         self.folder = folder
 
     def send(self, message: EmailMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # Owner only: the folder and each file (mkstemp makes them 0600) hold patient details.
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = self.folder / f"{_file_stem(message)}.eml"
         try:
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".part")

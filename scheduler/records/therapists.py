@@ -10,15 +10,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler import audit, models
+from scheduler import audit, clock, models
+from scheduler.accounts import password_policy
 from scheduler.accounts.passwords import hash_password
+from scheduler.accounts.tokens import revoke_all_access
 from scheduler.audit import Actor
 from scheduler.records import change
 from scheduler.records.fields import EXTRA_FIELDS, describe_kind, therapist_fields
 from scheduler.records.validation import Problems, check_therapist, fail
 
-PASSWORD_MIN = 10
-PASSWORD_MAX = 128
+PASSWORD_MIN = password_policy.MIN_LENGTH
+PASSWORD_MAX = password_policy.MAX_LENGTH
 
 
 def _apply(session: Session, therapist: models.Therapist, data: Mapping[str, Any],
@@ -26,7 +28,8 @@ def _apply(session: Session, therapist: models.Therapist, data: Mapping[str, Any
     values, problems = change.parse("therapist", therapist_fields(session), data,
                                     creating=creating, extra=EXTRA_FIELDS["therapist"])
     shifts = change.weekly("shifts", data["shifts"], problems) if "shifts" in data else None
-    password = _password_problems(data["password"], problems) if "password" in data else None
+    password = (_password_problems(data["password"], problems, _context(therapist, data))
+                if "password" in data else None)
     if "email" in values:
         values["email"] = values["email"].lower()
         taken = session.scalar(select(models.Therapist.id).where(
@@ -47,6 +50,8 @@ def _apply(session: Session, therapist: models.Therapist, data: Mapping[str, Any
             _keep_an_admin(session, therapist)
     if not creating and ("password" in changed or (therapist.role, therapist.active) != was):
         end_sessions(therapist)
+    if was[1] and not therapist.active:
+        revoke_all_access(session, therapist, clock.utcnow())
     return changed
 
 
@@ -67,17 +72,25 @@ def update_therapist(session: Session, actor: Actor, therapist: models.Therapist
     return change.update(session, actor, THERAPIST, therapist, data)
 
 
-def _password_problems(raw: Any, problems: Problems) -> str | None:
+def _password_problems(raw: Any, problems: Problems, context: list[str]) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
         problems.add("password", f"expected text, got {describe_kind(raw)}")
         return None
-    if not PASSWORD_MIN <= len(raw) <= PASSWORD_MAX:
-        problems.add("password",
-                     f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long")
+    reason = password_policy.weakness(raw, context)
+    if reason:
+        problems.add("password", reason)
         return None
     return raw
+
+
+def _context(therapist: models.Therapist, data: Mapping[str, Any]) -> list[str]:
+    """Words a password must not be made of: the user's name and e-mail address, as saved and
+    as being saved."""
+    words = [therapist.name or "", therapist.email or ""]
+    words += [value for key in ("name", "email") if isinstance(value := data.get(key), str)]
+    return words
 
 
 def _keep_an_admin(session: Session, therapist: models.Therapist) -> None:
@@ -101,7 +114,7 @@ def end_sessions(therapist: models.Therapist) -> None:
 def change_password(session: Session, actor: Actor, therapist: models.Therapist,
                     new_password: str) -> None:
     problems = Problems()
-    password = _password_problems(new_password, problems)
+    password = _password_problems(new_password, problems, _context(therapist, {}))
     problems.raise_if_any()
     assert password is not None
     therapist.password_hash = hash_password(password)
@@ -122,4 +135,5 @@ def delete_therapist(session: Session, actor: Actor, therapist: models.Therapist
         "deactivate the account instead")
     therapist.active = False
     _keep_an_admin(session, therapist)
+    revoke_all_access(session, therapist, clock.utcnow())
     change.delete(session, actor, THERAPIST, therapist, [], "")

@@ -267,3 +267,19 @@ def test_embedded_default_writes_eml_files(runtime: Runtime) -> None:
     message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["To"] == "therapist1@example.org"
     assert message.get_body(("html",)) is not None
+
+
+def test_outbox_files_and_folder_are_the_owners_only(tmp_path: Path) -> None:
+    """An .eml holds a day's visits: readable by the owner alone, whatever the umask."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        folder = tmp_path / "outbox"
+        OutboxFolderSender(folder).send(_simple_message())
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    files = list(folder.glob("*.eml"))
+    assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)

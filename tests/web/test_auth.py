@@ -48,15 +48,21 @@ def test_inactive_account_gets_the_same_answer(web_runtime, client, practice):
     assert login(client, "tess@example.org").status_code == 401
 
 
-def test_throttled_after_five_failures_whether_or_not_the_user_exists(client, practice):
+def test_slowed_after_three_failures_whether_or_not_the_user_exists(monkeypatch, client,
+                                                                    practice):
+    from datetime import UTC, datetime
+
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: datetime(2026, 3, 9, 12, tzinfo=UTC))
     for email in ("theo@example.org", "ghost@example.org"):
-        for _ in range(5):
+        for _ in range(3):
             assert login(client, email, "wrong password").status_code == 401
         assert login(client, email, "wrong password").status_code == 429
-        # The right password does not get through while throttled either.
+        # The right password does not get through while the delay lasts either.
         response = login(client, email, PASSWORD)
         assert response.status_code == 429
-        assert "Too many failed attempts" in response.get_data(as_text=True)
+        assert response.headers["Retry-After"] == "2"
+        assert "Too many failed attempts. Try again in 2 seconds." in response.get_data(
+            as_text=True)
 
 
 def test_login_needs_the_csrf_token(client, practice):

@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from scheduler import models, records
+from scheduler import audit, models, records
+from scheduler.accounts import totp
 from scheduler.records import lists
 from web.access import therapist_or_404
 from web.auth import admin_required
-from web.database import db
+from web.database import audit_db, db
 from web.pages import actor, attempt, me, signed_in
 from web.pages import forms as f
 from web.pages.forms import FormState
@@ -80,6 +81,20 @@ def therapist(therapist_id: int) -> Any:
     from web.pages.time_off import therapist_page
 
     return therapist_page(therapist_or_404(db(), me(), therapist_id))
+
+
+@bp.route("/therapists/<id:therapist_id>/two-factor/reset", methods=["POST"])
+def two_factor_reset(therapist_id: int) -> Any:
+    """Turn off a user's two-factor sign-in, for one who lost their phone (admin). Their
+    sessions end; they sign in with the password alone and may set it up again (an admin of a
+    practice that requires it is sent to do so)."""
+    admin_required()
+    therapist = therapist_or_404(db(), me(), therapist_id)
+    totp.disable(therapist)
+    records.end_sessions(therapist)
+    audit.record(audit_db(), actor(), "update", "therapist", therapist.id, ("totp_enabled",))
+    flash(f"Two-factor sign-in is off for {therapist.name}.", "success")
+    return redirect(url_for("therapists.therapist", therapist_id=therapist.id))
 
 
 @bp.route("/therapists/new", methods=["GET", "POST"])
