@@ -17,6 +17,7 @@ from web.auth import admin_required
 from web.database import audit_db, db, runtime
 from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
+from web.pages.conflicts import ConflictView, attempt_edit, conflicted_form, version_of
 from web.pages.forms import FormState
 
 bp = Blueprint("clients", __name__)
@@ -63,15 +64,21 @@ def _client_values(client: models.Client) -> dict[str, Any]:
     return values
 
 
-def _client_form(form: FormState, client: models.Client | None, status: int = 200) -> Any:
-    facilities = lists.facilities(db())
-    therapists = lists.therapists(db())
+def _client_choices() -> dict[str, list[Any]]:
     flags = sorted(FLAGS.values(), key=lambda p: (p.severity != "alert", p.label))
+    return {"facility_id": options(lists.facilities(db()), lambda x: x.name, empty="Choose…"),
+            "primary_therapist_id": options(lists.therapists(db()), lambda x: x.name,
+                                            empty="None"),
+            "precaution_flags": [(p.code, p.label) for p in flags]}
+
+
+def _client_form(form: FormState, client: models.Client | None, status: int = 200,
+                 conflict: ConflictView | None = None) -> Any:
+    choices = _client_choices()
     return render_template(
-        "records/client_form.html", form=form, client=client,
-        facilities=options(facilities, lambda x: x.name, empty="Choose…"),
-        therapists=options(therapists, lambda x: x.name, empty="None"),
-        flags=[(p.code, p.label) for p in flags],
+        "records/client_form.html", form=form, client=client, conflict=conflict,
+        facilities=choices["facility_id"], therapists=choices["primary_therapist_id"],
+        flags=choices["precaution_flags"],
     ), status
 
 
@@ -128,9 +135,15 @@ def client_edit(client_id: int) -> Any:
     record = client_or_404(db(), me(), client_id)
     if request.method == "GET":
         audit.record(audit_db(), actor(), "read", "client", record.id, context="edit form")
-        return _client_form(FormState(_client_values(record), labels=CLIENT_LABELS), record)
-    _, error = attempt(lambda: records.update_client(db(), actor(), record,
-                                                     _client_data(request.form)))
+        values = {**_client_values(record), "version": record.version}
+        return _client_form(FormState(values, labels=CLIENT_LABELS), record)
+    data = {**_client_data(request.form), **version_of(request.form)}
+    _, error, conflict = attempt_edit(lambda: records.update_client(db(), actor(), record, data))
+    if conflict:
+        record = client_or_404(db(), me(), client_id)
+        form, box = conflicted_form(request.form, record, _client_values(record), conflict,
+                                    CLIENT_LABELS, _client_choices())
+        return _client_form(form, record, 409, box)
     if error:
         record = client_or_404(db(), me(), client_id)
         return _client_form(FormState.rejected(request.form, error, CLIENT_LABELS), record, 422)
@@ -188,10 +201,12 @@ def _treatment_values(treatment: models.Treatment) -> dict[str, Any]:
 
 
 def _treatment_form(form: FormState, client: models.Client,
-                    treatment: models.Treatment | None, status: int = 200) -> Any:
+                    treatment: models.Treatment | None, status: int = 200,
+                    conflict: ConflictView | None = None) -> Any:
     facilities = lists.facilities(db())
     return render_template(
         "records/treatment_form.html", form=form, client=client, treatment=treatment,
+        conflict=conflict,
         facilities=options(facilities, lambda x: x.name, empty="At the client's facility"),
         policies=POLICIES,
     ), status
@@ -223,10 +238,19 @@ def treatment_edit(treatment_id: int) -> Any:
     client = treatment.client
     if request.method == "GET":
         audit.record(audit_db(), actor(), "read", "treatment", treatment.id, context="edit form")
-        form = FormState(_treatment_values(treatment), labels=TREATMENT_LABELS)
+        form = FormState({**_treatment_values(treatment), "version": treatment.version},
+                         labels=TREATMENT_LABELS)
         return _treatment_form(form, client, treatment)
-    _, error = attempt(lambda: records.update_treatment(db(), actor(), treatment,
-                                                        _treatment_data(request.form)))
+    data = {**_treatment_data(request.form), **version_of(request.form)}
+    _, error, conflict = attempt_edit(lambda: records.update_treatment(db(), actor(), treatment,
+                                                                       data))
+    if conflict:
+        treatment = treatment_or_404(db(), me(), treatment_id)
+        form, box = conflicted_form(
+            request.form, treatment, _treatment_values(treatment), conflict, TREATMENT_LABELS,
+            {"facility_id": options(lists.facilities(db()), lambda x: x.name,
+                                    empty="At the client's facility"), "policy": POLICIES})
+        return _treatment_form(form, treatment.client, treatment, 409, box)
     if error:
         treatment = treatment_or_404(db(), me(), treatment_id)
         form = FormState.rejected(request.form, error, TREATMENT_LABELS)
