@@ -7,6 +7,7 @@ taken as before. Two API clients (the admin's token and a therapist's), on both 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from web_support import api_token, make_practice
 
 from scheduler import models
@@ -56,6 +57,10 @@ def test_the_dvt_note_survives_a_stale_if_match(two_clients):
     with runtime.session() as s:
         client = s.get(models.Client, practice.theo_clients[0])
         assert (client.precaution_notes, client.room, client.version) == (DVT, "5W-12", 2)
+        reads = s.scalars(select(models.AuditEvent.entity_id).where(  # the answer is a read
+            models.AuditEvent.actor_id == practice.admin_id,
+            models.AuditEvent.action == "read")).all()
+        assert reads.count(client.id) == 2  # the GET, and the 412 holding the record
 
     # With the current ETag the admin's change goes through, and keeps the note.
     again = admins.patch(item, headers={**admin, "If-Match": refused.headers["ETag"]},

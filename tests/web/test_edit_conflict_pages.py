@@ -11,6 +11,7 @@ import html
 import pytest
 from flask import Flask
 from form_fields import form_fields
+from sqlalchemy import select
 from web_support import login, make_practice
 
 from scheduler import models
@@ -69,6 +70,10 @@ def test_the_dvt_note_survives_an_admin_saving_an_old_client_form(two_sessions):
     with runtime.session() as s:
         client = s.get(models.Client, client_id)
         assert (client.precaution_notes, client.room, client.version) == (DVT, "5W-12", 2)
+        shown_to_admin = s.scalars(select(models.AuditEvent).where(
+            models.AuditEvent.actor_id == practice.admin_id,
+            models.AuditEvent.detail == "edit conflict")).one()
+        assert (shown_to_admin.action, shown_to_admin.entity_id) == ("read", client_id)
 
     # The admin keeps the therapist's note and their own room, and saves again: accepted.
     shown["precaution_notes"] = [DVT]

@@ -31,7 +31,7 @@ from web.api.base import (
     tagged,
     user,
 )
-from web.database import audit_db, db, runtime
+from web.database import audit_db, db, end_transaction, runtime
 
 bp = api_blueprint("api_records")
 
@@ -51,7 +51,7 @@ def _change(kind: str, record: Any, render: Callable[[Any], dict[str, Any]],
     records (:class:`records.Conflict`) and answers 409 (412 when If-Match was sent). Both
     answers hold the record as it is now; the saved record's answer carries its ETag."""
     if if_match_fails(record.version):
-        _read(kind, record.id)
+        _conflict_read(kind, record.id)
         return edit_conflict(412, f"{kind} {record.id} is at version {record.version}, not "
                                   "the version If-Match names", render(record))
     try:
@@ -62,9 +62,20 @@ def _change(kind: str, record: Any, render: Callable[[Any], dict[str, Any]],
             current = render(record)  # read again: the record as the other save left it
         except ObjectDeletedError:
             abort(404)
-        _read(kind, conflict.record_id)
+        _conflict_read(kind, conflict.record_id)
         return edit_conflict(412 if has_if_match() else 409, str(conflict), current)
     return tagged(render(saved))
+
+
+PATIENT_KINDS = {"client", "treatment", "treatment_exception", "series", "exception"}
+
+
+def _conflict_read(kind: str, record_id: int) -> None:
+    """A conflict's answer shows the current record: for a patient record that is a read,
+    audited and kept although the answer is an error (a 409 or 412 rolls back the rest)."""
+    if kind in PATIENT_KINDS:
+        _read(kind, record_id)
+        end_transaction()
 
 
 def _listed(entity: str, page: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from scheduler.records import lists
 from scheduler.records.precautions import FLAGS
 from web.access import client_or_404, treatment_exception_or_404, treatment_or_404
 from web.auth import admin_required
-from web.database import audit_db, db, runtime
+from web.database import audit_db, db, end_transaction, runtime
 from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
 from web.pages.conflicts import ConflictView, attempt_edit, conflicted_form, version_of
@@ -141,6 +141,8 @@ def client_edit(client_id: int) -> Any:
     _, error, conflict = attempt_edit(lambda: records.update_client(db(), actor(), record, data))
     if conflict:
         record = client_or_404(db(), me(), client_id)
+        audit.record(audit_db(), actor(), "read", "client", record.id, context="edit conflict")
+        end_transaction()  # the answer is a 409: without this the read's row is rolled back
         form, box = conflicted_form(request.form, record, _client_values(record), conflict,
                                     CLIENT_LABELS, _client_choices())
         return _client_form(form, record, 409, box)
@@ -246,6 +248,9 @@ def treatment_edit(treatment_id: int) -> Any:
                                                                        data))
     if conflict:
         treatment = treatment_or_404(db(), me(), treatment_id)
+        audit.record(audit_db(), actor(), "read", "treatment", treatment.id,
+                     context="edit conflict")
+        end_transaction()  # the answer is a 409: without this the read's row is rolled back
         form, box = conflicted_form(
             request.form, treatment, _treatment_values(treatment), conflict, TREATMENT_LABELS,
             {"facility_id": options(lists.facilities(db()), lambda x: x.name,
