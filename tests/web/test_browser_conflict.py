@@ -2,7 +2,8 @@
 client's edit form in their own browser (two Playwright contexts: two cookie jars); the
 therapist saves a DVT precaution; the admin saves the form opened before with a new room.
 The admin sees the conflict box with the therapist's note and the room they typed, the note
-is still saved, and the admin's deliberate second save keeps both. A screenshot of the box
+is still saved, the form now holds the note (the admin never touched it) and their room, and
+the admin's deliberate second save keeps both. A screenshot of the box
 is kept in test-artifacts/.
 """
 
@@ -83,8 +84,8 @@ def test_two_browsers_editing_one_client_lose_nothing(served, browser):  # noqa:
             client = s.get(models.Client, client_id)
             assert (client.precaution_notes, client.room) == (DVT, "5W-12")
 
-        # The admin keeps the therapist's note with their own room, and saves again.
-        admin.fill("#f-precaution_notes", DVT)
+        # The note the admin never touched holds the therapist's now; saving keeps both.
+        assert admin.input_value("#f-precaution_notes") == DVT
         admin.click("form.record-form button[type=submit]")
         admin.wait_for_url(f"{base}/clients/{client_id}")
         with runtime.session() as s:

@@ -62,9 +62,12 @@ def test_the_dvt_note_survives_an_admin_saving_an_old_client_form(two_sessions):
     assert "Precaution notes" in box and DVT in box and "Tires quickly" in box
     assert "5W-12" in box and "6E-01" in box  # the room: theirs beside what was typed
     assert "First name" not in box and "Diagnosis" not in box  # the same on both sides
+    assert "theirs (you had not changed it)" in box and "yours (you changed it)" in box
     shown = form_fields(refused.get_data(as_text=True))
     assert shown["room"] == ["6E-01"]  # what the admin typed is still in the form
-    assert shown["precaution_notes"] == ["Tires quickly"]
+    # the note the admin never touched now holds the therapist's: sending the form again
+    # cannot undo it
+    assert shown["precaution_notes"] == [DVT]
     assert shown["version"] == ["2"]  # the current version: a second save is deliberate
 
     with runtime.session() as s:
@@ -75,8 +78,7 @@ def test_the_dvt_note_survives_an_admin_saving_an_old_client_form(two_sessions):
             models.AuditEvent.detail == "edit conflict")).one()
         assert (shown_to_admin.action, shown_to_admin.entity_id) == ("read", client_id)
 
-    # The admin keeps the therapist's note and their own room, and saves again: accepted.
-    shown["precaution_notes"] = [DVT]
+    # The admin checks the form and saves it as shown: accepted, with both changes.
     assert ada.post(path, data=shown).status_code == 302
     with runtime.session() as s:
         client = s.get(models.Client, client_id)
@@ -107,6 +109,8 @@ def test_series_notes_and_priority_survive_an_old_series_form(two_sessions):
     assert "Skills" not in box and "First date" not in box
     shown = form_fields(refused.get_data(as_text=True))
     assert shown["duration_minutes"] == ["45"] and shown["version"] == ["2"]
+    assert shown["notes"] == ["Bring the wedge pillow; DVT left leg"]
+    assert shown["priority"] == ["90"]
     with runtime.session() as s:
         series = s.get(models.AppointmentSeries, series_id)
         assert (series.notes, series.priority, series.duration_minutes) == (
@@ -164,3 +168,32 @@ def test_every_edit_form_refuses_a_stale_save(two_sessions, path, change):
     page = _text(refused)
     assert "Someone else saved this record" in page and "Ada Admin, admin" in page
     assert form_fields(refused.get_data(as_text=True))["version"] == ["2"]
+
+
+def test_a_field_both_changed_keeps_what_you_typed_and_says_so(two_sessions):
+    runtime, practice, ada, theo = two_sessions
+    path = f"/clients/{practice.theo_clients[0]}/edit"
+    admins_form, therapists_form = _open(ada, path), _open(theo, path)
+    therapists_form["precaution_notes"] = [DVT]
+    therapists_form["precaution_flags"] = [*therapists_form["precaution_flags"], "dvt_risk"]
+    assert theo.post(path, data=therapists_form).status_code == 302
+    admins_form["precaution_notes"] = ["Tires quickly\r\nAsk about the left leg"]
+    del admins_form["active"]  # the admin unticks "Active"
+    refused = ada.post(path, data=admins_form)
+    assert refused.status_code == 409
+    box = _text(refused)
+    rows = {label: row for label, row in (
+        (part.split("</th>")[0], part) for part in box.split('<th scope="row">')[1:])}
+    assert "yours (you changed it)" in rows["Precaution notes"]
+    assert DVT in rows["Precaution notes"]
+    assert "theirs (you had not changed it)" in rows["Precautions"]
+    assert "DVT risk" in rows["Precautions"]  # the flag's words, not its code
+    assert "yours (you changed it)" in rows["Active"]
+    shown = form_fields(refused.get_data(as_text=True))
+    assert shown["precaution_notes"] == ["Tires quickly\r\nAsk about the left leg"]  # as typed
+    assert "dvt_risk" in shown["precaution_flags"]
+    assert "active" not in shown
+    with runtime.session() as s:
+        client = s.get(models.Client, practice.theo_clients[0])
+        assert (client.precaution_notes, client.active) == (DVT, True)
+        assert "dvt_risk" in client.precaution_flags

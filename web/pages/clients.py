@@ -17,7 +17,13 @@ from web.auth import admin_required
 from web.database import audit_db, db, end_transaction, runtime
 from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
-from web.pages.conflicts import ConflictView, attempt_edit, conflicted_form, version_of
+from web.pages.conflicts import (
+    ConflictView,
+    attempt_edit,
+    conflicted_form,
+    opened,
+    version_of,
+)
 from web.pages.forms import FormState
 
 bp = Blueprint("clients", __name__)
@@ -135,7 +141,7 @@ def client_edit(client_id: int) -> Any:
     record = client_or_404(db(), me(), client_id)
     if request.method == "GET":
         audit.record(audit_db(), actor(), "read", "client", record.id, context="edit form")
-        values = {**_client_values(record), "version": record.version}
+        values = opened(_client_values(record), record.version)
         return _client_form(FormState(values, labels=CLIENT_LABELS), record)
     data = {**_client_data(request.form), **version_of(request.form)}
     _, error, conflict = attempt_edit(lambda: records.update_client(db(), actor(), record, data))
@@ -240,7 +246,7 @@ def treatment_edit(treatment_id: int) -> Any:
     client = treatment.client
     if request.method == "GET":
         audit.record(audit_db(), actor(), "read", "treatment", treatment.id, context="edit form")
-        form = FormState({**_treatment_values(treatment), "version": treatment.version},
+        form = FormState(opened(_treatment_values(treatment), treatment.version),
                          labels=TREATMENT_LABELS)
         return _treatment_form(form, client, treatment)
     data = {**_treatment_data(request.form), **version_of(request.form)}

@@ -14,7 +14,7 @@ from web.auth import admin_required
 from web.database import db, runtime
 from web.pages import actor, attempt, signed_in
 from web.pages import forms as f
-from web.pages.conflicts import attempt_edit, conflicted_form, version_of
+from web.pages.conflicts import attempt_edit, conflicted_form, opened, version_of
 from web.pages.forms import FormState
 
 bp = Blueprint("facilities", __name__)
@@ -85,7 +85,7 @@ def facility_edit(facility_id: int) -> Any:
     admin_required()
     facility = facility_or_404(db(), facility_id)
     if request.method == "GET":
-        form = FormState({**_values(facility), "version": facility.version}, labels=LABELS)
+        form = FormState(opened(_values(facility), facility.version), labels=LABELS)
         return render_template("records/facility_form.html", form=form, facility=facility,
                                kinds=KINDS)
     data = {**_data(request.form), **version_of(request.form)}

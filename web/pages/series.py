@@ -18,7 +18,13 @@ from web.auth import admin_required
 from web.database import audit_db, db, runtime
 from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
-from web.pages.conflicts import ConflictView, attempt_edit, conflicted_form, version_of
+from web.pages.conflicts import (
+    ConflictView,
+    attempt_edit,
+    conflicted_form,
+    opened,
+    version_of,
+)
 from web.pages.forms import FormState
 
 bp = Blueprint("series", __name__)
@@ -139,7 +145,7 @@ def series_edit(series_id: int) -> Any:
     admin_required()
     series = series_or_404(db(), me(), series_id)
     if request.method == "GET":
-        return _form(FormState({**_values(series), "version": series.version}, labels=LABELS),
+        return _form(FormState(opened(_values(series), series.version), labels=LABELS),
                      series)
     data = {**_data(request.form), **version_of(request.form)}
     _, error, conflict = attempt_edit(lambda: records.update_series(db(), actor(), series, data))

@@ -13,7 +13,13 @@ from web.auth import admin_required
 from web.database import db
 from web.pages import actor, attempt, me, signed_in
 from web.pages import forms as f
-from web.pages.conflicts import ConflictView, attempt_edit, conflicted_form, version_of
+from web.pages.conflicts import (
+    ConflictView,
+    attempt_edit,
+    conflicted_form,
+    opened,
+    version_of,
+)
 from web.pages.forms import FormState
 
 bp = Blueprint("therapists", __name__)
@@ -106,7 +112,7 @@ def therapist_edit(therapist_id: int) -> Any:
     admin_required()
     record = therapist_or_404(db(), me(), therapist_id)
     if request.method == "GET":
-        return _form(FormState({**_values(record), "version": record.version}, labels=LABELS),
+        return _form(FormState(opened(_values(record), record.version), labels=LABELS),
                      record)
     data = {**_data(request.form), **version_of(request.form)}
     _, error, conflict = attempt_edit(lambda: records.update_therapist(db(), actor(), record,
