@@ -7,12 +7,13 @@ a deliberate second save goes through. On both backends.
 from __future__ import annotations
 
 import html
+from datetime import time
 
 import pytest
 from flask import Flask
 from form_fields import form_fields
 from sqlalchemy import select
-from web_support import login, make_practice
+from web_support import PLAN_DAY, login, make_practice
 
 from scheduler import models
 from web import create_app
@@ -197,3 +198,31 @@ def test_a_field_both_changed_keeps_what_you_typed_and_says_so(two_sessions):
         client = s.get(models.Client, practice.theo_clients[0])
         assert (client.precaution_notes, client.active) == (DVT, True)
         assert "dvt_risk" in client.precaution_flags
+
+
+def test_a_changed_occurrence_edited_in_two_sessions_loses_nothing(two_sessions):
+    """The radiation of Monday 9 March moved to 11:00 by the therapist; the admin, on the form
+    opened before, gives a reason: refused, the form keeps the new start and their reason."""
+    runtime, practice, ada, theo = two_sessions
+    with runtime.session() as s:
+        treatment = s.get(models.Treatment, practice.treatment_id)
+        s.add(models.TreatmentException(treatment=treatment, original_date=PLAN_DAY,
+                                        action=models.ExceptionAction.MOVE,
+                                        new_start_time=time(10, 0), reason=""))
+    path = f"/treatments/{practice.treatment_id}/occurrences/change"
+    opened_path = f"{path}?day={PLAN_DAY.isoformat()}"
+    admins_form, therapists_form = _open(ada, opened_path), _open(theo, opened_path)
+    assert admins_form["version"] == ["1"]
+    therapists_form["new_start_time"] = ["11:00"]
+    assert theo.post(path, data=therapists_form).status_code == 302
+    admins_form["reason"] = ["chair moved"]
+    refused = ada.post(path, data=admins_form)
+    assert refused.status_code == 409
+    assert "(by Theo Therapist, therapist)" in _text(refused)
+    shown = form_fields(refused.get_data(as_text=True))
+    assert (shown["new_start_time"], shown["reason"]) == (["11:00"], ["chair moved"])
+    assert ada.post(path, data=shown).status_code == 302
+    with runtime.session() as s:
+        moved = s.scalars(select(models.TreatmentException)).one()
+        assert (moved.new_start_time, moved.reason, moved.version) == (
+            time(11, 0), "chair moved", 3)

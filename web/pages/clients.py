@@ -309,10 +309,11 @@ def _change_values(change: models.TreatmentException) -> dict[str, Any]:
     }
 
 
-def _change_form(form: FormState, treatment: models.Treatment, status: int = 200) -> Any:
+def _change_form(form: FormState, treatment: models.Treatment, status: int = 200,
+                 conflict: ConflictView | None = None) -> Any:
     return render_template("records/treatment_occurrence.html", form=form, treatment=treatment,
                            client=treatment.client, actions=CHANGE_ACTIONS,
-                           describe_rule=describe_rule), status
+                           describe_rule=describe_rule, conflict=conflict), status
 
 
 @bp.route("/treatments/<id:treatment_id>/occurrences/change", methods=["GET"])
@@ -324,7 +325,7 @@ def treatment_occurrence_form(treatment_id: int) -> Any:
     day = request.args.get("day", "")
     existing = next((e for e in treatment.exceptions if e.original_date.isoformat() == day),
                     None)
-    values = (_change_values(existing) if existing is not None
+    values = (opened(_change_values(existing), existing.version) if existing is not None
               else {"original_date": day, "action": "move"})
     return _change_form(FormState(values, labels=CHANGE_LABELS), treatment)
 
@@ -338,12 +339,23 @@ def treatment_occurrence_change(treatment_id: int) -> Any:
     existing = next((e for e in treatment.exceptions
                      if e.original_date.isoformat() == data["original_date"]), None)
     if existing is not None:
+        # The version the form was opened at: a change made meanwhile is not undone.
+        data.update(version_of(request.form))
         save = lambda: records.update_treatment_exception(  # noqa: E731
             db(), actor(), existing, data)
     else:
         save = lambda: records.create_treatment_exception(  # noqa: E731
             db(), actor(), treatment, data)
-    saved, error = attempt(save)
+    saved, error, conflict = attempt_edit(save)
+    if conflict:
+        treatment = treatment_or_404(db(), me(), treatment_id)
+        audit.record(audit_db(), actor(), "read", "treatment", treatment.id,
+                     context="change conflict")
+        end_transaction()  # the answer is a 409: without this the read's row is rolled back
+        current = next(e for e in treatment.exceptions if e.id == conflict.record_id)
+        form, box = conflicted_form(request.form, current, _change_values(current), conflict,
+                                    CHANGE_LABELS, {"action": CHANGE_ACTIONS})
+        return _change_form(form, treatment, 409, box)
     if error:
         treatment = treatment_or_404(db(), me(), treatment_id)
         return _change_form(FormState.rejected(request.form, error, CHANGE_LABELS), treatment,
