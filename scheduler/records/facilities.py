@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from scheduler import audit, models
@@ -63,12 +62,10 @@ def set_facility_coordinates(session: Session, actor: Actor, facility: models.Fa
     audit.record(session, actor, "update", "facility", facility.id,
                  ("lat", "lon", "coordinate_source"))
     changed = {name for name in ("lat", "lon") if before[name] != getattr(facility, name)}
-    # The page's geocoding assigns the answer before calling here, so ``before`` may hold it
-    # already: the session's history says whether the saved coordinates change.
-    moved = changed or any(inspect(facility).attrs[name].history.has_changes()
-                           for name in ("lat", "lon"))
-    if moved:
-        versions.bump(facility)  # an edit form opened before must not put the old ones back
+    # Always a new version: the page's geocoding assigns (and flushes) the answer before
+    # calling here, so whether it moved cannot be told; a form opened before must not put
+    # the old coordinates back.
+    versions.bump(facility)
     touches.record_changed(session, "facility", facility, before, changed, touches.Action.UPDATE)
 
 
