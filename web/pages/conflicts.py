@@ -81,14 +81,13 @@ def attempt_edit(save: Callable[[], T]) -> tuple[T | None, Any, Conflict | None]
 
 def conflicted_form(submitted: MultiDict[str, str], record: Any, theirs: Mapping[str, Any],
                     conflict: Conflict, labels: Mapping[str, str],
-                    choices: Mapping[str, Any] | None = None,
-                    hidden: tuple[str, ...] = ()) -> tuple[FormState, ConflictView]:
+                    choices: Mapping[str, Any] | None = None) -> tuple[FormState, ConflictView]:
     """The form to show again, carrying the record's current version, and the box.
 
     ``record`` is the record read again after the refusal; ``theirs`` its values as the form
     shows them; ``choices`` maps a field to its (value, text) options, to show texts rather
-    than ids; ``hidden`` names fields never listed (a password). A field the user left as
-    opened takes the other person's value; one they changed keeps what they typed.
+    than ids. A field the user left as opened takes the other person's value; one they
+    changed keeps what they typed.
     """
     base = _opened_as(submitted)
     saved_state, typed_state = FormState(theirs), FormState(submitted)
@@ -96,7 +95,7 @@ def conflicted_form(submitted: MultiDict[str, str], record: Any, theirs: Mapping
     values = submitted.copy()
     found = []
     for name in [*theirs, *(n for n in base if n not in theirs)]:
-        if name in hidden or name in (versions.FIELD, OPENED_AS):
+        if name in (versions.FIELD, OPENED_AS):
             continue
         raw = theirs.get(name, "")
         mine, other = _normal(typed_state, name, raw), _normal(saved_state, name, raw)
