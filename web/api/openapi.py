@@ -42,7 +42,7 @@ INFECTION_CLASS = {
                    "isolation (seen last), or null (in between)",
 }
 
-VERSION = {"type": "integer", "minimum": 1,
+VERSION = {"type": "integer", "minimum": 1, "maximum": fields.MAX_ID,
            "description": "the record's version: 1 when created, one more with each saved "
                           "change; also its ETag. Send it back (or If-Match) with a change "
                           "so that a change made meanwhile by someone else is not undone."}
