@@ -98,6 +98,21 @@ class Base(DeclarativeBase):
     }
 
 
+def version_column() -> Mapped[int]:
+    """The edit version of a record a person edits (see :mod:`scheduler.records.versions`).
+
+    It starts at 1 and grows by one with each save that changes the record (or a row edited
+    inside its form: shifts, visiting hours). It is also the mapper's ``version_id_col``
+    (with ``version_id_generator=False``: :mod:`scheduler.records.change` sets it), so an
+    UPDATE carries ``WHERE version = <the version read>`` and two saves racing from the same
+    version cannot both land: the later raises ``StaleDataError`` instead of overwriting.
+    """
+    return mapped_column(Integer, default=1, server_default="1")
+
+
+VERSIONED = {"version_id_generator": False}
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     THERAPIST = "therapist"
@@ -161,6 +176,8 @@ class Therapist(Base):
     __tablename__ = "therapists"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {**VERSIONED, "version_id_col": version}
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     role: Mapped[Role] = mapped_column(default=Role.THERAPIST)
@@ -214,6 +231,8 @@ class Facility(Base):
     __tablename__ = "facilities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {**VERSIONED, "version_id_col": version}
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[FacilityKind]
     address: Mapped[str] = mapped_column(String(255))
@@ -253,6 +272,8 @@ class Client(Base):
     __tablename__ = "clients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {**VERSIONED, "version_id_col": version}
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(80))
     facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"))
@@ -281,6 +302,8 @@ class Treatment(Base):
     __tablename__ = "treatments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {**VERSIONED, "version_id_col": version}
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(40))  # dialysis, radiation, chemotherapy, ...
     label: Mapped[str] = mapped_column(String(120), default="")
@@ -310,6 +333,8 @@ class TreatmentException(Base):
     __table_args__ = (UniqueConstraint("treatment_id", "original_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {**VERSIONED, "version_id_col": version}
     treatment_id: Mapped[int] = mapped_column(ForeignKey("treatments.id", ondelete="CASCADE"))
     original_date: Mapped[date] = mapped_column(Date)  # the date the rule gave
     action: Mapped[ExceptionAction]  # cancel or move (resize is a move to the same date)
@@ -328,6 +353,8 @@ class AppointmentSeries(Base):
     __table_args__ = (CheckConstraint("priority BETWEEN 0 AND 100", name="priority"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {**VERSIONED, "version_id_col": version}
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
     # A fixed therapist, or None: any therapist with every skill in required_skills.
     therapist_id: Mapped[int | None] = mapped_column(ForeignKey("therapists.id"))
@@ -359,6 +386,8 @@ class SeriesException(Base):
     __table_args__ = (UniqueConstraint("series_id", "original_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {**VERSIONED, "version_id_col": version}
     series_id: Mapped[int] = mapped_column(
         ForeignKey("appointment_series.id", ondelete="CASCADE")
     )

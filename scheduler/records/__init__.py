@@ -7,6 +7,8 @@ treatments, visit series and their exceptions, time off.
 - one module per kind holds what differs: :mod:`.facilities`, :mod:`.therapists`,
   :mod:`.clients` (and treatments), :mod:`.treatment_exceptions` (one occurrence of a
   treatment cancelled or moved), :mod:`.series` (and exceptions), :mod:`.time_off`;
+- :mod:`.versions`: every edited record's version, and the :class:`Conflict` that refuses a
+  save made from an older one (edits that cannot be lost);
 - :mod:`.precautions` is the catalogue of precaution flags;
 - :mod:`.access` says who may see which records (pages, API and feeds ask it).
 
@@ -57,9 +59,10 @@ from scheduler.records.treatment_exceptions import (
     move_treatment_occurrence,
     update_treatment_exception,
 )
+from scheduler.records.versions import Conflict
 
 __all__ = [
-    "PASSWORD_MAX", "PASSWORD_MIN", "REQUIRED", "InUse", "cancel_occurrence",
+    "PASSWORD_MAX", "PASSWORD_MIN", "REQUIRED", "Conflict", "InUse", "cancel_occurrence",
     "cancel_treatment_occurrence", "change_password", "create_client", "create_exception",
     "create_facility", "create_series", "create_therapist", "create_treatment",
     "create_treatment_exception", "delete_client", "delete_exception", "delete_facility",

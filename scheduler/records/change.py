@@ -29,10 +29,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from scheduler import audit, models
 from scheduler.audit import Actor
 from scheduler.plans import touches
+from scheduler.records import versions
 from scheduler.records.fields import REQUIRED, Parser
 from scheduler.records.validation import Problems, ValidationError, parse_weekly_hours
 
@@ -86,10 +88,26 @@ def create(session: Session, actor: Actor, kind: Kind, record: Record,
 
 def update(session: Session, actor: Actor, kind: Kind, record: Record,
            data: Mapping[str, Any]) -> Record:
-    """Apply ``data`` (only the fields it names) to ``record``; audit what changed."""
+    """Apply ``data`` (only the fields it names) to ``record``; audit what changed.
+
+    ``data["version"]``, when given, is the version the editor started from: another version
+    is refused with :class:`~.versions.Conflict` before anything is applied (see
+    :mod:`.versions`). A save that changes something adds one to the version.
+    """
+    expected = versions.expected_version(data)
+    versions.check(kind.name, record, expected)
+    read, record_id = record.version, record.id  # type: ignore[attr-defined]
     before = touches.snapshot(record)
-    changed = kind.apply(session, record, data, False)
-    session.flush()
+    changed = kind.apply(session, record, versions.without_version(data), False)
+    if changed:
+        versions.bump(record)
+    try:
+        session.flush()
+    except StaleDataError as error:
+        # Saved by someone else between our read and this write (the UPDATE's WHERE
+        # version = read matched no row): the same refusal as above.
+        raise versions.Conflict(kind.name, record_id,
+                                expected if expected is not None else read, None) from error
     if changed:
         audit.record(session, actor, "update", kind.name, record.id,  # type: ignore[attr-defined]
                      changed, context=kind.context_of(record))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from scheduler import audit, models
 from scheduler.audit import Actor
 from scheduler.plans import touches
-from scheduler.records import change
+from scheduler.records import change, versions
 from scheduler.records.fields import EXTRA_FIELDS, facility_fields
 from scheduler.records.validation import check_facility
 
@@ -62,6 +62,10 @@ def set_facility_coordinates(session: Session, actor: Actor, facility: models.Fa
     audit.record(session, actor, "update", "facility", facility.id,
                  ("lat", "lon", "coordinate_source"))
     changed = {name for name in ("lat", "lon") if before[name] != getattr(facility, name)}
+    # Always a new version: the page's geocoding assigns (and flushes) the answer before
+    # calling here, so whether it moved cannot be told; a form opened before must not put
+    # the old coordinates back.
+    versions.bump(facility)
     touches.record_changed(session, "facility", facility, before, changed, touches.Action.UPDATE)
 
 

@@ -24,7 +24,8 @@ def test_a_changed_occurrence_from_creation_to_removal(web_runtime, client, theo
     made = client.post(base, headers=theo_api, json={"original_date": MONDAY,
                                                      "action": "cancel", "reason": "sick"})
     assert made.status_code == 201, made.json
-    assert made.json == {"id": made.json["id"], "treatment_id": practice.treatment_id,
+    assert made.json == {"id": made.json["id"], "version": 1,
+                         "treatment_id": practice.treatment_id,
                          "original_date": MONDAY, "action": "cancel", "new_date": None,
                          "new_start_time": None, "new_duration_minutes": None,
                          "reason": "sick"}

@@ -181,6 +181,7 @@ def test_geocode_button_uses_the_geocoder(app, web_runtime, admin_client, practi
         home = s.get(models.Facility, practice.home_id)
         assert (home.lat, home.lon, home.coordinate_source) == (
             39.1, -94.6, models.CoordinateSource.GEOCODED)
+        assert home.version == 2  # an edit form opened before cannot put the old ones back
 
 
 def test_therapist_edits_own_clients_room_and_precautions(web_runtime, theo_client, practice):

@@ -7,6 +7,11 @@
   ``{"items": [...], "page", "per_page", "total"}``.
 - Bad input answers 422 with every problem by field: ``{"error": "validation",
   "message": "...", "fields": {"name": ["is required"]}}``; records others refer to answer 409.
+- Edits that cannot be lost: a record's answer carries ``ETag: "<version>"`` and its JSON
+  ``version``. A change sent with ``If-Match`` naming another version answers 412, one whose
+  body's ``version`` is another answers 409; both as ``application/problem+json`` naming the
+  current version and holding the current record (:func:`edit_conflict`). A change with
+  neither is taken as before.
 - The OpenAPI 3 document at /api/v1/openapi.json describes all of it (:mod:`web.api.openapi`).
 """
 
@@ -125,7 +130,46 @@ def forbid_unless_admin() -> None:
 
 
 def created(payload: dict[str, Any]) -> Any:
-    return jsonify(payload), 201
+    return tagged(payload, 201)
+
+
+def tagged(payload: dict[str, Any], status: int = 200) -> Response:
+    """A record's JSON with its version as a strong ETag (``"3"``), when it has one."""
+    response = jsonify(payload)
+    response.status_code = status
+    if isinstance(payload.get("version"), int):
+        response.set_etag(str(payload["version"]))
+    return response
+
+
+def if_match_fails(version: int) -> bool:
+    """RFC 9110's If-Match against the record's ETag ``"<version>"``: absent or ``*`` passes;
+    otherwise one of the listed tags must equal it (strong comparison: a weak tag never
+    does)."""
+    tags = request.if_match
+    return bool(tags) and not tags.star_tag and not tags.contains(str(version))
+
+
+def has_if_match() -> bool:
+    return bool(request.if_match)
+
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def edit_conflict(status: int, message: str, current: dict[str, Any]) -> Response:
+    """The answer to a change made from an older version (RFC 9457 problem details): 412
+    for a failed If-Match, 409 for a body's ``version``; ``current`` is the record now."""
+    title = ("The record changed since the version named in If-Match" if status == 412
+             else "Someone else saved this record since the version given")
+    response = jsonify(type="urn:rounds:problem:edit-conflict", title=title, status=status,
+                       detail=message, error="conflict", message=message,
+                       current_version=current.get("version"), current=current)
+    response.status_code = status
+    response.content_type = PROBLEM_JSON
+    if isinstance(current.get("version"), int):
+        response.set_etag(str(current["version"]))
+    return response
 
 
 def no_content() -> Response:

@@ -42,16 +42,23 @@ INFECTION_CLASS = {
                    "isolation (seen last), or null (in between)",
 }
 
+VERSION = {"type": "integer", "minimum": 1, "maximum": fields.MAX_ID,
+           "description": "the record's version: 1 when created, one more with each saved "
+                          "change; also its ETag. Send it back (or If-Match) with a change "
+                          "so that a change made meanwhile by someone else is not undone."}
+
 # What each kind of record answers beyond what it may be given (those fields, with their
 # schemas, come from scheduler.records.fields, which parses them), and write-only extras.
 READ_ONLY: dict[str, dict[str, Any]] = {
-    "facility": {"id": ID, "coordinate_source": _nullable(_enum("manual", "geocoded", "demo"))},
-    "therapist": {"id": ID},
-    "client": {"id": ID, "initials": {"type": "string"}, "infection_class": INFECTION_CLASS},
-    "treatment": {"id": ID, "client_id": ID},
-    "series": {"id": ID},
-    "exception": {"id": ID, "series_id": ID},
-    "treatment_exception": {"id": ID, "treatment_id": ID},
+    "facility": {"id": ID, "version": VERSION,
+                 "coordinate_source": _nullable(_enum("manual", "geocoded", "demo"))},
+    "therapist": {"id": ID, "version": VERSION},
+    "client": {"id": ID, "version": VERSION, "initials": {"type": "string"},
+               "infection_class": INFECTION_CLASS},
+    "treatment": {"id": ID, "version": VERSION, "client_id": ID},
+    "series": {"id": ID, "version": VERSION},
+    "exception": {"id": ID, "version": VERSION, "series_id": ID},
+    "treatment_exception": {"id": ID, "version": VERSION, "treatment_id": ID},
 }
 WRITE_ONLY: dict[str, dict[str, Any]] = {
     "therapist": {"password": {"type": "string", "minLength": records.PASSWORD_MIN,
@@ -88,11 +95,25 @@ def _schemas() -> dict[str, Any]:
                                    "required": list(records.REQUIRED[kind]),
                                    "properties": writable}
         schemas[f"{name}Patch"] = {"type": "object", "additionalProperties": False,
-                                   "properties": writable}
+                                   "properties": {**writable, "version": {
+                                       **VERSION, "description": "the version this change "
+                                       "was made from: another answers 409"}}}
+        schemas[f"{name}Conflict"] = _conflict(name)
         schemas[f"{name}Page"] = _page(name)
     schemas.update(_plan_schemas())
     schemas.update(_time_off_schemas())
     return schemas
+
+
+def _conflict(name: str) -> dict[str, Any]:
+    """The problem details (RFC 9457) of a change made from an older version."""
+    return {"type": "object", "required": ["type", "title", "status", "detail",
+                                           "current_version", "current"],
+            "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                           "status": {"type": "integer", "enum": [409, 412]},
+                           "detail": {"type": "string"}, "error": {"type": "string"},
+                           "message": {"type": "string"}, "current_version": VERSION,
+                           "current": _ref(name)}}
 
 
 def _page(item: str) -> dict[str, Any]:
@@ -210,6 +231,28 @@ PAGING = [
 ]
 
 
+ETAG = {"ETag": {"description": 'the record\'s version, as a strong ETag: "3"',
+                 "schema": {"type": "string"}}}
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
+            "schema": {"type": "string"},
+            "description": 'the ETag of the version this change was made from ("3"); when '
+                           "the record is at another version the change answers 412"}
+
+
+def _tagged(operation: dict[str, Any], ok: str) -> dict[str, Any]:
+    """``operation`` whose ``ok`` answer carries the record's ETag."""
+    operation["responses"][ok]["headers"] = ETAG
+    return operation
+
+
+def _conflicts(name: str) -> dict[str, Any]:
+    problem = {"content": {"application/problem+json": {"schema": _ref(f"{name}Conflict")}}}
+    return {"409": {"description": "Someone else saved the record since the body's version; "
+                                   "the answer holds the record as it is now", **problem},
+            "412": {"description": "If-Match names another version than the record's; the "
+                                   "answer holds the record as it is now", **problem}}
+
+
 def _path_id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": ID}
 
@@ -235,17 +278,19 @@ def _collection(plural: str, name: str, tag: str, *, create: bool = True,
     path: dict[str, Any] = {"get": _op(f"List {plural}", "200", _ref(f"{name}Page"),
                                        params=(prefix_params or []) + PAGING, tag=tag)}
     if create:
-        path["post"] = _op(f"Create a {name}", "201", _ref(name), body=f"{name}Input",
-                           params=prefix_params, tag=tag)
+        path["post"] = _tagged(_op(f"Create a {name}", "201", _ref(name), body=f"{name}Input",
+                                   params=prefix_params, tag=tag), "201")
     return path
 
 
 def _item(name: str, param: str, tag: str, *, delete: bool = True) -> dict[str, Any]:
     params = [_path_id(param)]
     path = {
-        "get": _op(f"Read a {name}", "200", _ref(name), params=params, tag=tag),
-        "patch": _op(f"Change a {name} (only the fields given)", "200", _ref(name),
-                     body=f"{name}Patch", params=params, tag=tag),
+        "get": _tagged(_op(f"Read a {name}", "200", _ref(name), params=params, tag=tag), "200"),
+        "patch": _tagged(_op(f"Change a {name} (only the fields given; If-Match or the "
+                             "body's version: only if nobody saved it since)", "200",
+                             _ref(name), body=f"{name}Patch", params=[*params, IF_MATCH],
+                             extra=_conflicts(name), tag=tag), "200"),
     }
     if delete:
         path["delete"] = _op(f"Delete a {name}", "204", None, params=params, extra=IN_USE,

@@ -1,10 +1,17 @@
 """Endpoints for the practice's records: facilities, therapists, clients, treatments and their
 changed occurrences, series and their exceptions. Reads of patient records (clients,
-treatments, series, exceptions) are audited; writes are audited by :mod:`scheduler.records`."""
+treatments, series, exceptions) are audited; writes are audited by :mod:`scheduler.records`.
+
+A record's answer carries its version as ``ETag``; a PATCH is checked against ``If-Match``
+(412) and the body's ``version`` (409) by :func:`_change` (see :mod:`web.api.base`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from flask import abort
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from scheduler import audit, models, records
 from scheduler.records import lists
@@ -15,12 +22,16 @@ from web.api.base import (
     api_blueprint,
     body,
     created,
+    edit_conflict,
     forbid_unless_admin,
+    has_if_match,
+    if_match_fails,
     no_content,
     paginated,
+    tagged,
     user,
 )
-from web.database import audit_db, db, runtime
+from web.database import audit_db, db, end_transaction, runtime
 
 bp = api_blueprint("api_records")
 
@@ -31,6 +42,40 @@ def _client(client: models.Client) -> dict[str, Any]:
 
 def _read(entity: str, entity_id: int) -> None:
     audit.record(audit_db(), actor(), "read", entity, entity_id)
+
+
+def _change(kind: str, record: Any, render: Callable[[Any], dict[str, Any]],
+            save: Callable[[], Any]) -> Any:
+    """A PATCH: ``If-Match`` naming another version answers 412 before anything is tried; a
+    body ``version`` that is not current (or a save racing another) is refused by the
+    records (:class:`records.Conflict`) and answers 409 (412 when If-Match was sent). Both
+    answers hold the record as it is now; the saved record's answer carries its ETag."""
+    if if_match_fails(record.version):
+        _conflict_read(kind, record.id)
+        return edit_conflict(412, f"{kind} {record.id} is at version {record.version}, not "
+                                  "the version If-Match names", render(record))
+    try:
+        saved = save()
+    except records.Conflict as conflict:
+        db().rollback()
+        try:
+            current = render(record)  # read again: the record as the other save left it
+        except ObjectDeletedError:
+            abort(404)
+        _conflict_read(kind, conflict.record_id)
+        return edit_conflict(412 if has_if_match() else 409, str(conflict), current)
+    return tagged(render(saved))
+
+
+PATIENT_KINDS = {"client", "treatment", "treatment_exception", "series", "exception"}
+
+
+def _conflict_read(kind: str, record_id: int) -> None:
+    """A conflict's answer shows the current record: for a patient record that is a read,
+    audited and kept although the answer is an error (a 409 or 412 rolls back the rest)."""
+    if kind in PATIENT_KINDS:
+        _read(kind, record_id)
+        end_transaction()
 
 
 def _listed(entity: str, page: dict[str, Any]) -> dict[str, Any]:
@@ -55,14 +100,16 @@ def create_facility() -> Any:
 
 @bp.get("/facilities/<id:facility_id>")
 def get_facility(facility_id: int) -> Any:
-    return out.facility(access.facility_or_404(db(), facility_id))
+    return tagged(out.facility(access.facility_or_404(db(), facility_id)))
 
 
 @bp.patch("/facilities/<id:facility_id>")
 def update_facility(facility_id: int) -> Any:
     forbid_unless_admin()
     facility = access.facility_or_404(db(), facility_id)
-    return out.facility(records.update_facility(db(), actor(), facility, body()))
+    data = body()
+    return _change("facility", facility, out.facility,
+                   lambda: records.update_facility(db(), actor(), facility, data))
 
 
 @bp.delete("/facilities/<id:facility_id>")
@@ -88,14 +135,16 @@ def create_therapist() -> Any:
 
 @bp.get("/therapists/<id:therapist_id>")
 def get_therapist(therapist_id: int) -> Any:
-    return out.therapist(access.therapist_or_404(db(), user(), therapist_id))
+    return tagged(out.therapist(access.therapist_or_404(db(), user(), therapist_id)))
 
 
 @bp.patch("/therapists/<id:therapist_id>")
 def update_therapist(therapist_id: int) -> Any:
     forbid_unless_admin()
     therapist = access.therapist_or_404(db(), user(), therapist_id)
-    return out.therapist(records.update_therapist(db(), actor(), therapist, body()))
+    data = body()
+    return _change("therapist", therapist, out.therapist,
+                   lambda: records.update_therapist(db(), actor(), therapist, data))
 
 
 # --- Clients ------------------------------------------------------------------------------------
@@ -116,13 +165,15 @@ def create_client() -> Any:
 def get_client(client_id: int) -> Any:
     client = access.client_or_404(db(), user(), client_id)
     _read("client", client.id)
-    return _client(client)
+    return tagged(_client(client))
 
 
 @bp.patch("/clients/<id:client_id>")
 def update_client(client_id: int) -> Any:
     client = access.client_or_404(db(), user(), client_id)
-    return _client(records.update_client(db(), actor(), client, body()))
+    data = body()
+    return _change("client", client, _client,
+                   lambda: records.update_client(db(), actor(), client, data))
 
 
 @bp.delete("/clients/<id:client_id>")
@@ -151,13 +202,15 @@ def create_treatment(client_id: int) -> Any:
 def get_treatment(treatment_id: int) -> Any:
     treatment = access.treatment_or_404(db(), user(), treatment_id)
     _read("treatment", treatment.id)
-    return out.treatment(treatment)
+    return tagged(out.treatment(treatment))
 
 
 @bp.patch("/treatments/<id:treatment_id>")
 def update_treatment(treatment_id: int) -> Any:
     treatment = access.treatment_or_404(db(), user(), treatment_id)
-    return out.treatment(records.update_treatment(db(), actor(), treatment, body()))
+    data = body()
+    return _change("treatment", treatment, out.treatment,
+                   lambda: records.update_treatment(db(), actor(), treatment, data))
 
 
 @bp.delete("/treatments/<id:treatment_id>")
@@ -188,14 +241,15 @@ def create_treatment_exception(treatment_id: int) -> Any:
 def get_treatment_exception(exception_id: int) -> Any:
     exception = access.treatment_exception_or_404(db(), user(), exception_id)
     _read("treatment_exception", exception.id)
-    return out.treatment_exception(exception)
+    return tagged(out.treatment_exception(exception))
 
 
 @bp.patch("/treatment-exceptions/<id:exception_id>")
 def update_treatment_exception(exception_id: int) -> Any:
     exception = access.treatment_exception_or_404(db(), user(), exception_id)
-    return out.treatment_exception(
-        records.update_treatment_exception(db(), actor(), exception, body()))
+    data = body()
+    return _change("treatment_exception", exception, out.treatment_exception,
+                   lambda: records.update_treatment_exception(db(), actor(), exception, data))
 
 
 @bp.delete("/treatment-exceptions/<id:exception_id>")
@@ -223,14 +277,16 @@ def create_series() -> Any:
 def get_series(series_id: int) -> Any:
     series = access.series_or_404(db(), user(), series_id)
     _read("series", series.id)
-    return out.series(series)
+    return tagged(out.series(series))
 
 
 @bp.patch("/series/<id:series_id>")
 def update_series(series_id: int) -> Any:
     forbid_unless_admin()
     series = access.series_or_404(db(), user(), series_id)
-    return out.series(records.update_series(db(), actor(), series, body()))
+    data = body()
+    return _change("series", series, out.series,
+                   lambda: records.update_series(db(), actor(), series, data))
 
 
 @bp.delete("/series/<id:series_id>")
@@ -259,13 +315,15 @@ def create_exception(series_id: int) -> Any:
 def get_exception(exception_id: int) -> Any:
     exception = access.exception_or_404(db(), user(), exception_id)
     _read("exception", exception.id)
-    return out.exception(exception)
+    return tagged(out.exception(exception))
 
 
 @bp.patch("/exceptions/<id:exception_id>")
 def update_exception(exception_id: int) -> Any:
     exception = access.exception_or_404(db(), user(), exception_id)
-    return out.exception(records.update_exception(db(), actor(), exception, body()))
+    data = body()
+    return _change("exception", exception, out.exception,
+                   lambda: records.update_exception(db(), actor(), exception, data))
 
 
 @bp.delete("/exceptions/<id:exception_id>")

@@ -28,7 +28,8 @@ def _weekly(rows: list[Any], start: str, end: str) -> dict[str, list[str]]:
 
 def facility(f: models.Facility) -> dict[str, Any]:
     return {
-        "id": f.id, "name": f.name, "kind": f.kind.value, "address": f.address,
+        "id": f.id, "version": f.version,
+        "name": f.name, "kind": f.kind.value, "address": f.address,
         "lat": f.lat, "lon": f.lon,
         "coordinate_source": f.coordinate_source.value if f.coordinate_source else None,
         "overhead_minutes": f.overhead_minutes, "parking_notes": f.parking_notes,
@@ -39,7 +40,8 @@ def facility(f: models.Facility) -> dict[str, Any]:
 
 def therapist(t: models.Therapist) -> dict[str, Any]:
     return {
-        "id": t.id, "name": t.name, "email": t.email, "role": t.role.value, "active": t.active,
+        "id": t.id, "version": t.version,
+        "name": t.name, "email": t.email, "role": t.role.value, "active": t.active,
         "home_address": t.home_address, "home_lat": t.home_lat, "home_lon": t.home_lon,
         "skills": list(t.skills), "shifts": _weekly(t.shifts, "start", "end"),
         "break_start": _hm(t.break_start), "break_end": _hm(t.break_end),
@@ -53,7 +55,8 @@ def client(c: models.Client, infection: InfectionControl | None = None) -> dict[
     """A client; ``infection`` (the practice's rule) gives their infection-control class."""
     found = infection.class_of(c.precaution_flags) if infection is not None else None
     return {
-        "id": c.id, "first_name": c.first_name, "last_name": c.last_name,
+        "id": c.id, "version": c.version,
+        "first_name": c.first_name, "last_name": c.last_name,
         "initials": c.initials, "facility_id": c.facility_id, "room": c.room,
         "active": c.active, "precaution_flags": list(c.precaution_flags),
         "precaution_notes": c.precaution_notes, "diagnosis": c.diagnosis,
@@ -64,7 +67,8 @@ def client(c: models.Client, infection: InfectionControl | None = None) -> dict[
 
 def treatment(t: models.Treatment) -> dict[str, Any]:
     return {
-        "id": t.id, "client_id": t.client_id, "kind": t.kind, "label": t.label,
+        "id": t.id, "version": t.version,
+        "client_id": t.client_id, "kind": t.kind, "label": t.label,
         "facility_id": t.facility_id, "rule": t.rule, "first_date": _day(t.first_date),
         "last_date": _day(t.last_date),
         "start_time": _hm(t.start_time), "duration_minutes": t.duration_minutes,
@@ -75,7 +79,8 @@ def treatment(t: models.Treatment) -> dict[str, Any]:
 
 def treatment_exception(e: models.TreatmentException) -> dict[str, Any]:
     return {
-        "id": e.id, "treatment_id": e.treatment_id, "original_date": _day(e.original_date),
+        "id": e.id, "version": e.version,
+        "treatment_id": e.treatment_id, "original_date": _day(e.original_date),
         "action": e.action.value, "new_date": _day(e.new_date),
         "new_start_time": _hm(e.new_start_time),
         "new_duration_minutes": e.new_duration_minutes, "reason": e.reason,
@@ -84,7 +89,8 @@ def treatment_exception(e: models.TreatmentException) -> dict[str, Any]:
 
 def series(s: models.AppointmentSeries) -> dict[str, Any]:
     return {
-        "id": s.id, "client_id": s.client_id, "therapist_id": s.therapist_id,
+        "id": s.id, "version": s.version,
+        "client_id": s.client_id, "therapist_id": s.therapist_id,
         "required_skills": list(s.required_skills), "rule": s.rule,
         "first_date": _day(s.first_date), "last_date": _day(s.last_date),
         "duration_minutes": s.duration_minutes,
@@ -96,7 +102,8 @@ def series(s: models.AppointmentSeries) -> dict[str, Any]:
 
 def exception(e: models.SeriesException) -> dict[str, Any]:
     return {
-        "id": e.id, "series_id": e.series_id, "original_date": _day(e.original_date),
+        "id": e.id, "version": e.version,
+        "series_id": e.series_id, "original_date": _day(e.original_date),
         "action": e.action.value, "new_date": _day(e.new_date),
         "new_start_time": _hm(e.new_start_time),
         "new_duration_minutes": e.new_duration_minutes, "reason": e.reason,

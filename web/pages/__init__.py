@@ -3,7 +3,9 @@
 One blueprint per module (:mod:`.day`, :mod:`.week`, :mod:`.clients`, :mod:`.series`,
 :mod:`.facilities`, :mod:`.therapists`, :mod:`.time_off`, :mod:`.account`, :mod:`.outbox`),
 each defined beside its views and registered by the app factory. Every page requires a
-signed-in user (:func:`signed_in`); admin-only pages say so. What the views share is here.
+signed-in user (:func:`signed_in`); admin-only pages say so. What the views share is here,
+and in :mod:`.forms` (a form's values and errors) and :mod:`.conflicts` (an edit form saved
+from an older version of its record, shown again with both sides).
 """
 
 from __future__ import annotations

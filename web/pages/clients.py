@@ -14,9 +14,16 @@ from scheduler.records import lists
 from scheduler.records.precautions import FLAGS
 from web.access import client_or_404, treatment_exception_or_404, treatment_or_404
 from web.auth import admin_required
-from web.database import audit_db, db, runtime
+from web.database import audit_db, db, end_transaction, runtime
 from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
+from web.pages.conflicts import (
+    ConflictView,
+    attempt_edit,
+    conflicted_form,
+    opened,
+    version_of,
+)
 from web.pages.forms import FormState
 
 bp = Blueprint("clients", __name__)
@@ -63,15 +70,21 @@ def _client_values(client: models.Client) -> dict[str, Any]:
     return values
 
 
-def _client_form(form: FormState, client: models.Client | None, status: int = 200) -> Any:
-    facilities = lists.facilities(db())
-    therapists = lists.therapists(db())
+def _client_choices() -> dict[str, list[Any]]:
     flags = sorted(FLAGS.values(), key=lambda p: (p.severity != "alert", p.label))
+    return {"facility_id": options(lists.facilities(db()), lambda x: x.name, empty="Choose…"),
+            "primary_therapist_id": options(lists.therapists(db()), lambda x: x.name,
+                                            empty="None"),
+            "precaution_flags": [(p.code, p.label) for p in flags]}
+
+
+def _client_form(form: FormState, client: models.Client | None, status: int = 200,
+                 conflict: ConflictView | None = None) -> Any:
+    choices = _client_choices()
     return render_template(
-        "records/client_form.html", form=form, client=client,
-        facilities=options(facilities, lambda x: x.name, empty="Choose…"),
-        therapists=options(therapists, lambda x: x.name, empty="None"),
-        flags=[(p.code, p.label) for p in flags],
+        "records/client_form.html", form=form, client=client, conflict=conflict,
+        facilities=choices["facility_id"], therapists=choices["primary_therapist_id"],
+        flags=choices["precaution_flags"],
     ), status
 
 
@@ -128,9 +141,17 @@ def client_edit(client_id: int) -> Any:
     record = client_or_404(db(), me(), client_id)
     if request.method == "GET":
         audit.record(audit_db(), actor(), "read", "client", record.id, context="edit form")
-        return _client_form(FormState(_client_values(record), labels=CLIENT_LABELS), record)
-    _, error = attempt(lambda: records.update_client(db(), actor(), record,
-                                                     _client_data(request.form)))
+        values = opened(_client_values(record), record.version)
+        return _client_form(FormState(values, labels=CLIENT_LABELS), record)
+    data = {**_client_data(request.form), **version_of(request.form)}
+    _, error, conflict = attempt_edit(lambda: records.update_client(db(), actor(), record, data))
+    if conflict:
+        record = client_or_404(db(), me(), client_id)
+        audit.record(audit_db(), actor(), "read", "client", record.id, context="edit conflict")
+        end_transaction()  # the answer is a 409: without this the read's row is rolled back
+        form, box = conflicted_form(request.form, record, _client_values(record), conflict,
+                                    CLIENT_LABELS, _client_choices())
+        return _client_form(form, record, 409, box)
     if error:
         record = client_or_404(db(), me(), client_id)
         return _client_form(FormState.rejected(request.form, error, CLIENT_LABELS), record, 422)
@@ -188,10 +209,12 @@ def _treatment_values(treatment: models.Treatment) -> dict[str, Any]:
 
 
 def _treatment_form(form: FormState, client: models.Client,
-                    treatment: models.Treatment | None, status: int = 200) -> Any:
+                    treatment: models.Treatment | None, status: int = 200,
+                    conflict: ConflictView | None = None) -> Any:
     facilities = lists.facilities(db())
     return render_template(
         "records/treatment_form.html", form=form, client=client, treatment=treatment,
+        conflict=conflict,
         facilities=options(facilities, lambda x: x.name, empty="At the client's facility"),
         policies=POLICIES,
     ), status
@@ -223,10 +246,22 @@ def treatment_edit(treatment_id: int) -> Any:
     client = treatment.client
     if request.method == "GET":
         audit.record(audit_db(), actor(), "read", "treatment", treatment.id, context="edit form")
-        form = FormState(_treatment_values(treatment), labels=TREATMENT_LABELS)
+        form = FormState(opened(_treatment_values(treatment), treatment.version),
+                         labels=TREATMENT_LABELS)
         return _treatment_form(form, client, treatment)
-    _, error = attempt(lambda: records.update_treatment(db(), actor(), treatment,
-                                                        _treatment_data(request.form)))
+    data = {**_treatment_data(request.form), **version_of(request.form)}
+    _, error, conflict = attempt_edit(lambda: records.update_treatment(db(), actor(), treatment,
+                                                                       data))
+    if conflict:
+        treatment = treatment_or_404(db(), me(), treatment_id)
+        audit.record(audit_db(), actor(), "read", "treatment", treatment.id,
+                     context="edit conflict")
+        end_transaction()  # the answer is a 409: without this the read's row is rolled back
+        form, box = conflicted_form(
+            request.form, treatment, _treatment_values(treatment), conflict, TREATMENT_LABELS,
+            {"facility_id": options(lists.facilities(db()), lambda x: x.name,
+                                    empty="At the client's facility"), "policy": POLICIES})
+        return _treatment_form(form, treatment.client, treatment, 409, box)
     if error:
         treatment = treatment_or_404(db(), me(), treatment_id)
         form = FormState.rejected(request.form, error, TREATMENT_LABELS)
@@ -274,10 +309,11 @@ def _change_values(change: models.TreatmentException) -> dict[str, Any]:
     }
 
 
-def _change_form(form: FormState, treatment: models.Treatment, status: int = 200) -> Any:
+def _change_form(form: FormState, treatment: models.Treatment, status: int = 200,
+                 conflict: ConflictView | None = None) -> Any:
     return render_template("records/treatment_occurrence.html", form=form, treatment=treatment,
                            client=treatment.client, actions=CHANGE_ACTIONS,
-                           describe_rule=describe_rule), status
+                           describe_rule=describe_rule, conflict=conflict), status
 
 
 @bp.route("/treatments/<id:treatment_id>/occurrences/change", methods=["GET"])
@@ -289,7 +325,7 @@ def treatment_occurrence_form(treatment_id: int) -> Any:
     day = request.args.get("day", "")
     existing = next((e for e in treatment.exceptions if e.original_date.isoformat() == day),
                     None)
-    values = (_change_values(existing) if existing is not None
+    values = (opened(_change_values(existing), existing.version) if existing is not None
               else {"original_date": day, "action": "move"})
     return _change_form(FormState(values, labels=CHANGE_LABELS), treatment)
 
@@ -303,12 +339,23 @@ def treatment_occurrence_change(treatment_id: int) -> Any:
     existing = next((e for e in treatment.exceptions
                      if e.original_date.isoformat() == data["original_date"]), None)
     if existing is not None:
+        # The version the form was opened at: a change made meanwhile is not undone.
+        data.update(version_of(request.form))
         save = lambda: records.update_treatment_exception(  # noqa: E731
             db(), actor(), existing, data)
     else:
         save = lambda: records.create_treatment_exception(  # noqa: E731
             db(), actor(), treatment, data)
-    saved, error = attempt(save)
+    saved, error, conflict = attempt_edit(save)
+    if conflict:
+        treatment = treatment_or_404(db(), me(), treatment_id)
+        audit.record(audit_db(), actor(), "read", "treatment", treatment.id,
+                     context="change conflict")
+        end_transaction()  # the answer is a 409: without this the read's row is rolled back
+        current = next(e for e in treatment.exceptions if e.id == conflict.record_id)
+        form, box = conflicted_form(request.form, current, _change_values(current), conflict,
+                                    CHANGE_LABELS, {"action": CHANGE_ACTIONS})
+        return _change_form(form, treatment, 409, box)
     if error:
         treatment = treatment_or_404(db(), me(), treatment_id)
         return _change_form(FormState.rejected(request.form, error, CHANGE_LABELS), treatment,

@@ -14,6 +14,7 @@ from web.auth import admin_required
 from web.database import db, runtime
 from web.pages import actor, attempt, signed_in
 from web.pages import forms as f
+from web.pages.conflicts import attempt_edit, conflicted_form, opened, version_of
 from web.pages.forms import FormState
 
 bp = Blueprint("facilities", __name__)
@@ -84,11 +85,18 @@ def facility_edit(facility_id: int) -> Any:
     admin_required()
     facility = facility_or_404(db(), facility_id)
     if request.method == "GET":
-        form = FormState(_values(facility), labels=LABELS)
+        form = FormState(opened(_values(facility), facility.version), labels=LABELS)
         return render_template("records/facility_form.html", form=form, facility=facility,
                                kinds=KINDS)
-    _, error = attempt(lambda: records.update_facility(db(), actor(), facility,
-                                                       _data(request.form)))
+    data = {**_data(request.form), **version_of(request.form)}
+    _, error, conflict = attempt_edit(lambda: records.update_facility(db(), actor(), facility,
+                                                                      data))
+    if conflict:
+        facility = facility_or_404(db(), facility_id)
+        form, box = conflicted_form(request.form, facility, _values(facility), conflict,
+                                    LABELS, {"kind": KINDS})
+        return render_template("records/facility_form.html", form=form, facility=facility,
+                               kinds=KINDS, conflict=box), 409
     if error:
         form = FormState.rejected(request.form, error, LABELS)
         return render_template("records/facility_form.html", form=form,

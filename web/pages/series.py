@@ -18,6 +18,13 @@ from web.auth import admin_required
 from web.database import audit_db, db, runtime
 from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
+from web.pages.conflicts import (
+    ConflictView,
+    attempt_edit,
+    conflicted_form,
+    opened,
+    version_of,
+)
 from web.pages.forms import FormState
 
 bp = Blueprint("series", __name__)
@@ -62,18 +69,28 @@ def _values(series: models.AppointmentSeries) -> dict[str, Any]:
     return values
 
 
-def _form(form: FormState, series: models.AppointmentSeries | None, status: int = 200) -> Any:
+def _choices(client_id: str) -> dict[str, list[Any]]:
     clients = lists.clients(db(), me())
     therapists = lists.therapists(db(), active_only=True)
-    client_id = form.value("client_id")
     treatments = (lists.during_treatments(db(), int(client_id))
                   if client_id.isdigit() and int(client_id) <= MAX_ID else [])
+    return {
+        "client_id": options(clients, lambda c: f"{c.last_name}, {c.first_name}",
+                             empty="Choose…"),
+        "therapist_id": options(therapists, lambda t: t.name,
+                                empty="Any therapist with the skills"),
+        "during_treatment_id": options(treatments, lambda t: f"{t.kind} {t.start_time:%H:%M}",
+                                       empty="None"),
+    }
+
+
+def _form(form: FormState, series: models.AppointmentSeries | None, status: int = 200,
+          conflict: ConflictView | None = None) -> Any:
+    choices = _choices(form.value("client_id"))
     return render_template(
-        "records/series_form.html", form=form, series=series,
-        clients=options(clients, lambda c: f"{c.last_name}, {c.first_name}", empty="Choose…"),
-        therapists=options(therapists, lambda t: t.name, empty="Any therapist with the skills"),
-        treatments=options(treatments, lambda t: f"{t.kind} {t.start_time:%H:%M}",
-                           empty="None"),
+        "records/series_form.html", form=form, series=series, conflict=conflict,
+        clients=choices["client_id"], therapists=choices["therapist_id"],
+        treatments=choices["during_treatment_id"],
     ), status
 
 
@@ -128,8 +145,15 @@ def series_edit(series_id: int) -> Any:
     admin_required()
     series = series_or_404(db(), me(), series_id)
     if request.method == "GET":
-        return _form(FormState(_values(series), labels=LABELS), series)
-    _, error = attempt(lambda: records.update_series(db(), actor(), series, _data(request.form)))
+        return _form(FormState(opened(_values(series), series.version), labels=LABELS),
+                     series)
+    data = {**_data(request.form), **version_of(request.form)}
+    _, error, conflict = attempt_edit(lambda: records.update_series(db(), actor(), series, data))
+    if conflict:
+        series = series_or_404(db(), me(), series_id)
+        form, box = conflicted_form(request.form, series, _values(series), conflict, LABELS,
+                                    _choices(str(series.client_id)))
+        return _form(form, series, 409, box)
     if error:
         return _form(FormState.rejected(request.form, error, LABELS),
                      series_or_404(db(), me(), series_id), 422)

@@ -14,6 +14,13 @@ from web.auth import admin_required
 from web.database import audit_db, db
 from web.pages import actor, attempt, me, signed_in
 from web.pages import forms as f
+from web.pages.conflicts import (
+    ConflictView,
+    attempt_edit,
+    conflicted_form,
+    opened,
+    version_of,
+)
 from web.pages.forms import FormState
 
 bp = Blueprint("therapists", __name__)
@@ -62,9 +69,10 @@ def _values(therapist: models.Therapist) -> dict[str, Any]:
     return {k: ("" if v is None else v) for k, v in values.items()}
 
 
-def _form(form: FormState, therapist: models.Therapist | None, status: int = 200) -> Any:
+def _form(form: FormState, therapist: models.Therapist | None, status: int = 200,
+          conflict: ConflictView | None = None) -> Any:
     return render_template("records/therapist_form.html", form=form, therapist=therapist,
-                           roles=ROLES), status
+                           roles=ROLES, conflict=conflict), status
 
 
 @bp.route("/therapists")
@@ -119,9 +127,16 @@ def therapist_edit(therapist_id: int) -> Any:
     admin_required()
     record = therapist_or_404(db(), me(), therapist_id)
     if request.method == "GET":
-        return _form(FormState(_values(record), labels=LABELS), record)
-    _, error = attempt(lambda: records.update_therapist(db(), actor(), record,
-                                                        _data(request.form)))
+        return _form(FormState(opened(_values(record), record.version), labels=LABELS),
+                     record)
+    data = {**_data(request.form), **version_of(request.form)}
+    _, error, conflict = attempt_edit(lambda: records.update_therapist(db(), actor(), record,
+                                                                       data))
+    if conflict:
+        record = therapist_or_404(db(), me(), therapist_id)
+        form, box = conflicted_form(_without_password(request.form), record, _values(record),
+                                    conflict, LABELS, {"role": ROLES})
+        return _form(form, record, 409, box)
     if error:
         return _form(FormState.rejected(_without_password(request.form), error, LABELS),
                      therapist_or_404(db(), me(), therapist_id), 422)
