@@ -19,6 +19,7 @@ from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
 from scheduler.runtime import Runtime
+from web import refusals
 
 EXTENSION = "rounds"
 
@@ -71,6 +72,7 @@ def end_transaction() -> None:
 
 
 def _finish(response: Response) -> Response:
+    refused = refusals.pending(response.status_code)
     session: Session | None = g.get("db_session")
     if session is not None and g.get("db_reading"):
         if session.new or session.dirty or session.deleted:
@@ -85,6 +87,7 @@ def _finish(response: Response) -> Response:
     audit: Session | None = g.get("audit_session")
     if audit is not None:
         audit.commit()  # reads are recorded whatever the status: a refused read is a read
+    refusals.write(runtime().sessions, refused)  # after the locks above are let go
     return response
 
 
