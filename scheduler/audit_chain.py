@@ -93,17 +93,20 @@ def verify(session: Session, *, expect_head: str = "") -> Verdict:
     columns = [getattr(AuditEvent, name) for name in ("id", *HASHED, "prev_hash", "row_hash")]
     result = session.execute(select(*columns).order_by(AuditEvent.id)
                              .execution_options(yield_per=BATCH))
-    for raw in result:
-        row = raw._asdict()
-        count += 1
-        if row["prev_hash"] != prev:
-            return Verdict(count, prev, row["id"],
-                           f"row {row['id']} does not follow the row before it: a row was "
-                           "deleted, inserted or moved before it")
-        if row_hash(prev, row) != row["row_hash"]:
-            return Verdict(count, prev, row["id"], f"row {row['id']} was altered")
-        prev = row["row_hash"]
-        seen_expected = seen_expected or prev == expect_head
+    try:
+        for raw in result:
+            row = raw._asdict()
+            count += 1
+            if row["prev_hash"] != prev:
+                return Verdict(count, prev, row["id"],
+                               f"row {row['id']} does not follow the row before it: a row "
+                               "was deleted, inserted or moved before it")
+            if row_hash(prev, row) != row["row_hash"]:
+                return Verdict(count, prev, row["id"], f"row {row['id']} was altered")
+            prev = row["row_hash"]
+            seen_expected = seen_expected or prev == expect_head
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL, when stopped early
     if not seen_expected:
         return Verdict(count, prev, None,
                        f"the noted head {expect_head[:16]}… is not in the trail: rows were "

@@ -3,12 +3,14 @@ only :mod:`.base`; this module puts them on the group. ``web.cli`` adds ``serve`
 entry point.
 
 - :mod:`.database`: ``rounds db upgrade``, ``rounds demo``;
+- :mod:`.audit`: ``rounds audit verify`` (the audit trail's hash chain);
 - :mod:`.visits`: ``rounds visits`` (the calendar of a day, with its windows and why);
 - :mod:`.plan`: ``rounds plan`` (plan, re-plan, print itineraries);
 - :mod:`.solve`: ``rounds solve`` (the optimizer on a VROOM-style file);
 - :mod:`.mail`: ``rounds worker``, ``rounds send-itineraries``.
 """
 
+from scheduler.cli.audit import audit
 from scheduler.cli.base import cli, runtime_from
 from scheduler.cli.database import db, demo
 from scheduler.cli.mail import send_itineraries_command, worker_command
@@ -18,6 +20,7 @@ from scheduler.cli.visits import visits
 
 cli.add_command(db, "db")
 cli.add_command(demo, "demo")
+cli.add_command(audit, "audit")
 cli.add_command(visits, "visits")
 cli.add_command(plan_command, "plan")
 cli.add_command(solve_command, "solve")
