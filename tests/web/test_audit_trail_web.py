@@ -78,12 +78,14 @@ def test_admin_only_actions_and_bad_tokens_are_recorded(web_runtime, client, the
     assert client.post(f"{API}/clients", headers=theo_api, json={}).status_code == 403
     assert client.get(f"{API}/clients", headers={"Authorization": "Bearer nope"}
                       ).status_code == 401
+    assert client.get("/feeds/calendar/" + "n" * 43 + ".ics").status_code == 404
     refused = _events(web_runtime, action="refused")
     assert [(e.actor_id, e.actor_label, e.entity, e.detail) for e in refused] == [
         (practice.theo_id, "web", "audit_log", audit.ADMINS_ONLY),
         (practice.theo_id, "api", "create_client", audit.ADMINS_ONLY),
-        (None, "api", "api_token", audit.BAD_TOKEN)]
-    assert all("nope" not in e.detail for e in refused)
+        (None, "api", "api_token", audit.BAD_TOKEN),
+        (None, "anonymous", "calendar_feed", audit.BAD_TOKEN)]
+    assert all("nope" not in e.detail and "nnn" not in e.detail for e in refused)
 
 
 def _ids_on(page) -> list[int]:
