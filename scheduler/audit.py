@@ -64,7 +64,8 @@ def record(
     context: str = "",
     at: datetime | None = None,
 ) -> None:
-    """Append one audit row in the session's transaction (kept or lost with it).
+    """Add one audit row to the session's transaction (appended to the trail as it commits,
+    lost if it rolls back).
 
     ``fields`` are field *names* (e.g. the keys that an update changed); ``context`` says
     through what the record was reached ("day_plan 12"), also never a value.
@@ -72,8 +73,8 @@ def record(
     detail = ",".join(sorted(set(fields)))
     if context:
         detail = f"{context}; {detail}" if detail else context
-    audit_chain.append(session, [_row(actor, action, entity, entity_id, detail,
-                                      at or clock.utcnow())])
+    audit_chain.add(session, [_row(actor, action, entity, entity_id, detail,
+                                   at or clock.utcnow())])
 
 
 def record_reads(
@@ -82,8 +83,8 @@ def record_reads(
     """One ``read`` row per record shown together (a day plan shows several clients, a list
     page up to 200), in one multi-row INSERT: the pages that show most are the busiest."""
     at = clock.utcnow()
-    audit_chain.append(session, [_row(actor, "read", entity, entity_id, context, at)
-                                 for entity_id in sorted(set(entity_ids))])
+    audit_chain.add(session, [_row(actor, "read", entity, entity_id, context, at)
+                              for entity_id in sorted(set(entity_ids))])
 
 
 def record_refusal(session: Session, actor: Actor, entity: str, entity_id: int | None,

@@ -11,6 +11,12 @@ chain: on PostgreSQL a transaction-scoped advisory lock is taken before the head
 held to commit, so the next writer reads this one's rows); on SQLite every write transaction
 already begins IMMEDIATE (:mod:`scheduler.db`), holding the database's write lock before the
 head is read.
+
+Rows recorded in a session wait in it (:func:`add`) and are appended as its transaction
+commits (a ``before_commit`` hook), so the PostgreSQL lock is held only for the commit itself:
+taken mid-transaction, it would make every audited write wait for the slowest one, and could
+deadlock with row locks taken after it. Rows recorded inside a savepoint that rolls back are
+dropped with it; a rolled-back transaction drops them all.
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from scheduler import audit_guard, clock
 from scheduler.models import AuditEvent
@@ -58,7 +64,8 @@ def _lock(session: Session) -> None:
 
 
 def append(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts of HASHED fields) at the chain's end, in one statement.
+    """Insert ``rows`` (dicts of HASHED fields) at the chain's end now, in one statement
+    (:func:`add` queues them for the commit instead).
 
     Runs in the caller's transaction: if it rolls back, the rows go and the chain's end is
     where it was.
@@ -71,6 +78,47 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
         row["prev_hash"] = prev
         row["row_hash"] = prev = row_hash(prev, row)
     session.execute(insert(AuditEvent), rows)
+
+
+_PENDING = "rounds_audit_pending"
+
+
+def add(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Queue rows to be appended when the session's transaction commits."""
+    if not session.in_transaction():
+        session.begin()  # no connection yet; a transaction the rows belong to and end with
+    scope = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).extend((scope, row) for row in rows)
+
+
+def pending(session: Session) -> list[dict[str, Any]]:
+    """The rows queued in this session and not yet appended."""
+    return [row for _, row in session.info.get(_PENDING, [])]
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its rows wait for the real commit
+    queued = session.info.pop(_PENDING, None)
+    if queued:
+        append(session, [row for _, row in queued])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    queued = session.info.get(_PENDING)
+    if queued:
+        session.info[_PENDING] = [(scope, row) for scope, row in queued
+                                  if not _inside(scope, previous_transaction)]
+
+
+def _inside(scope: SessionTransaction | None, outer: SessionTransaction | None) -> bool:
+    while scope is not None:
+        if scope is outer:
+            return True
+        scope = scope.parent
+    return False
 
 
 @dataclass(frozen=True)

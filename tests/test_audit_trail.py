@@ -194,3 +194,47 @@ def test_rounds_audit_verify(engine: Engine, db_url: str, tmp_path) -> None:
     assert "row 2 was altered" in broken.output
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(models.AuditEvent)) == 3
+
+
+def test_rows_join_the_trail_at_commit_and_go_with_a_rolled_back_savepoint(
+        engine: Engine) -> None:
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        audit.record(session, ALICE, "read", "client", 1)
+        with pytest.raises(RuntimeError), session.begin_nested():
+            audit.record(session, ALICE, "update", "client", 2)
+            raise RuntimeError("the change was refused")
+        with session.begin_nested():
+            audit.record(session, ALICE, "update", "client", 3)
+        assert session.scalar(select(func.count()).select_from(models.AuditEvent)) == 0
+    with session_scope(factory) as session:
+        rows = session.scalars(select(models.AuditEvent).order_by(models.AuditEvent.id)).all()
+    assert [(r.action, r.entity_id) for r in rows] == [("read", 1), ("update", 3)]
+    with factory() as session:
+        audit.record(session, ALICE, "read", "client", 4)  # before anything else in it
+        session.rollback()
+        session.commit()
+    assert _verdict(engine).rows == 2
+
+
+def test_an_open_transaction_does_not_hold_up_other_writers(engine: Engine) -> None:
+    """On PostgreSQL the chain's lock is taken at commit, not when a row is recorded: a
+    request still working after recording does not make every other audited write wait
+    (nor deadlock with row locks it takes later)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises every write transaction from its BEGIN IMMEDIATE")
+    done = threading.Event()
+
+    def other_writer() -> None:
+        _append_rows(engine, 1)
+        done.set()
+
+    with session_scope(make_session_factory(engine)) as slow:
+        audit.record(slow, ALICE, "read", "client", 1)
+        slow.execute(text("SELECT 1"))  # the request goes on working
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        assert done.wait(timeout=120), "the other writer waited for this transaction"
+    thread.join(timeout=120)
+    verdict = _verdict(engine)
+    assert verdict.ok and verdict.rows == 2

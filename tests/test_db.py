@@ -64,6 +64,7 @@ def test_datetimes_come_back_aware_in_utc(session: Session) -> None:
     chicago = timezone(timedelta(hours=-6))
     at = datetime(2026, 11, 1, 1, 30, tzinfo=chicago)
     audit.record(session, audit.SYSTEM, "read", "client", 1, at=at)
+    session.commit()  # audit rows join the trail as the transaction commits
     session.expire_all()
     stored = session.scalar(select(models.AuditEvent.at))
     assert stored == at
