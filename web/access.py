@@ -5,13 +5,15 @@ of other people's records reveal nothing. Each refusal is noted for the audit tr
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import abort
 
 from scheduler import models
+from scheduler.audit import NOT_FOUND
 from scheduler.records import access
 from scheduler.records.access import clients_query, is_admin, series_query
+from scheduler.records.fields import MAX_ID
 from web import refusals
 
 T = TypeVar("T")
@@ -25,12 +27,20 @@ def found(record: T | None) -> T:
     return record
 
 
+def refuse(session: Any, model: type[models.Base], entity: str, record_id: int) -> NoReturn:
+    """404, noted for the audit trail as a refused attempt on that record, with the reason."""
+    in_range = 1 <= record_id <= MAX_ID  # beyond: no such record, and no query to say so
+    refusals.note(entity, record_id if in_range else None,
+                  access.refusal_reason(session, model, record_id) if in_range
+                  else NOT_FOUND)
+    abort(404)
+
+
 def _found(record: T | None, session: Any, model: type[models.Base], entity: str,
            record_id: int) -> T:
     """``record``, or a 404 noted for the audit trail as a refusal with its reason."""
     if record is None:
-        refusals.note(entity, record_id, access.refusal_reason(session, model, record_id))
-        abort(404)
+        refuse(session, model, entity, record_id)
     return record
 
 

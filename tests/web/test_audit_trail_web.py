@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from web_support import post
+from web_support import PLAN_DAY, api_token, post
 
 from scheduler import audit, audit_chain, models
 
@@ -58,6 +58,22 @@ def test_someone_elses_record_is_refused_and_recorded(web_runtime, client, theo_
     assert [(e.actor_id, e.actor_label, e.entity, e.entity_id, e.detail) for e in refused] == [
         (practice.theo_id, "api", "client", practice.tess_client, audit.NOT_YOURS),
         (practice.theo_id, "api", "client", 999999, audit.NOT_FOUND)]
+
+
+def test_another_therapists_day_and_plan_are_refused_and_recorded(web_runtime, client,
+                                                                   theo_client, practice):
+    day = PLAN_DAY.isoformat()
+    assert theo_client.get(f"/day/{day}?therapist={practice.tess_id}").status_code == 404
+    tess_api = {"Authorization": f"Bearer {api_token(web_runtime, practice.tess_id)}"}
+    assert client.get(f"{API}/day-plans/{practice.plan_id}", headers=tess_api).status_code \
+        == 404
+    assert client.post(f"{API}/day-plans", headers=tess_api, json={
+        "date": day, "therapist_ids": [practice.theo_id]}).status_code == 404
+    refused = _events(web_runtime, action="refused")
+    assert [(e.actor_id, e.entity, e.entity_id, e.detail) for e in refused] == [
+        (practice.theo_id, "therapist", practice.tess_id, audit.NOT_YOURS),
+        (practice.tess_id, "day_plan", practice.plan_id, audit.NOT_YOURS),
+        (practice.tess_id, "therapist", practice.theo_id, audit.NOT_YOURS)]
 
 
 def test_a_refused_change_is_recorded_though_the_request_rolls_back(web_runtime, theo_client,
