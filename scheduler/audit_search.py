@@ -16,6 +16,7 @@ from scheduler.records.fields import MAX_ID
 from scheduler.records.validation import Problems, parse_date, parse_int
 
 QUERY_FIELDS = ("entity", "id", "user", "action", "from", "to")
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,11 @@ def parse_search(args: Mapping[str, str]) -> Search:
 
     def a_day(name: str) -> date | None:
         raw = given(name)
-        return problems.collect(lambda: parse_date(name, raw)) if raw else None
+        day = problems.collect(lambda: parse_date(name, raw)) if raw else None
+        if day is not None and not problems.check(
+                EARLIEST <= day <= LATEST, name, f"must be from {EARLIEST} to {LATEST}"):
+            return None  # far days would overflow the times they become
+        return day
 
     entity, action = given("entity"), given("action")
     problems.check(len(entity) <= 40, "entity", "must be at most 40 characters")

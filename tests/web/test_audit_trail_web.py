@@ -161,6 +161,8 @@ def test_bad_search_fields_are_named_not_a_500(admin_client, practice):
     text = page.get_data(as_text=True)
     for field in ("from:", "id:", "action:"):
         assert field in text
+    far = admin_client.get("/audit?from=0001-01-01&to=9999-12-31")
+    assert far.status_code == 422 and "to: must be from" in far.get_data(as_text=True)
     backwards = admin_client.get("/audit?from=2026-03-05&to=2026-03-01")
     assert backwards.status_code == 422 and "to: must not be before" in backwards.get_data(
         as_text=True)
