@@ -238,3 +238,14 @@ def test_an_open_transaction_does_not_hold_up_other_writers(engine: Engine) -> N
     thread.join(timeout=120)
     verdict = _verdict(engine)
     assert verdict.ok and verdict.rows == 2
+
+
+def test_databases_made_by_create_all_are_guarded_too(tmp_path) -> None:
+    from scheduler.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'made.sqlite3'}")
+    models.Base.metadata.create_all(engine)
+    _append_rows(engine, 1)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_events"))
+    engine.dispose()
