@@ -46,9 +46,12 @@ from sqlalchemy import (
     TypeDecorator,
     Unicode,
     UniqueConstraint,
+    event,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from scheduler import audit_guard
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -586,10 +589,18 @@ class OutboxMessage(Base):
 
 
 class AuditEvent(Base):
-    """Who read or changed which patient record, and when. Never the record's content."""
+    """Who read or changed which patient record, and when. Never the record's content.
+
+    Append-only (the database refuses UPDATE and DELETE: :mod:`scheduler.audit_guard`) and
+    hash-chained in ``id`` order (:mod:`scheduler.audit_chain`): ``row_hash`` is SHA-256 over
+    ``prev_hash`` and the row's fields, so an altered, deleted or reordered row shows.
+    Rows are written only through :mod:`scheduler.audit`, which fills both hashes.
+    """
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),
+                      Index("ix_audit_events_actor_id", "actor_id"),
+                      Index("ix_audit_events_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
@@ -599,6 +610,13 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(40))  # client, treatment, series, ...
     entity_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(String(255), default="")  # field names, not values
+    prev_hash: Mapped[str] = mapped_column(String(64))  # the previous row's row_hash
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+# Databases made by metadata.create_all (not the migrations) get the append-only triggers too.
+event.listen(AuditEvent.__table__, "after_create",
+             lambda target, connection, **_: audit_guard.protect(connection))
 
 
 class GeocodeResult(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
-from scheduler import models
+from scheduler import audit, models
 from scheduler.db import make_engine, make_session_factory, session_scope
 
 
@@ -63,8 +63,8 @@ def test_concurrent_read_then_write_transactions_wait_instead_of_failing(sqlite_
 def test_datetimes_come_back_aware_in_utc(session: Session) -> None:
     chicago = timezone(timedelta(hours=-6))
     at = datetime(2026, 11, 1, 1, 30, tzinfo=chicago)
-    session.add(models.AuditEvent(at=at, action="read", entity="client", entity_id=1))
-    session.flush()
+    audit.record(session, audit.SYSTEM, "read", "client", 1, at=at)
+    session.commit()  # audit rows join the trail as the transaction commits
     session.expire_all()
     stored = session.scalar(select(models.AuditEvent.at))
     assert stored == at

@@ -18,7 +18,9 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
+from scheduler import audit_chain
 from scheduler.runtime import Runtime
+from web import refusals
 
 EXTENSION = "rounds"
 
@@ -71,9 +73,10 @@ def end_transaction() -> None:
 
 
 def _finish(response: Response) -> Response:
+    refused = refusals.pending(response.status_code)
     session: Session | None = g.get("db_session")
     if session is not None and g.get("db_reading"):
-        if session.new or session.dirty or session.deleted:
+        if session.new or session.dirty or session.deleted or audit_chain.pending(session):
             raise RuntimeError(f"{request.method} {request.url_rule} changed records through "
                                "its read-only session; write through audit_db()")
         session.rollback()  # ends the read transaction before the write one begins
@@ -85,6 +88,7 @@ def _finish(response: Response) -> Response:
     audit: Session | None = g.get("audit_session")
     if audit is not None:
         audit.commit()  # reads are recorded whatever the status: a refused read is a read
+    refusals.write(runtime().sessions, refused)  # after the locks above are let go
     return response
 
 

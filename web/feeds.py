@@ -22,6 +22,7 @@ from scheduler.plans import record
 from scheduler.plans.view import Detail
 from scheduler.present.calendar_file import views_ics
 from scheduler.present.geojson import route_geojson
+from web import refusals
 from web.database import audit_db, db, runtime
 from web.pages.day import chosen_therapist, parse_day
 
@@ -53,6 +54,7 @@ def calendar(token: str) -> Response:
 def _therapist_by_token(token: str) -> models.Therapist:
     therapist = therapist_by_feed_token(db(), token)
     if therapist is None:
+        refusals.note("calendar_feed", None, audit.BAD_TOKEN)  # never the token itself
         abort(404)
     return therapist
 

@@ -3,6 +3,7 @@ only :mod:`.base`; this module puts them on the group. ``web.cli`` adds ``serve`
 entry point.
 
 - :mod:`.database`: ``rounds db upgrade``, ``rounds demo``;
+- :mod:`.audit`: ``rounds audit verify`` (the audit trail's hash chain);
 - :mod:`.visits`: ``rounds visits`` (the calendar of a day, with its windows and why);
 - :mod:`.plan`: ``rounds plan`` (plan, re-plan, print itineraries);
 - :mod:`.solve`: ``rounds solve`` (the optimizer on a VROOM-style file);
@@ -10,6 +11,7 @@ entry point.
 - :mod:`.backup`: ``rounds backup``, ``rounds restore``.
 """
 
+from scheduler.cli.audit import audit
 from scheduler.cli.backup import backup_command, restore_command
 from scheduler.cli.base import cli, runtime_from
 from scheduler.cli.database import db, demo
@@ -20,6 +22,7 @@ from scheduler.cli.visits import visits
 
 cli.add_command(db, "db")
 cli.add_command(demo, "demo")
+cli.add_command(audit, "audit")
 cli.add_command(visits, "visits")
 cli.add_command(plan_command, "plan")
 cli.add_command(solve_command, "solve")

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from scheduler import models
+from scheduler import audit_chain, models
 from scheduler.accounts.passwords import hash_password
 from scheduler.calendar.expand import occurrence_dates, validate_rule
 from scheduler.calendar.rules import RuleError
@@ -91,9 +91,16 @@ def load_demo(session: Session, *, anchor: date, reset: bool = False,
 
 
 def clear_practice(session: Session) -> None:
-    """Delete every row of every table, children first."""
+    """Delete every row of every table, children first.
+
+    The audit trail goes too (its rows name the therapists deleted here, and SQLite would
+    give their ids to the new ones), through :func:`audit_chain.clear`, which records the cut
+    as the new trail's first row.
+    """
+    audit_chain.clear(session, "demo")
     for table in reversed(models.Base.metadata.sorted_tables):
-        session.execute(delete(table))
+        if table is not models.AuditEvent.__table__:
+            session.execute(delete(table))
     session.flush()
     session.expunge_all()  # the objects of the deleted rows must not be flushed again
 

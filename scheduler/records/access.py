@@ -16,6 +16,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from scheduler import models
+from scheduler.audit import NOT_FOUND, NOT_YOURS
 
 
 def visible_client_filter(therapist_id: int) -> Any:
@@ -121,3 +122,9 @@ def find_stop(session: Session, viewer: models.Therapist,
 
 def find_facility(session: Session, facility_id: int) -> models.Facility | None:
     return session.get(models.Facility, facility_id)
+
+
+def refusal_reason(session: Session, model: type[models.Base], record_id: int) -> str:
+    """Why a lookup above answered None, for the audit trail only (the viewer is told
+    nothing): "not found" when no such record exists, else "not yours"."""
+    return NOT_FOUND if session.get(model, record_id) is None else NOT_YOURS

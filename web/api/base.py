@@ -28,6 +28,7 @@ from scheduler.accounts.tokens import find_token, note_use
 from scheduler.db import paginate
 from scheduler.records import InUse
 from scheduler.records.validation import FieldProblem, ValidationError
+from web import refusals
 from web.database import audit_db, db
 from web.security import csrf
 
@@ -51,10 +52,12 @@ def _authenticate() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
+        refusals.note("api_token", None, audit.BAD_TOKEN)
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
     now = clock.utcnow()
     token = find_token(db(), secret.strip(), now)
     if token is None:
+        refusals.note("api_token", None, audit.BAD_TOKEN)
         raise Unauthorized("The API token is unknown, revoked or expired.")
     note_use(audit_db(), token, now)  # through audit_db: on GET this session only reads
     g.api_user_therapist = token.therapist

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, jsonify, request
+from flask import jsonify, request
 
 from scheduler import audit, clock, models, planning
 from scheduler.plans import record
@@ -81,8 +81,9 @@ def create_day_plans() -> Any:
     problems.raise_if_any()
     assert day is not None  # else raise_if_any has raised
     if not is_admin():
-        if ids is not None and set(ids) - {user().id}:
-            abort(404)
+        for therapist_id in ids or ():
+            if therapist_id != user().id:
+                access.refuse(db(), models.Therapist, "therapist", therapist_id)
         ids = [user().id]
     elif ids is not None:
         for therapist_id in ids:

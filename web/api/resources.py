@@ -79,8 +79,9 @@ def _conflict_read(kind: str, record_id: int) -> None:
 
 
 def _listed(entity: str, page: dict[str, Any]) -> dict[str, Any]:
-    audit.record(audit_db(), actor(), "list", entity, None,
-                 context=f"{len(page['items'])} shown")
+    """One ``read`` row per record on the page (one INSERT), so the trail names each."""
+    audit.record_reads(audit_db(), actor(), entity, [item["id"] for item in page["items"]],
+                       context=f"list page {page['page']}")
     return page
 
 

@@ -93,7 +93,7 @@ def clients() -> str:
     """The clients this user may see (all, for an admin)."""
     show_inactive = request.args.get("all") == "1"
     rows = lists.clients(db(), me(), include_inactive=show_inactive)
-    audit.record(audit_db(), actor(), "list", "client", None, context=f"{len(rows)} shown")
+    audit.record_reads(audit_db(), actor(), "client", [row.id for row in rows], context="list")
     return render_template("records/clients.html", clients=rows, show_inactive=show_inactive)
 
 

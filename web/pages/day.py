@@ -19,11 +19,11 @@ from scheduler.plans import record
 from scheduler.plans.view import Detail
 from scheduler.present.geojson import route_geojson
 from scheduler.present.navigation import apple_url, google_url
-from scheduler.records import access, lists
+from scheduler.records import lists
 from scheduler.records.fields import parse_practice_date
 from scheduler.records.precautions import FLAGS
 from scheduler.records.validation import ValidationError
-from web.access import found, is_admin, plan_or_404, stop_or_404
+from web.access import is_admin, plan_or_404, stop_or_404, therapist_or_404
 from web.database import audit_db, db, end_transaction, runtime
 from web.pages import actor, me, signed_in
 
@@ -48,9 +48,9 @@ def chosen_therapist(raw: Any) -> models.Therapist:
     viewer = me()
     if raw in (None, "") or str(raw) == str(viewer.id):
         return viewer
-    if not is_admin(viewer) or not str(raw).isdigit():
+    if not str(raw).isdigit() or len(str(raw)) > 10:
         abort(404)
-    return found(access.find_therapist(db(), viewer, int(raw)))
+    return therapist_or_404(db(), viewer, int(raw))  # a therapist's refusal is recorded
 
 
 def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from scheduler import audit
+from scheduler import audit, audit_search
 from scheduler.delivery import outbox as outbox_rows
-from scheduler.records.fields import MAX_ID
+from scheduler.records import lists
+from scheduler.records.validation import ValidationError
 from web.auth import admin_required
-from web.database import db
-from web.pages import signed_in
+from web.database import db, runtime
+from web.pages import options, signed_in
 
 bp = Blueprint("outbox", __name__)
 signed_in(bp)
@@ -34,13 +35,21 @@ def outbox() -> str:
 
 
 @bp.route("/audit")
-def audit_log() -> str:
-    """Who read or changed which record, newest first (admin). Holds no record content."""
+def audit_log() -> tuple[str, int]:
+    """Who read or changed which record, newest first (admin), searched by record (kind and
+    id: clients by id, so no patient name is ever in the URL), user, action and days."""
     admin_required()
     page = _page()
-    entity = request.args.get("entity", "")[:40]
-    raw_id = request.args.get("id", "")
-    entity_id = int(raw_id) if raw_id.isdigit() and int(raw_id) <= MAX_ID else None
-    rows = audit.listed(db(), page, PAGE_SIZE, entity=entity, entity_id=entity_id)
-    return render_template("pages/audit.html", rows=rows, page=page, entity=entity,
-                           page_size=PAGE_SIZE)
+    problem = None
+    try:
+        search = audit_search.parse_search(request.args)
+    except ValidationError as error:
+        search, problem = audit_search.Search(), error
+    rows, total = audit_search.searched(db(), search, runtime().settings.zone, page, PAGE_SIZE)
+    query = {name: request.args[name] for name in audit_search.QUERY_FIELDS
+             if request.args.get(name)} if problem is None else {}
+    return render_template(
+        "pages/audit.html", rows=rows, page=page, total=total, page_size=PAGE_SIZE,
+        query=query, problem=problem, actions=audit.ACTIONS,
+        users=options(lists.therapists(db()), lambda t: t.name, empty="Anyone"),
+    ), 422 if problem else 200

@@ -98,7 +98,7 @@ def _form(form: FormState, series: models.AppointmentSeries | None, status: int 
 def series_list() -> str:
     """The visit series this user may see."""
     rows = lists.series(db(), me())
-    audit.record(audit_db(), actor(), "list", "series", None, context=f"{len(rows)} shown")
+    audit.record_reads(audit_db(), actor(), "series", [row.id for row in rows], context="list")
     return render_template("records/series_list.html", series=rows, describe_rule=describe_rule)
 
 
