@@ -17,6 +17,7 @@ from sqlalchemy import Engine, MetaData, Table, inspect, select
 
 from scheduler import audit, migrate, models
 from scheduler.backup import backup_sqlite
+from scheduler.cli.audit import audit as audit_command
 from scheduler.cli.backup import backup_command, restore_command
 from scheduler.cli.base import RoundsGroup
 from scheduler.db import make_engine, make_session_factory
@@ -26,7 +27,8 @@ from scheduler.runtime import Runtime
 from scheduler.settings import Settings
 
 ANCHOR = date(2026, 11, 30)  # a Monday
-rounds = RoundsGroup("rounds", commands={"backup": backup_command, "restore": restore_command})
+rounds = RoundsGroup("rounds", commands={"backup": backup_command, "restore": restore_command,
+                                         "audit": audit_command})
 
 
 def run(runtime: Runtime, *args: str) -> Result:
@@ -90,6 +92,7 @@ def test_a_backup_restored_into_an_empty_database_holds_every_row(
         assert done.exit_code == 0, done.output
         assert migrate.is_up_to_date(restored.engine)
         after = contents(restored.engine)
+        verified = run(restored, "audit", "verify")
     finally:
         restored.close()
 
@@ -102,6 +105,8 @@ def test_a_backup_restored_into_an_empty_database_holds_every_row(
                  "plan_stops", "audit_events"):
         assert before[name], f"{name} is empty: the test would prove nothing"
     assert len(before["audit_events"]) > 2
+    # the hash chain runs unbroken through the copied rows and the restore's own row
+    assert verified.exit_code == 0, verified.output
 
 
 def test_the_backup_is_online_and_consistent(practice: Runtime, tmp_path: Path) -> None:
