@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from scheduler import audit_chain
 from scheduler.runtime import Runtime
-from web import refusals
+from web import errors, refusals
 
 EXTENSION = "rounds"
 
@@ -82,7 +83,11 @@ def _finish(response: Response) -> Response:
         session.rollback()  # ends the read transaction before the write one begins
     elif session is not None:
         if response.status_code < 400:
-            session.commit()
+            try:
+                session.commit()
+            except StaleDataError:  # a versioned row changed since this request read it
+                session.rollback()
+                response = current_app.make_response(errors.changed_meanwhile())
         else:
             session.rollback()
     audit: Session | None = g.get("audit_session")

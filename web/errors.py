@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from web.logs import mask
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     # Unexpected errors reach Flask's handle_exception, which logs them (RoundsFlask below)
     # and then renders this 500 page; with TESTING they propagate to the test instead.
     app.register_error_handler(InternalServerError, _http_error)
+    app.register_error_handler(StaleDataError, changed_meanwhile)
 
 
 def wants_json() -> bool:
@@ -64,6 +66,27 @@ def _csrf_error(error: CSRFError) -> Any:
     if wants_json():
         return jsonify(error="csrf", message=message), 400
     return render_template("error.html", code=400, title="Form expired", message=message), 400
+
+
+CHANGED_MEANWHILE = ("Someone else saved this record while your change was being saved, so "
+                     "nothing you sent was saved. Reload the page to see their change, then "
+                     "try again.")
+
+
+def changed_meanwhile(_error: StaleDataError | None = None) -> Any:
+    """409 for a save that lost a race on a record's version.
+
+    The records' edit forms and API check the version the editor started from and answer with
+    both sides (:mod:`scheduler.records.versions`); this covers every other write to a versioned
+    row (a password change, a calendar address, a sign-in code) that meets a save committed
+    between its read and its write. Nothing is saved, and nothing of the record is shown.
+    """
+    if wants_json():
+        response = jsonify(error="Changed by someone else", message=CHANGED_MEANWHILE)
+        response.status_code = 409
+        return response
+    return render_template("error.html", code=409, title="Changed by someone else",
+                           message=CHANGED_MEANWHILE), 409
 
 
 def _http_error(error: HTTPException) -> Any:
