@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from scheduler.cli import cli, runtime_from
-from scheduler.delivery import worker
+from scheduler.delivery import job_store, worker
 
 
 @cli.command()
@@ -32,7 +32,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     if worker.runs_in_serve(runtime.settings):
         try:
             background = worker.start_in_process(runtime)
-        except (worker.JobReferenceError, MailConfigError) as error:
+        except (job_store.JobReferenceError, MailConfigError) as error:
             raise click.ClickException(str(error)) from None
         click.echo("Morning itineraries: sent by this process "
                    f"(the outbox is {runtime.settings.outbox_path})")

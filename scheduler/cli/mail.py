@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from scheduler import clock
 from scheduler.calendar import time_off
 from scheduler.cli.base import parse_day, require_current_schema, runtime_from
-from scheduler.delivery import itineraries, outbox, send_times, worker
+from scheduler.delivery import itineraries, job_store, outbox, send_times, worker
 from scheduler.delivery.owners import HEARTBEAT_LEASE
 from scheduler.delivery.senders import MailConfigError, sender_from_settings
 from scheduler.models import OutboxMessage, OutboxState, Therapist
@@ -45,11 +45,11 @@ def worker_command(ctx: click.Context, rebuild_jobs: bool) -> None:
     runtime = runtime_from(ctx)
     require_current_schema(runtime)
     if rebuild_jobs:
-        removed = worker.clear_stored_jobs(runtime.engine)
+        removed = job_store.clear_stored_jobs(runtime.engine)
         click.echo(f"Removed {removed} stored job(s); they are rebuilt from the therapists.")
     try:
         worker.run_worker(runtime)
-    except (worker.JobReferenceError, MailConfigError) as error:
+    except (job_store.JobReferenceError, MailConfigError) as error:
         raise click.ClickException(str(error)) from None
 
 

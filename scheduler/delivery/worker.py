@@ -27,13 +27,16 @@ so the job functions find the process's worker (runtime, mail sender, scheduler)
 :func:`bind`, which ``run_worker`` and ``start_in_process`` call; nothing is bound at import.
 
 Time comes from :func:`scheduler.clock.utcnow`; nothing here reads the system clock directly.
+
+One module over 400 lines, on purpose: the jobs, their reconciliation with the therapists and
+the process's start and stop are one piece of APScheduler wiring, read together when a job
+does not run; the job table lives apart in :mod:`.job_store`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
 import signal
 import threading
 import weakref
@@ -48,14 +51,12 @@ from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from apscheduler.util import ref_to_obj
-from sqlalchemy import Engine, Table, delete, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler import clock
@@ -68,6 +69,12 @@ from scheduler.delivery.itineraries import (
     send_updates,
     settle_therapist,
 )
+from scheduler.delivery.job_store import (
+    JOB_TABLE,
+    PracticeJobStore,
+    check_stored_jobs,
+    ensure_job_table,
+)
 from scheduler.delivery.send_times import itinerary_trigger
 from scheduler.delivery.senders import MailSender, sender_from_settings
 from scheduler.models import Therapist
@@ -77,7 +84,6 @@ from scheduler.settings import Settings
 
 log = logging.getLogger("rounds.jobs")
 
-JOB_TABLE = "apscheduler_jobs"
 # Text paths, not function objects: the job store keeps them, and a rename must fail loudly.
 ITINERARY_JOB = "scheduler.delivery.worker:morning_itinerary_job"
 HOUSEKEEPING_JOB = "scheduler.delivery.worker:housekeeping_job"
@@ -89,12 +95,6 @@ REPLAN_EVERY = timedelta(seconds=30)
 """Stale days are planned again within a minute of the change that touched them."""
 RETRY_JOB = "scheduler.delivery.worker:retry_job"
 RETRY_ID_PREFIX = "rounds:retry:"
-_PG_LOCK_KEY = 0x526F756E  # "Roun": serialises creating the job table on PostgreSQL
-
-
-class JobReferenceError(RuntimeError):
-    """A stored job names a function that does not exist (renamed or removed)."""
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,58 +235,13 @@ def sync_itinerary_jobs(scheduler: BaseScheduler, runtime: Runtime,
     return SyncReport(tuple(added), tuple(changed), tuple(removed))
 
 
-def job_table(engine: Engine) -> Table:
-    """APScheduler's own table definition (one source of truth for its columns)."""
-    return SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE).jobs_t
-
-
-def ensure_job_table(engine: Engine) -> None:
-    """Create the job table if needed; on PostgreSQL under a lock, as workers start together."""
-    table = job_table(engine)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        table.create(connection, checkfirst=True)
-
-
-def check_stored_jobs(engine: Engine) -> None:
-    """Fail loudly if a stored job names a function that cannot be found.
-
-    APScheduler 3 would log the failure and delete the job, so a renamed job function would
-    make every morning e-mail vanish without a trace.
-    """
-    table = job_table(engine)
-    with engine.connect() as connection:
-        rows = connection.execute(select(table.c.id, table.c.job_state)).all()
-    problems = []
-    for identifier, state in rows:
-        try:
-            reference = pickle.loads(state)["func"]
-            ref_to_obj(reference)
-        except Exception as error:  # noqa: BLE001 - every way of failing is reported
-            problems.append(f"job {identifier!r}: {error}")
-    if problems:
-        raise JobReferenceError(
-            "stored jobs refer to functions that no longer exist: " + "; ".join(problems)
-            + ". Restore the function's name, or start with `rounds worker --rebuild-jobs` to "
-            "recreate the jobs from the therapists' settings."
-        )
-
-
-def clear_stored_jobs(engine: Engine) -> int:
-    """Delete every stored job (they are rebuilt from the therapists by the next sync)."""
-    ensure_job_table(engine)
-    with engine.begin() as connection:
-        return connection.execute(delete(job_table(engine))).rowcount
-
-
 def build_scheduler(runtime: Runtime, scheduler_class: type[BaseScheduler] = BlockingScheduler,
                     *, executor: BaseExecutor | None = None) -> BaseScheduler:
     """A configured, not yet started scheduler: persistent itinerary jobs on the practice
     database, housekeeping in memory (each process runs its own)."""
     scheduler = scheduler_class(
         jobstores={
-            "default": _PracticeJobStore(engine=runtime.engine, tablename=JOB_TABLE),
+            "default": PracticeJobStore(engine=runtime.engine, tablename=JOB_TABLE),
             "local": MemoryJobStore(),
         },
         executors={"default": executor or ThreadPoolExecutor(max_workers=2)},
@@ -295,15 +250,6 @@ def build_scheduler(runtime: Runtime, scheduler_class: type[BaseScheduler] = Blo
     )
     _RUNNING[scheduler] = _RunningJobs(scheduler)
     return scheduler
-
-
-class _PracticeJobStore(SQLAlchemyJobStore):
-    """The stored jobs, on the practice's engine. The engine is the runtime's: stopping the
-    scheduler must not dispose of it under the jobs still finishing (their connections would
-    be orphaned) or, in `rounds serve`, under the web app."""
-
-    def shutdown(self) -> None:
-        pass
 
 
 class _RunningJobs:

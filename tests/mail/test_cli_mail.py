@@ -22,7 +22,7 @@ from sqlalchemy import select
 from scheduler import models
 from scheduler.cli.base import RoundsGroup
 from scheduler.cli.mail import send_itineraries_command, worker_command
-from scheduler.delivery import itineraries, senders, worker
+from scheduler.delivery import itineraries, job_store, senders, worker
 from scheduler.runtime import Runtime
 
 DAY = date(2026, 3, 9)  # a Monday
@@ -135,7 +135,7 @@ def test_worker_refuses_plain_smtp_to_a_remote_host(practice: Runtime,
 
 def test_worker_names_a_renamed_job_function_and_rebuilds_on_request(
         practice: Runtime, drop_job_table: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    worker.ensure_job_table(practice.engine)
+    job_store.ensure_job_table(practice.engine)
     scheduler = worker.build_scheduler(practice, worker.BackgroundScheduler)
     scheduler.start(paused=True)
     scheduler.add_job(worker.ITINERARY_JOB, "cron", hour=6, args=[1], id="itinerary:1")

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from scheduler import models, planning
 from scheduler.db import make_engine, make_session_factory
-from scheduler.delivery import itineraries, send_times, senders, worker
+from scheduler.delivery import itineraries, job_store, send_times, senders, worker
 from scheduler.delivery.outbox import Outcome
 from scheduler.demo.loader import load_demo
 from scheduler.runtime import Runtime
@@ -144,7 +144,7 @@ def paused_scheduler(practice: Runtime, drop_job_table: None,
     """A scheduler that runs nothing: paused, and its clock at 05:00 on MONDAY (APScheduler
     processes due jobs once while shutting down, by its own clock)."""
     DrivenClock(local(MONDAY, 5)).install(monkeypatch.setattr)
-    worker.ensure_job_table(practice.engine)
+    job_store.ensure_job_table(practice.engine)
     scheduler = worker.build_scheduler(practice, BackgroundScheduler)
     assert isinstance(scheduler, BackgroundScheduler)
     scheduler.start(paused=True)
@@ -210,9 +210,9 @@ def test_a_renamed_job_function_stops_the_worker_at_start(
     monkeypatch.delitem(sys.modules, "rounds_old_jobs")
     module.write_text("def renamed(therapist_id):\n    pass\n")
 
-    with pytest.raises(worker.JobReferenceError, match="itinerary:1.*send_morning_mail"):
+    with pytest.raises(job_store.JobReferenceError, match="itinerary:1.*send_morning_mail"):
         worker.prepare(practice)
-    assert worker.clear_stored_jobs(practice.engine) == 1
+    assert job_store.clear_stored_jobs(practice.engine) == 1
     worker.prepare(practice)  # after a rebuild the worker starts
 
 

@@ -1,7 +1,7 @@
 """the morning e-mail jobs moved to scheduler.delivery.worker
 
 The stored APScheduler jobs name their function by text path, and the worker refuses to start
-on a path that no longer resolves (scheduler.delivery.worker.check_stored_jobs). The job
+on a path that no longer resolves (scheduler.delivery.job_store.check_stored_jobs). The job
 functions moved from scheduler.jobs to scheduler.delivery.worker, so the stored itinerary jobs
 are removed here; the worker's housekeeping rebuilds them from the therapists' settings when it
 starts, and a send time that passed meanwhile is caught up until the cut-off.
