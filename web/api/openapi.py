@@ -9,13 +9,16 @@ values) is written here.
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 from scheduler import records
 from scheduler.records import fields
 from scheduler.records import time_off as time_off_records
+from scheduler.records.validation import FieldProblem, ValidationError
 from web.api.base import MAX_PER_PAGE, api_blueprint
 
 bp = api_blueprint("api_openapi", public=True)
@@ -331,6 +334,37 @@ def document() -> dict[str, Any]:
             "schemas": _schemas(),
         },
     }
+
+
+PREFIX = "/api/v1"
+_RULE_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+@cache
+def _query_names() -> dict[tuple[str, str], frozenset[str]]:
+    """(document path, method) -> the query parameters the document gives that operation."""
+    return {(path, method.upper()): frozenset(p["name"] for p in operation.get("parameters", [])
+                                              if p["in"] == "query")
+            for path, item in _paths().items() for method, operation in item.items()}
+
+
+@bp.before_app_request
+def _documented_query_only() -> None:
+    """A query parameter the document does not give the operation is a 422 naming it, as an
+    unknown body field is: a typo (``?therapist=`` for ``?therapist_id=``) must not quietly
+    widen a list."""
+    rule = request.url_rule
+    if rule is None or not rule.rule.startswith(PREFIX + "/"):
+        return
+    path = _RULE_PARAMETER.sub(r"{\1}", rule.rule.removeprefix(PREFIX))
+    known = _query_names().get((path, request.method))
+    if known is None:
+        return  # HEAD, OPTIONS, the document itself
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        raise ValidationError([FieldProblem(name.encode("utf-8", "backslashreplace")
+                                            .decode("utf-8")[:60], "unknown query parameter")
+                               for name in unknown])
 
 
 @bp.get("/openapi.json")

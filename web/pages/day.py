@@ -26,6 +26,7 @@ from scheduler.records.validation import ValidationError
 from web.access import found, is_admin, plan_or_404, stop_or_404
 from web.database import audit_db, db, end_transaction, runtime
 from web.pages import actor, me, signed_in
+from web.params import page_id
 
 bp = Blueprint("day", __name__)
 signed_in(bp)
@@ -48,9 +49,9 @@ def chosen_therapist(raw: Any) -> models.Therapist:
     viewer = me()
     if raw in (None, "") or str(raw) == str(viewer.id):
         return viewer
-    if not is_admin(viewer) or not str(raw).isdigit():
+    if not is_admin(viewer):
         abort(404)
-    return found(access.find_therapist(db(), viewer, int(raw)))
+    return found(access.find_therapist(db(), viewer, page_id(str(raw))))
 
 
 def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:

@@ -6,10 +6,10 @@ from flask import Blueprint, render_template, request
 
 from scheduler import audit
 from scheduler.delivery import outbox as outbox_rows
-from scheduler.records.fields import MAX_ID
 from web.auth import admin_required
 from web.database import db
 from web.pages import signed_in
+from web.params import MAX_ID, page_int
 
 bp = Blueprint("outbox", __name__)
 signed_in(bp)
@@ -19,8 +19,7 @@ MAX_PAGE = 1_000_000  # far beyond any log; keeps the offset an ordinary integer
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    return min(max(1, int(raw)), MAX_PAGE) if raw.isdigit() and len(raw) < 10 else 1
+    return page_int("page", 1, 1, MAX_PAGE)
 
 
 @bp.route("/outbox")
@@ -39,8 +38,7 @@ def audit_log() -> str:
     admin_required()
     page = _page()
     entity = request.args.get("entity", "")[:40]
-    raw_id = request.args.get("id", "")
-    entity_id = int(raw_id) if raw_id.isdigit() and int(raw_id) <= MAX_ID else None
+    entity_id = page_int("id", 0, 1, MAX_ID) or None
     rows = audit.listed(db(), page, PAGE_SIZE, entity=entity, entity_id=entity_id)
     return render_template("pages/audit.html", rows=rows, page=page, entity=entity,
                            page_size=PAGE_SIZE)

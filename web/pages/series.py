@@ -12,13 +12,14 @@ from scheduler.calendar.expand import occurrence_dates
 from scheduler.calendar.words import describe_rule
 from scheduler.planning.refresh import replan_day_now
 from scheduler.records import lists
-from scheduler.records.fields import MAX_ID
 from web.access import exception_or_404, series_or_404
 from web.auth import admin_required
 from web.database import audit_db, db, runtime
 from web.pages import actor, attempt, me, options, signed_in
 from web.pages import forms as f
 from web.pages.forms import FormState
+from web.params import id_or_none
+from web.redirects import on_site_path
 
 bp = Blueprint("series", __name__)
 signed_in(bp)
@@ -65,9 +66,8 @@ def _values(series: models.AppointmentSeries) -> dict[str, Any]:
 def _form(form: FormState, series: models.AppointmentSeries | None, status: int = 200) -> Any:
     clients = lists.clients(db(), me())
     therapists = lists.therapists(db(), active_only=True)
-    client_id = form.value("client_id")
-    treatments = (lists.during_treatments(db(), int(client_id))
-                  if client_id.isdigit() and int(client_id) <= MAX_ID else [])
+    client_id = id_or_none(form.value("client_id"))
+    treatments = lists.during_treatments(db(), client_id) if client_id is not None else []
     return render_template(
         "records/series_form.html", form=form, series=series,
         clients=options(clients, lambda c: f"{c.last_name}, {c.first_name}", empty="Choose…"),
@@ -220,7 +220,4 @@ def f_date(raw: str) -> date:
 
 def _back(default: str) -> str:
     """Return to the page the button was on (the day page cancels occurrences too)."""
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return default
+    return on_site_path(request.form.get("next")) or default
