@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import models
 from scheduler.records import validation
+from scheduler.records.precautions import FLAGS
 from scheduler.records.validation import WEEKDAY_CODES
 
 MAX_ID = 2**31 - 1  # ids beyond the integer columns' range name no record
@@ -277,8 +278,8 @@ def therapist_fields(session: Session) -> dict[str, Parser]:
         "role": _choice(models.Role),
         "active": _boolean,
         "home_address": _text(255),
-        "home_lat": _number(-90, 90),
-        "home_lon": _number(-180, 180),
+        "home_lat": _with(_number(-90, 90), nullable=False),  # required: where the day starts
+        "home_lon": _with(_number(-180, 180), nullable=False),
         "skills": _words,
         "break_start": _time(is_nullable=True),
         "break_end": _time(is_nullable=True),
@@ -297,7 +298,7 @@ def client_fields(session: Session) -> dict[str, Parser]:
         "facility_id": _reference(session, models.Facility, is_nullable=False),
         "room": _text(40),
         "active": _boolean,
-        "precaution_flags": _words,
+        "precaution_flags": _with(_words, items={"type": "string", "enum": sorted(FLAGS)}),
         "precaution_notes": _text(4000),
         "diagnosis": _text(4000),
         "care_contact": _text(255),
@@ -310,7 +311,7 @@ def treatment_fields(session: Session) -> dict[str, Parser]:
         "kind": _text(40, required=True),
         "label": _text(120),
         "facility_id": _reference(session, models.Facility, is_nullable=True),
-        "rule": _rule,
+        "rule": _with(_rule, nullable=False, description="RFC 5545 RRULE: a treatment recurs"),
         "first_date": _date(),
         "last_date": _date(is_nullable=True),
         "start_time": _time(),
