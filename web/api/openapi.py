@@ -19,6 +19,7 @@ from scheduler import records
 from scheduler.records import fields
 from scheduler.records import time_off as time_off_records
 from scheduler.records.validation import FieldProblem, ValidationError
+from web.api import json_input
 from web.api.base import MAX_PER_PAGE, api_blueprint
 
 bp = api_blueprint("api_openapi", public=True)
@@ -163,7 +164,9 @@ def _plan_schemas() -> dict[str, Any]:
                                        "again, a new day is a draft"}}},
         "ReplanRequest": {
             "type": "object", "additionalProperties": False,
-            "properties": {"at": DATETIME,
+            "properties": {"at": {**DATETIME, "description": "from when (default now); must "
+                                                             "fall on the plan's day in the "
+                                                             "practice's time zone"},
                            "lat": {"type": "number", "minimum": -90, "maximum": 90},
                            "lon": {"type": "number", "minimum": -180, "maximum": 180}}},
         "StopStateRequest": {
@@ -204,6 +207,7 @@ ERRORS = {
     "404": {"description": "No such record, or not yours", **_json(_ref("Error"))},
 }
 INVALID = {"422": {"description": "Bad input, by field", **_json(_ref("ValidationError"))}}
+TOO_LARGE = {"413": {"description": "The body is over 1 MiB", **_json(_ref("Error"))}}
 IN_USE = {"409": {"description": "Other records refer to it", **_json(_ref("Error"))}}
 PAGING = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1,
@@ -230,6 +234,7 @@ def _op(summary: str, ok: str, schema: dict[str, Any] | None, *, body: str | Non
         operation["parameters"] = params
     if body:
         operation["requestBody"] = {"required": True, **_json(_ref(body))}
+        responses.update(TOO_LARGE)
     return operation
 
 
@@ -325,7 +330,8 @@ def document() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "Rounds API", "version": "1",
                  "description": "Visit scheduling and day routes. Authenticate with "
-                                "'Authorization: Bearer <token>' (tokens: the account page)."},
+                                "'Authorization: Bearer <token>' (tokens: the account page). "
+                                f"{LIMITS}"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": _paths(),
@@ -336,6 +342,12 @@ def document() -> dict[str, Any]:
     }
 
 
+LIMITS = (f"Limits: a body is a JSON object of at most 1 MiB (else 413), nested at most "
+          f"{json_input.MAX_DEPTH} levels deep, its text valid Unicode (no lone surrogates), "
+          f"its numbers finite and its whole numbers within 64 bits; each field's own range, "
+          f"length and pattern is in its schema, dates from {fields.FIRST_DAY} to "
+          f"{fields.LAST_DAY}. A query parameter the operation does not list is refused. "
+          f"Bad input answers 422 naming each field.")
 PREFIX = "/api/v1"
 _RULE_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
