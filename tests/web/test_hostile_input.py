@@ -11,8 +11,9 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
-from web_support import PASSWORD, PLAN_DAY, csrf_token, post
+from web_support import PASSWORD, PLAN_DAY, api_token, csrf_token, login, make_practice, post
 
+from web import create_app
 from web.redirects import on_site_path
 
 BIG = "9" * 20  # beyond SQLite's 64-bit and PostgreSQL's 32-bit integers
@@ -251,3 +252,26 @@ def test_the_document_states_the_limits(client):
     created = document["paths"]["/facilities"]["post"]["responses"]
     assert "413" in created and "422" in created
     assert "nested" in document["info"]["description"]
+
+
+# --- both databases: numbers at the edges of their integer columns ------------------------
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 2**64])
+def test_numbers_beyond_the_columns_on_each_database(both_runtime, number):
+    """PostgreSQL's ``integer`` ends at 2**31 - 1 and SQLite's at 2**63 - 1: a number past
+    either is refused at the edge on both, never sent to the database."""
+    app = create_app(runtime=both_runtime, test_config={"TESTING": True})
+    practice = make_practice(both_runtime)
+    headers = {"Authorization": f"Bearer {api_token(both_runtime, practice.admin_id)}"}
+    client = app.test_client()
+    listed = client.get(f"/api/v1/day-plans?therapist_id={number}", headers=headers)
+    assert listed.status_code == 422
+    booked = client.post("/api/v1/clients", headers=headers, json={
+        "first_name": "A", "last_name": "B", "facility_id": number})
+    assert booked.status_code == 422 and "facility_id" in booked.get_json()["fields"]
+    assert client.get(f"/api/v1/clients/{number}", headers=headers).status_code == 404
+    page = app.test_client()
+    assert login(page, "ada@example.org").status_code == 302
+    assert page.get(f"/day/{PLAN_DAY}?therapist={number}").status_code == 404
+    assert page.get(f"/audit?id={number}").status_code == 422
