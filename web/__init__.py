@@ -22,7 +22,18 @@ from scheduler.settings import load_settings
 def create_app(runtime: Runtime | None = None,
                test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for ``runtime`` (default: from the settings files and environment)."""
-    from web import assets, auth, converters, database, errors, feeds, formatting, health, security
+    from web import (
+        assets,
+        auth,
+        converters,
+        database,
+        errors,
+        feeds,
+        formatting,
+        health,
+        request_text,
+        security,
+    )
     from web.api import openapi, plans, resources, time_off
     from web.pages import (
         account,
@@ -53,6 +64,7 @@ def create_app(runtime: Runtime | None = None,
     security.init_app(app, runtime)
     auth.init_app(app)
     errors.init_app(app)
+    request_text.init_app(app)
     formatting.init_app(app, runtime.settings)
     assets.init_app(app)
 

@@ -275,3 +275,29 @@ def test_numbers_beyond_the_columns_on_each_database(both_runtime, number):
     assert login(page, "ada@example.org").status_code == 302
     assert page.get(f"/day/{PLAN_DAY}?therapist={number}").status_code == 404
     assert page.get(f"/audit?id={number}").status_code == 422
+
+
+def test_nul_characters_are_refused_before_the_database(both_runtime):
+    """PostgreSQL's text cannot hold NUL: a sign-in, a filter, a form field or a JSON string
+    with one is a 422 naming the field, on both databases (on PostgreSQL it was a 500)."""
+    app = create_app(runtime=both_runtime, test_config={"TESTING": True})
+    practice = make_practice(both_runtime)
+    headers = {"Authorization": f"Bearer {api_token(both_runtime, practice.admin_id)}"}
+    browser = app.test_client()
+    token = csrf_token(browser)
+    signed_in = browser.post("/login", data={"email": "ada\x00@example.org",
+                                             "password": PASSWORD, "csrf_token": token})
+    assert signed_in.status_code == 422
+    assert "email" in signed_in.get_data(as_text=True)
+    assert login(browser, "ada@example.org").status_code == 302
+    assert browser.get("/audit?entity=cl%00ient").status_code == 422
+    assert post(browser, "/account/tokens", {"name": "a\x00b"}).status_code == 422
+    api = app.test_client()
+    named = api.get("/api/v1/clients?page=1%00", headers=headers)
+    assert named.status_code == 422 and named.get_json()["fields"] == {
+        "page": ["must not contain NUL characters"]}
+    for body, field in (({"first_day": "2026-04-06", "reason": "a\x00b",
+                          "therapist_id": practice.tess_id}, "reason"),
+                        ({"rule": "FREQ=WEEKLY\x00"}, "rule"), ({"a\x00": 1}, "a\\x00")):
+        answer = api.post("/api/v1/time-off", headers=headers, json=body)
+        assert answer.status_code == 422 and field in answer.get_json()["fields"], body

@@ -3,8 +3,9 @@
 The body's size is bounded by ``MAX_CONTENT_LENGTH`` (413, read by Werkzeug). Here:
 - nesting deeper than :data:`MAX_DEPTH` is refused (422 naming where). Python's parser
   recurses: 50,000 nested ``[`` raise RecursionError, caught here as well;
-- strings (values and keys) must be encodable as UTF-8: JSON's ``"\\ud800"`` decodes to a lone
-  surrogate, which no database driver can store;
+- strings (values and keys) must be encodable as UTF-8 (JSON's ``"\\ud800"`` decodes to a
+  lone surrogate, which no database driver can store) and hold no NUL (PostgreSQL's text
+  cannot);
 - numbers must be finite (``NaN``, ``Infinity`` and ``1e400`` are not JSON numbers a record
   can hold) and integers within 64 bits, so no parser or driver overflows;
 and each problem names the field by its path (``hours.mo[0]``), as the parsers do.
@@ -60,9 +61,10 @@ def _problems(data: dict[str, Any]) -> Any:
             continue
         if isinstance(value, dict):
             for key, item in value.items():
-                if not _storable_text(key):
+                if not _storable_text(key) or "\x00" in key:
                     yield FieldProblem(_printable(f"{path}.{key}" if path else key),
-                                       "the field's name is not valid Unicode text")
+                                       "the field's name is not valid Unicode text "
+                                                                 "or holds a NUL")
                     continue
                 stack.append((f"{path}.{key}" if path else key, item, depth + 1))
         elif isinstance(value, list):
@@ -71,6 +73,8 @@ def _problems(data: dict[str, Any]) -> Any:
         elif isinstance(value, str) and not _storable_text(value):
             yield FieldProblem(_printable(field), "is not valid Unicode text (a lone surrogate "
                                                   "such as \\ud800)")
+        elif isinstance(value, str) and "\x00" in value:
+            yield FieldProblem(field, "must not contain NUL characters")
         elif isinstance(value, float) and not math.isfinite(value):
             yield FieldProblem(field, "must be a finite number")
         elif (isinstance(value, int) and not isinstance(value, bool)
@@ -88,4 +92,4 @@ def _storable_text(text: str) -> bool:
 
 def _printable(text: str) -> str:
     """A field path with any lone surrogate escaped, so the answer itself can be encoded."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")

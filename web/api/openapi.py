@@ -29,7 +29,7 @@ HHMM, DATE, ID = fields.HHMM, fields.DATE, fields.ID
 
 
 def _text(max_length: int) -> dict[str, Any]:
-    return {"type": "string", "maxLength": max_length}
+    return {"type": "string", "maxLength": max_length, "pattern": r"^[^\x00]*$"}
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
