@@ -50,7 +50,12 @@ WEEKLY = {"type": "object", "additionalProperties": False,
           "description": "Weekday code -> [start, end]; a missing day is closed / not worked."}
 
 
-EMAIL = r"^[^@\s\x00]+@[^@\s\x00]+$"  # what records.validation checks an address by
+# Python's str.strip and re's \s take \x1c-\x1f and \x85 for spaces, JSON Schema's (ECMA)
+# \s does not: the schemas name them, so that what they allow the parsers take.
+_SPACE = r"\s\x1c-\x1f\x85"
+EMAIL = rf"^[^@\x00{_SPACE}]+@[^@\x00{_SPACE}]+$"  # what records.validation checks it by
+EMAIL_TIME = {**HHMM, "pattern": r"^(0?[3-9]|1[0-9]|2[0-3]):[0-5][0-9]$",
+              "description": "03:00 or later: the clocks change between 02:00 and 03:00"}
 
 
 def nullable(schema: Mapping[str, Any], is_nullable: bool = True) -> dict[str, Any]:
@@ -90,7 +95,7 @@ def _text(max_length: int, *, required: bool = False) -> Parser:
         return value
 
     # What the parser takes, as a schema: no NUL; when required, something besides spaces.
-    pattern = r"^[^\x00]*[^\x00\s][^\x00]*$" if required else r"^[^\x00]*$"
+    pattern = rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$" if required else r"^[^\x00]*$"
     return Field(parse, {"type": "string", "maxLength": max_length, "pattern": pattern})
 
 
@@ -286,7 +291,7 @@ def therapist_fields(session: Session) -> dict[str, Parser]:
         "break_minutes": _integer(0, 240),
         "max_visits_per_day": _integer(1, 50, is_nullable=True),
         "max_hands_on_minutes": _integer(1, 24 * 60, is_nullable=True),
-        "email_time": _time(is_nullable=True),
+        "email_time": _with(_time(is_nullable=True), **EMAIL_TIME),
         "email_weekdays": _weekday_codes,
     }
 

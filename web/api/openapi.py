@@ -59,7 +59,8 @@ READ_ONLY: dict[str, dict[str, Any]] = {
 }
 WRITE_ONLY: dict[str, dict[str, Any]] = {
     "therapist": {"password": {"type": "string", "minLength": records.PASSWORD_MIN,
-                               "maxLength": records.PASSWORD_MAX, "writeOnly": True}},
+                               "maxLength": records.PASSWORD_MAX, "pattern": r"^[^\x00]*$",
+                               "writeOnly": True}},
 }
 
 NAMES = {"facility": "Facility", "therapist": "Therapist", "client": "Client",
