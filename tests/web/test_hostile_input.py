@@ -25,7 +25,7 @@ HOSTILE_TARGETS = [
     "/%5C%5Cevil.example", "%5C%5Cevil.example", "/%09%5Cevil.example",
     "///evil.example", "//evil.example", "%2F%2Fevil.example",
     "https:evil.example", "https://evil.example", "javascript:alert(1)",
-    "%20//evil.example", "%00//evil.example", "/%00/evil.example",
+    "%20//evil.example", "/%01/evil.example", "/%1F/evil.example", "/%7F/evil.example",
     "evil.example", "",
 ]
 
@@ -52,6 +52,15 @@ def test_sign_in_never_redirects_off_site(app, practice, target):
     again = client.get(f"/login?next={target}")
     assert again.status_code == 302
     assert _browser_reads(again.headers["Location"]) == ("", ""), again.headers["Location"]
+
+
+@pytest.mark.parametrize("target", ["%00//evil.example", "/%00/evil.example"])
+def test_a_target_with_nul_is_refused_without_redirect(app, practice, target):
+    client = app.test_client()
+    token = csrf_token(client)
+    answer = client.post(f"/login?next={target}", data={
+        "email": "ada@example.org", "password": PASSWORD, "csrf_token": token})
+    assert answer.status_code == 422 and "Location" not in answer.headers
 
 
 def test_sign_in_still_returns_to_the_page_asked_for(app, practice):
