@@ -310,3 +310,46 @@ def test_nul_characters_are_refused_before_the_database(both_runtime):
                         ({"rule": "FREQ=WEEKLY\x00"}, "rule"), ({"a\x00": 1}, "a\\x00")):
         answer = api.post("/api/v1/time-off", headers=headers, json=body)
         assert answer.status_code == 422 and field in answer.get_json()["fields"], body
+
+
+# --- every page, every hostile query value ---------------------------------------------
+
+QUERY_NAMES = ("page", "id", "entity", "therapist", "client", "from", "day", "all", "changes",
+               "mine", "next")
+HOSTILE_VALUES = (BIG, "-1", "%C2%B2", "abc", "2026-02-30", "0254-01-01", "%E2%80%AE", "%FF",
+                  "1e308", "9" * 5000)
+
+
+def _page_paths(app, practice):
+    """Every GET page of the app (not the API, not static files) with real ids in its path."""
+    ids = {"client_id": practice.theo_clients[0], "treatment_id": practice.treatment_id,
+           "series_id": practice.theo_series[0], "facility_id": practice.hospital_id,
+           "therapist_id": practice.theo_id, "day": PLAN_DAY.isoformat(), "token": "x"}
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and not rule.rule.startswith(("/api/", "/static", "/vendor")):
+            path = rule.rule
+            for name in rule.arguments:
+                path = path.replace(f"<{name}>", str(ids[name]))
+                path = path.replace(f"<id:{name}>", str(ids[name]))
+            yield path
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_every_page_answers_hostile_query_values_without_a_server_error(
+        admin_client, app, practice, value):
+    paths = list(_page_paths(app, practice))
+    assert len(paths) >= 30
+    for path in paths:
+        query = "&".join(f"{name}={value}" for name in QUERY_NAMES)
+        answer = admin_client.get(f"{path}?{query}")
+        assert answer.status_code < 500, path
+        if answer.status_code >= 400:
+            assert "Quimby" not in answer.get_data(as_text=True), path
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", BIG, "0001-01-01", "9999-12-31", "%E2%80%AE",
+                                 "2026-3-9", "20260309"])
+def test_day_pages_answer_garbage_days_with_404(admin_client, practice, day):
+    for path in (f"/day/{day}", f"/day/{day}/print", f"/week/{day}",
+                 f"/series/{practice.theo_series[0]}/occurrences/{day}/move"):
+        assert admin_client.get(path).status_code == 404, path
