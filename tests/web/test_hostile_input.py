@@ -353,3 +353,46 @@ def test_day_pages_answer_garbage_days_with_404(admin_client, practice, day):
     for path in (f"/day/{day}", f"/day/{day}/print", f"/week/{day}",
                  f"/series/{practice.theo_series[0]}/occurrences/{day}/move"):
         assert admin_client.get(path).status_code == 404, path
+
+
+FORM_NAMES = (
+    "action active address break_end break_minutes break_start buffer_after_minutes "
+    "buffer_before_minutes care_contact client_id confirm confirmed current diagnosis "
+    "duration_minutes during_treatment_id email email_time facility_id first_date first_name "
+    "home_address home_lat home_lon infection_control kind label last_date last_name lat lon "
+    "max_hands_on_minutes max_visits_per_day name new new_date new_duration_minutes "
+    "new_start_time next notes original_date overhead_minutes parking_notes password policy "
+    "precaution_flags precaution_notes preferred_windows primary_therapist_id priority reason "
+    "required_skills role room rule_mode rule_interval rule_text rule_end rule_until "
+    "rule_count rule_days skills start_time state therapist therapist_id first_day last_day "
+    "hours.MO.start hours.MO.end shifts.MO.start shifts.MO.end").split()
+FORM_VALUES = (BIG, "-" + BIG, "²", "2026-02-30", "0254-01-01", "25:61", "1e308", "nan",
+               "‮", "x" * 5000)
+
+
+@pytest.mark.parametrize("value", FORM_VALUES)
+def test_every_form_answers_hostile_values_without_a_server_error(app, practice, value):
+    """Every POST page (sign-out aside), every field it may read set to one hostile value:
+    an answer below 500 (deletions last, so the others find their records)."""
+    browser = app.test_client()
+    assert login(browser, "ada@example.org").status_code == 302
+    ids = {"client_id": practice.theo_clients[0], "treatment_id": practice.treatment_id,
+           "series_id": practice.theo_series[0], "facility_id": practice.home_id,
+           "therapist_id": practice.tess_id, "day": PLAN_DAY.isoformat(),
+           "plan_id": practice.plan_id, "stop_id": practice.stop_ids[0], "exception_id": 1,
+           "entry_id": 1, "token_id": 1}
+    rules = sorted((rule for rule in app.url_map.iter_rules()
+                    if "POST" in rule.methods and not rule.rule.startswith("/api/")
+                    and rule.rule not in ("/logout", "/login")),
+                   key=lambda rule: "delete" in rule.rule)
+    assert len(rules) >= 20
+    token = csrf_token(browser, "/account")
+    form = {name: value for name in FORM_NAMES}
+    for rule in rules:
+        path = rule.rule
+        for name in rule.arguments:
+            path = path.replace(f"<id:{name}>", str(ids[name])).replace(f"<{name}>",
+                                                                       str(ids[name]))
+        answer = browser.post(path, data={**form, "csrf_token": token})
+        assert answer.status_code < 500, path
+        assert "evil" not in answer.headers.get("Location", "")
