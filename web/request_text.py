@@ -4,7 +4,8 @@ PostgreSQL's text columns cannot hold a NUL character: a query or an insert with
 in the driver, which would be a 500 (a sign-in with ``%00`` in the address did exactly that).
 No field of ours has a use for one, so every query parameter and form field is checked once,
 here, before any view runs: a 422 naming the field (JSON under /api/, an error page
-elsewhere). JSON bodies are checked by :mod:`web.api.json_input`.
+elsewhere); a path with one (the calendar feed's secret address) is not found. JSON bodies
+are checked by :mod:`web.api.json_input`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ def init_app(app: Flask) -> None:
 
 
 def _refuse_nul() -> Any:
+    if any(isinstance(value, str) and "\x00" in value
+           for value in (request.view_args or {}).values()):
+        abort(404)  # a path with a NUL in it names nothing
     names = sorted({_printable(name) for source in (request.args, request.form)
                     for name, value in source.items(multi=True)
                     if "\x00" in name or "\x00" in value})

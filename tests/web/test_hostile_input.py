@@ -301,6 +301,8 @@ def test_nul_characters_are_refused_before_the_database(both_runtime):
     assert login(browser, "ada@example.org").status_code == 302
     assert browser.get("/audit?entity=cl%00ient").status_code == 422
     assert post(browser, "/account/tokens", {"name": "a\x00b"}).status_code == 422
+    feed = app.test_client().get("/feeds/calendar/" + "a" * 30 + "%00.ics")
+    assert feed.status_code == 404
     api = app.test_client()
     named = api.get("/api/v1/clients?page=1%00", headers=headers)
     assert named.status_code == 422 and named.get_json()["fields"] == {
