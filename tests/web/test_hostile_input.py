@@ -339,6 +339,19 @@ def _page_paths(app, practice):
 @pytest.mark.parametrize("value", HOSTILE_VALUES)
 def test_every_page_answers_hostile_query_values_without_a_server_error(
         admin_client, app, practice, value):
+    _sweep_pages(admin_client, app, practice, value)
+
+
+@pytest.mark.parametrize("value", [BIG, "2147483648", "x" * 300])
+def test_every_page_on_each_database(both_runtime, value):
+    app = create_app(runtime=both_runtime, test_config={"TESTING": True})
+    practice = make_practice(both_runtime)
+    browser = app.test_client()
+    assert login(browser, "ada@example.org").status_code == 302
+    _sweep_pages(browser, app, practice, value)
+
+
+def _sweep_pages(admin_client, app, practice, value):
     paths = list(_page_paths(app, practice))
     assert len(paths) >= 30
     for path in paths:
@@ -374,6 +387,17 @@ FORM_VALUES = (BIG, "-" + BIG, "²", "2026-02-30", "0254-01-01", "25:61", "1e308
 
 @pytest.mark.parametrize("value", FORM_VALUES)
 def test_every_form_answers_hostile_values_without_a_server_error(app, practice, value):
+    _sweep_forms(app, practice, value)
+
+
+@pytest.mark.parametrize("value", [BIG, "x" * 5000])
+def test_every_form_on_each_database(both_runtime, value):
+    """PostgreSQL checks what SQLite lets by (the length of a varchar, a 32-bit integer)."""
+    app = create_app(runtime=both_runtime, test_config={"TESTING": True})
+    _sweep_forms(app, make_practice(both_runtime), value)
+
+
+def _sweep_forms(app, practice, value):
     """Every POST page (sign-out aside), every field it may read set to one hostile value:
     an answer below 500 (deletions last, so the others find their records)."""
     browser = app.test_client()
