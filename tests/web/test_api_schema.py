@@ -4,10 +4,10 @@ rejected, positive data accepted, use after free, resource availability, ...), w
 schema-valid (positive) and schema-violating (negative) requests, on random ids (mostly 404s)
 and on the practice's real records (so the bodies reach the records code).
 
-The default leg generates a few thousand requests; the ``nightly`` leg (deselected by
+The default leg generates about 1,500 requests on SQLite; the ``nightly`` leg (deselected by
 default, ``pytest -m nightly tests/web/test_api_schema.py``) runs the same with ten times the
-examples. Generation is derandomized: a run repeats exactly. Every failure is collected, so
-one run names them all.
+examples, on SQLite and PostgreSQL. Generation is derandomized: a run repeats exactly.
+Every failure is collected, so one run names them all.
 
 schemathesis's own pytest integration does not work with this pytest version, so the
 operations are driven with hypothesis directly (the same strategies and checks).
@@ -29,7 +29,7 @@ from web_support import PLAN_DAY, Practice, api_token, make_practice, make_runti
 
 from web import create_app
 
-DEFAULT_EXAMPLES = 12  # per operation, mode and kind of id: ~2,000 requests
+DEFAULT_EXAMPLES = 12  # per operation, mode and kind of id: ~1,500 requests
 NIGHTLY_EXAMPLES = 120
 
 # What a schema-valid request may still be refused for: rules over several fields or over
@@ -91,10 +91,21 @@ class Tally:
 
 @pytest.fixture
 def api_setup(settings, sqlite_url):
+    """The default leg, on SQLite."""
+    yield from _api_setup(settings, sqlite_url)
+
+
+@pytest.fixture
+def api_setup_each_db(settings, db_url):
+    """The nightly leg, on SQLite and PostgreSQL (which checks lengths and 32-bit ids)."""
+    yield from _api_setup(settings, db_url)
+
+
+def _api_setup(settings, url):
     """The app (not TESTING: an unexpected error must answer 500 as in production, for
     schemathesis to see), the test practice, an admin's token, and real ids by path."""
     planning = replace(settings.planning, time_limit_seconds=0.1)  # planning runs often
-    runtime = make_runtime(replace(settings, planning=planning), sqlite_url)
+    runtime = make_runtime(replace(settings, planning=planning), url)
     app = create_app(runtime=runtime)
     practice = make_practice(runtime)
     headers = {"Authorization": f"Bearer {api_token(runtime, practice.admin_id)}"}
@@ -209,7 +220,7 @@ def test_api_conforms_to_its_document(api_setup):
 
 
 @pytest.mark.nightly
-def test_api_conforms_to_its_document_at_length(api_setup):
-    schema, headers, real = api_setup
+def test_api_conforms_to_its_document_at_length(api_setup_each_db):
+    schema, headers, real = api_setup_each_db
     tally, labels = _run(schema, headers, real, NIGHTLY_EXAMPLES)
     _assert_clean(tally, labels)

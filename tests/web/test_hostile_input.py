@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 from web_support import PASSWORD, PLAN_DAY, api_token, csrf_token, login, make_practice, post
 
+from scheduler.records.validation import ValidationError
 from web import create_app
+from web.api.json_input import MAX_DEPTH, parse_object
 from web.redirects import on_site_path
 
 BIG = "9" * 20  # beyond SQLite's 64-bit and PostgreSQL's 32-bit integers
@@ -169,6 +171,16 @@ def test_json_bodies_are_bounded_and_named(client, admin_api, practice, raw, fie
     answer = _post_raw(client, admin_api, "/api/v1/facilities", raw)
     assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
     assert field in answer.get_json()["fields"], answer.get_json()
+
+
+def test_nesting_up_to_the_limit_is_read():
+    nested = '{"a": ' * MAX_DEPTH + "1" + "}" * MAX_DEPTH
+    assert parse_object(nested.encode())["a"]
+    with pytest.raises(ValidationError):
+        parse_object(('{"a": ' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1)).encode())
+    assert parse_object(b'{"n": 9223372036854775807, "m": -9223372036854775807}')["n"] > 0
+    with pytest.raises(ValidationError):
+        parse_object(b'{"n": 9223372036854775808}')
 
 
 def test_a_body_over_the_limit_is_413(client, admin_api, practice):
