@@ -77,7 +77,8 @@ def _http_error(error: HTTPException) -> Any:
         response = make_response(render_template("error.html", code=code, title=title,
                                                  message=message), code)
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
-        response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110: a 405 says
+        # RFC 9110: a 405 names the methods the resource does allow.
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 
