@@ -288,6 +288,10 @@ def test_numbers_beyond_the_columns_on_each_database(both_runtime, number):
     client = app.test_client()
     listed = client.get(f"/api/v1/day-plans?therapist_id={number}", headers=headers)
     assert listed.status_code == 422
+    planned = client.post("/api/v1/day-plans", headers=headers, json={
+        "date": PLAN_DAY.isoformat(), "therapist_ids": [number]})
+    assert planned.status_code == 422
+    assert all(name.startswith("therapist_ids") for name in planned.get_json()["fields"])
     booked = client.post("/api/v1/clients", headers=headers, json={
         "first_name": "A", "last_name": "B", "facility_id": number})
     assert booked.status_code == 422 and "facility_id" in booked.get_json()["fields"]

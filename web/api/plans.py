@@ -74,8 +74,8 @@ def create_day_plans() -> Any:
     day = problems.collect(lambda: parse_practice_date("date", data.get("date")))
     ids = data.get("therapist_ids")
     if ids is not None and (not isinstance(ids, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in ids)):
-        problems.add("therapist_ids", "expected a list of therapist ids")
+            isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_ID for i in ids)):
+        problems.add("therapist_ids", f"expected a list of therapist ids (1 to {MAX_ID})")
         ids = None
     publish = data.get("publish")
     problems.check(publish is None or isinstance(publish, bool), "publish",
