@@ -32,6 +32,7 @@ def create_app(runtime: Runtime | None = None,
         formatting,
         health,
         logs,
+        request_text,
         security,
     )
     from web.api import openapi, plans, resources, time_off
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime | None = None,
     auth.init_app(app)
     errors.init_app(app)
     logs.init_app(app)
+    request_text.init_app(app)
     formatting.init_app(app, runtime.settings)
     assets.init_app(app)
 

@@ -52,6 +52,7 @@ from scheduler.accounts.passwords import hash_password, needs_rehash, verify_pas
 from scheduler.accounts.users import find_user
 from scheduler.records.validation import ValidationError
 from web.database import audit_db, db, runtime
+from web.redirects import on_site_path
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -120,9 +121,7 @@ def _enforce_session_limits() -> None:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site, so the login form cannot redirect to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("day.home")
+    return on_site_path(target) or url_for("day.home")
 
 
 def _throttle_limits() -> login_throttle.Limits:

@@ -11,10 +11,10 @@ import traceback
 from types import TracebackType
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from web.logs import mask
 
@@ -98,8 +98,13 @@ def _http_error(error: HTTPException) -> Any:
         response.status_code = code
         if code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="rounds"'
-        return response
-    return render_template("error.html", code=code, title=title, message=message), code
+    else:
+        response = make_response(render_template("error.html", code=code, title=title,
+                                                 message=message), code)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        # RFC 9110: a 405 names the methods the resource does allow.
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
 
 
 def _public_message(error: HTTPException) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler import models
@@ -371,6 +371,18 @@ def visit_key(series_id: int, original_date: date) -> str:
 def require_aware(moment: datetime, name: str) -> datetime:
     if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
         raise fail(name, "expected an aware date-time (with a time zone)")
+    return moment
+
+
+def require_on_day(moment: datetime, day: date, zone: ZoneInfo, name: str) -> datetime:
+    """``moment``, when it falls on ``day`` in the practice's zone: a re-plan "from" the
+    year 254 or 9999 means nothing for that day. Compared as aware instants, never
+    converted, so a moment at the ends of the calendar cannot overflow."""
+    moment = require_aware(moment, name)
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    if not start <= moment < end:
+        raise fail(name, f"must fall on the plan's day, {day.isoformat()} ({zone.key} time)")
     return moment
 
 

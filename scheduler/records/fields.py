@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import models
 from scheduler.records import validation
+from scheduler.records.precautions import FLAGS
 from scheduler.records.validation import WEEKDAY_CODES
 
 MAX_ID = 2**31 - 1  # ids beyond the integer columns' range name no record
@@ -34,9 +35,12 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 # JSON schema fragments (OpenAPI 3.0) for the values the parsers accept.
-HHMM = {"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "example": "09:30"}
+HHMM = {"type": "string", "pattern": r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$", "example": "09:30"}
 DATE = {"type": "string", "format": "date", "example": "2026-03-09",
+        # The years 2000-2099 exactly (FIRST_DAY to LAST_DAY): a string has no minimum.
+        "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
         "description": f"YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}"}
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 WORD_LIST = {"type": "array",
              "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"}}
@@ -44,6 +48,14 @@ TIME_RANGE = {"type": "array", "items": HHMM, "minItems": 2, "maxItems": 2}
 WEEKLY = {"type": "object", "additionalProperties": False,
           "properties": {code: TIME_RANGE for code in WEEKDAY_CODES},
           "description": "Weekday code -> [start, end]; a missing day is closed / not worked."}
+
+
+# Python's str.strip and re's \s take \x1c-\x1f and \x85 for spaces, JSON Schema's (ECMA)
+# \s does not: the schemas name them, so that what they allow the parsers take.
+_SPACE = r"\s\x1c-\x1f\x85"
+EMAIL = rf"^[^@\x00{_SPACE}]+@[^@\x00{_SPACE}]+$"  # what records.validation checks it by
+EMAIL_TIME = {**HHMM, "pattern": r"^(0?[3-9]|1[0-9]|2[0-3]):[0-5][0-9]$",
+              "description": "03:00 or later: the clocks change between 02:00 and 03:00"}
 
 
 def nullable(schema: Mapping[str, Any], is_nullable: bool = True) -> dict[str, Any]:
@@ -64,6 +76,11 @@ class Field:
 Parser = Field
 
 
+def _with(field: Field, **schema: Any) -> Field:
+    """``field`` with more said in its schema (the rule itself is checked elsewhere)."""
+    return Field(field.parse, {**field.schema, **schema})
+
+
 def _text(max_length: int, *, required: bool = False) -> Parser:
     def parse(field: str, raw: Any) -> str:
         if not isinstance(raw, str):
@@ -77,7 +94,9 @@ def _text(max_length: int, *, required: bool = False) -> Parser:
             raise validation.fail(field, f"must be at most {max_length} characters")
         return value
 
-    return Field(parse, {"type": "string", "maxLength": max_length})
+    # What the parser takes, as a schema: no NUL; when required, something besides spaces.
+    pattern = rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$" if required else r"^[^\x00]*$"
+    return Field(parse, {"type": "string", "maxLength": max_length, "pattern": pattern})
 
 
 def _integer(minimum: int, maximum: int, *, is_nullable: bool = False) -> Parser:
@@ -154,6 +173,10 @@ def _date(*, is_nullable: bool = False) -> Parser:
 
 def parse_practice_date(field: str, raw: Any) -> date:
     """A date as YYYY-MM-DD between FIRST_DAY and LAST_DAY."""
+    if isinstance(raw, str) and not _ISO_DAY.fullmatch(raw.strip()):
+        # date.fromisoformat takes "20260309" and "2026-W11-1" too; the document says
+        # YYYY-MM-DD only.
+        raise validation.fail(field, f"expected a date as YYYY-MM-DD, got {raw[:40]!r}")
     value = validation.parse_date(field, raw)
     if not FIRST_DAY <= value <= LAST_DAY:
         raise validation.fail(field, f"must be between {FIRST_DAY} and {LAST_DAY}, got {value}")
@@ -256,19 +279,19 @@ def facility_fields(session: Session) -> dict[str, Parser]:
 def therapist_fields(session: Session) -> dict[str, Parser]:
     return {
         "name": _text(120, required=True),
-        "email": _text(254, required=True),
+        "email": _with(_text(254, required=True), pattern=EMAIL),
         "role": _choice(models.Role),
         "active": _boolean,
         "home_address": _text(255),
-        "home_lat": _number(-90, 90),
-        "home_lon": _number(-180, 180),
+        "home_lat": _with(_number(-90, 90), nullable=False),  # required: where the day starts
+        "home_lon": _with(_number(-180, 180), nullable=False),
         "skills": _words,
         "break_start": _time(is_nullable=True),
         "break_end": _time(is_nullable=True),
         "break_minutes": _integer(0, 240),
         "max_visits_per_day": _integer(1, 50, is_nullable=True),
         "max_hands_on_minutes": _integer(1, 24 * 60, is_nullable=True),
-        "email_time": _time(is_nullable=True),
+        "email_time": _with(_time(is_nullable=True), **EMAIL_TIME),
         "email_weekdays": _weekday_codes,
     }
 
@@ -280,7 +303,7 @@ def client_fields(session: Session) -> dict[str, Parser]:
         "facility_id": _reference(session, models.Facility, is_nullable=False),
         "room": _text(40),
         "active": _boolean,
-        "precaution_flags": _words,
+        "precaution_flags": _with(_words, items={"type": "string", "enum": sorted(FLAGS)}),
         "precaution_notes": _text(4000),
         "diagnosis": _text(4000),
         "care_contact": _text(255),
@@ -293,7 +316,7 @@ def treatment_fields(session: Session) -> dict[str, Parser]:
         "kind": _text(40, required=True),
         "label": _text(120),
         "facility_id": _reference(session, models.Facility, is_nullable=True),
-        "rule": _rule,
+        "rule": _with(_rule, nullable=False, description="RFC 5545 RRULE: a treatment recurs"),
         "first_date": _date(),
         "last_date": _date(is_nullable=True),
         "start_time": _time(),

@@ -29,7 +29,9 @@ from scheduler.db import paginate
 from scheduler.records import InUse
 from scheduler.records.validation import FieldProblem, ValidationError
 from web import refusals
+from web.api import json_input
 from web.database import audit_db, db
+from web.params import query_int
 from web.security import csrf
 
 MAX_PER_PAGE = 200
@@ -87,22 +89,12 @@ def _in_use(error: InUse) -> Any:
 
 
 def body() -> dict[str, Any]:
-    """The request's JSON object, or a 422 naming the body."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
+    """The request's JSON object, bounded (:mod:`web.api.json_input`), or a 422 naming the
+    body or the field; a body over ``MAX_CONTENT_LENGTH`` is a 413."""
+    if not request.is_json:
         raise ValidationError([FieldProblem("body", "expected a JSON object "
                                                     "(Content-Type: application/json)")])
-    return data
-
-
-def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
-        raise ValidationError([FieldProblem(name, f"must be a whole number from {minimum} to "
-                                                  f"{maximum}, got {raw!r}")])
-    return int(raw)
+    return json_input.parse_object(request.get_data(cache=True))
 
 
 def paginated(query: Select[Any], render: Any) -> Any:

@@ -9,13 +9,17 @@ values) is written here.
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 from scheduler import records
 from scheduler.records import fields
 from scheduler.records import time_off as time_off_records
+from scheduler.records.validation import FieldProblem, ValidationError
+from web.api import json_input
 from web.api.base import MAX_PER_PAGE, api_blueprint
 
 bp = api_blueprint("api_openapi", public=True)
@@ -25,7 +29,7 @@ HHMM, DATE, ID = fields.HHMM, fields.DATE, fields.ID
 
 
 def _text(max_length: int) -> dict[str, Any]:
-    return {"type": "string", "maxLength": max_length}
+    return {"type": "string", "maxLength": max_length, "pattern": r"^[^\x00]*$"}
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +66,8 @@ READ_ONLY: dict[str, dict[str, Any]] = {
 }
 WRITE_ONLY: dict[str, dict[str, Any]] = {
     "therapist": {"password": {"type": "string", "minLength": records.PASSWORD_MIN,
-                               "maxLength": records.PASSWORD_MAX, "writeOnly": True}},
+                               "maxLength": records.PASSWORD_MAX, "pattern": r"^[^\x00]*$",
+                               "writeOnly": True}},
 }
 
 NAMES = {"facility": "Facility", "therapist": "Therapist", "client": "Client",
@@ -181,7 +186,9 @@ def _plan_schemas() -> dict[str, Any]:
                                        "again, a new day is a draft"}}},
         "ReplanRequest": {
             "type": "object", "additionalProperties": False,
-            "properties": {"at": DATETIME,
+            "properties": {"at": {**DATETIME, "description": "from when (default now); must "
+                                                             "fall on the plan's day in the "
+                                                             "practice's time zone"},
                            "lat": {"type": "number", "minimum": -90, "maximum": 90},
                            "lon": {"type": "number", "minimum": -180, "maximum": 180}}},
         "StopStateRequest": {
@@ -222,6 +229,7 @@ ERRORS = {
     "404": {"description": "No such record, or not yours", **_json(_ref("Error"))},
 }
 INVALID = {"422": {"description": "Bad input, by field", **_json(_ref("ValidationError"))}}
+TOO_LARGE = {"413": {"description": "The body is over 1 MiB", **_json(_ref("Error"))}}
 IN_USE = {"409": {"description": "Other records refer to it", **_json(_ref("Error"))}}
 PAGING = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1,
@@ -270,6 +278,7 @@ def _op(summary: str, ok: str, schema: dict[str, Any] | None, *, body: str | Non
         operation["parameters"] = params
     if body:
         operation["requestBody"] = {"required": True, **_json(_ref(body))}
+        responses.update(TOO_LARGE)
     return operation
 
 
@@ -367,7 +376,8 @@ def document() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "Rounds API", "version": "1",
                  "description": "Visit scheduling and day routes. Authenticate with "
-                                "'Authorization: Bearer <token>' (tokens: the account page)."},
+                                "'Authorization: Bearer <token>' (tokens: the account page). "
+                                f"{LIMITS}"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": _paths(),
@@ -376,6 +386,43 @@ def document() -> dict[str, Any]:
             "schemas": _schemas(),
         },
     }
+
+
+LIMITS = (f"Limits: a body is a JSON object of at most 1 MiB (else 413), nested at most "
+          f"{json_input.MAX_DEPTH} levels deep, its text valid Unicode (no lone surrogates), "
+          f"its numbers finite and its whole numbers within 64 bits; each field's own range, "
+          f"length and pattern is in its schema, dates from {fields.FIRST_DAY} to "
+          f"{fields.LAST_DAY}. A query parameter the operation does not list is refused. "
+          f"Bad input answers 422 naming each field.")
+PREFIX = "/api/v1"
+_RULE_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+@cache
+def _query_names() -> dict[tuple[str, str], frozenset[str]]:
+    """(document path, method) -> the query parameters the document gives that operation."""
+    return {(path, method.upper()): frozenset(p["name"] for p in operation.get("parameters", [])
+                                              if p["in"] == "query")
+            for path, item in _paths().items() for method, operation in item.items()}
+
+
+@bp.before_app_request
+def _documented_query_only() -> None:
+    """A query parameter the document does not give the operation is a 422 naming it, as an
+    unknown body field is: a typo (``?therapist=`` for ``?therapist_id=``) must not quietly
+    widen a list."""
+    rule = request.url_rule
+    if rule is None or not rule.rule.startswith(PREFIX + "/"):
+        return
+    path = _RULE_PARAMETER.sub(r"{\1}", rule.rule.removeprefix(PREFIX))
+    known = _query_names().get((path, request.method))
+    if known is None:
+        return  # HEAD, OPTIONS, the document itself
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        raise ValidationError([FieldProblem(name.encode("utf-8", "backslashreplace")
+                                            .decode("utf-8")[:60], "unknown query parameter")
+                               for name in unknown])
 
 
 @bp.get("/openapi.json")

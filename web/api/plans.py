@@ -9,14 +9,16 @@ from typing import Any
 from flask import jsonify, request
 
 from scheduler import audit, clock, models, planning
+from scheduler.planning.gather import require_on_day
 from scheduler.plans import record
 from scheduler.plans.view import DayPlanView, Detail
 from scheduler.records import parse_practice_date
 from scheduler.records.validation import FieldProblem, Problems, ValidationError, parse_float
 from web import access
 from web.api import serialize as out
-from web.api.base import actor, api_blueprint, body, is_admin, paginated, query_int, user
+from web.api.base import actor, api_blueprint, body, is_admin, paginated, user
 from web.database import audit_db, db, runtime
+from web.params import MAX_ID, query_int
 
 bp = api_blueprint("api_plans")
 
@@ -42,7 +44,7 @@ def _audit_plan_reads(plans: list[models.DayPlan]) -> None:
 def list_day_plans() -> Any:
     day = (parse_practice_date("date", request.args["date"]) if "date" in request.args
            else None)
-    therapist_id = (query_int("therapist_id", 0, 1, 2**31 - 1)
+    therapist_id = (query_int("therapist_id", 0, 1, MAX_ID)
                     if "therapist_id" in request.args else None)
     page = paginated(record.plans_query(user(), day=day, therapist_id=therapist_id),
                      lambda plan: plan)
@@ -72,8 +74,8 @@ def create_day_plans() -> Any:
     day = problems.collect(lambda: parse_practice_date("date", data.get("date")))
     ids = data.get("therapist_ids")
     if ids is not None and (not isinstance(ids, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in ids)):
-        problems.add("therapist_ids", "expected a list of therapist ids")
+            isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_ID for i in ids)):
+        problems.add("therapist_ids", f"expected a list of therapist ids (1 to {MAX_ID})")
         ids = None
     publish = data.get("publish")
     problems.check(publish is None or isinstance(publish, bool), "publish",
@@ -111,7 +113,10 @@ def replan_day_plan(plan_id: int) -> Any:
     problems = Problems()
     for name in data:
         problems.check(name in {"at", "lat", "lon"}, name, "unknown field")
-    at = problems.collect(lambda: _instant("at", data["at"])) if "at" in data else clock.utcnow()
+    zone = runtime().settings.zone
+    at = (problems.collect(lambda: require_on_day(_instant("at", data["at"]), plan.day, zone,
+                                                  "at"))
+          if "at" in data else clock.utcnow())
     position: tuple[float, float] | None = None
     if ("lat" in data) != ("lon" in data):
         problems.add("lat", "give both lat and lon, or neither")

@@ -29,11 +29,10 @@ from web.api.base import (
     is_admin,
     no_content,
     paginated,
-    query_int,
     user,
 )
-from web.converters import MAX_ID
 from web.database import db
+from web.params import MAX_ID, query_int
 
 bp = api_blueprint("api_time_off")
 

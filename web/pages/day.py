@@ -26,6 +26,7 @@ from scheduler.records.validation import ValidationError
 from web.access import is_admin, plan_or_404, stop_or_404, therapist_or_404
 from web.database import audit_db, db, end_transaction, runtime
 from web.pages import actor, me, signed_in
+from web.params import page_id
 
 bp = Blueprint("day", __name__)
 signed_in(bp)
@@ -48,9 +49,7 @@ def chosen_therapist(raw: Any) -> models.Therapist:
     viewer = me()
     if raw in (None, "") or str(raw) == str(viewer.id):
         return viewer
-    if not str(raw).isdigit() or len(str(raw)) > 10:
-        abort(404)
-    return therapist_or_404(db(), viewer, int(raw))  # a therapist's refusal is recorded
+    return therapist_or_404(db(), viewer, page_id(str(raw)))  # a refusal is recorded
 
 
 def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from scheduler.records.validation import ValidationError
 from web.auth import admin_required
 from web.database import db, runtime
 from web.pages import options, signed_in
+from web.params import page_int
 
 bp = Blueprint("outbox", __name__)
 signed_in(bp)
@@ -20,8 +21,7 @@ MAX_PAGE = 1_000_000  # far beyond any log; keeps the offset an ordinary integer
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    return min(max(1, int(raw)), MAX_PAGE) if raw.isdigit() and len(raw) < 10 else 1
+    return page_int("page", 1, 1, MAX_PAGE)
 
 
 @bp.route("/outbox")

@@ -12,7 +12,6 @@ from scheduler.calendar.expand import occurrence_dates
 from scheduler.calendar.words import describe_rule
 from scheduler.planning.refresh import replan_day_now
 from scheduler.records import lists
-from scheduler.records.fields import MAX_ID
 from web.access import exception_or_404, series_or_404
 from web.auth import admin_required
 from web.database import audit_db, db, runtime
@@ -26,6 +25,8 @@ from web.pages.conflicts import (
     version_of,
 )
 from web.pages.forms import FormState
+from web.params import id_or_none
+from web.redirects import on_site_path
 
 bp = Blueprint("series", __name__)
 signed_in(bp)
@@ -72,8 +73,8 @@ def _values(series: models.AppointmentSeries) -> dict[str, Any]:
 def _choices(client_id: str) -> dict[str, list[Any]]:
     clients = lists.clients(db(), me())
     therapists = lists.therapists(db(), active_only=True)
-    treatments = (lists.during_treatments(db(), int(client_id))
-                  if client_id.isdigit() and int(client_id) <= MAX_ID else [])
+    client = id_or_none(client_id)
+    treatments = lists.during_treatments(db(), client) if client is not None else []
     return {
         "client_id": options(clients, lambda c: f"{c.last_name}, {c.first_name}",
                              empty="Choose…"),
@@ -244,7 +245,4 @@ def f_date(raw: str) -> date:
 
 def _back(default: str) -> str:
     """Return to the page the button was on (the day page cancels occurrences too)."""
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return default
+    return on_site_path(request.form.get("next")) or default
