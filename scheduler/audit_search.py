@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from scheduler.audit import ACTIONS
 from scheduler.models import AuditEvent, Therapist
 from scheduler.records.fields import MAX_ID
-from scheduler.records.validation import Problems, parse_date, parse_int
+from scheduler.records.validation import Problems, parse_date
 
 QUERY_FIELDS = ("entity", "id", "user", "action", "from", "to")
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
@@ -42,8 +42,13 @@ def parse_search(args: Mapping[str, str]) -> Search:
 
     def an_id(name: str) -> int | None:
         raw = given(name)
-        return problems.collect(lambda: parse_int(name, raw, minimum=1, maximum=MAX_ID)) \
-            if raw else None
+        if not raw:
+            return None
+        # named, not echoed: what was typed into the address bar is not repeated on the page
+        if not problems.check(raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID,
+                              name, f"must be a record id, a whole number from 1 to {MAX_ID}"):
+            return None
+        return int(raw)
 
     def a_day(name: str) -> date | None:
         raw = given(name)

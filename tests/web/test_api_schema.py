@@ -23,7 +23,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import positive_data_acceptance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from schemathesis.core.failures import FailureGroup
 from web_support import PLAN_DAY, Practice, api_token, make_practice, make_runtime
 
@@ -71,16 +71,37 @@ def _beyond_the_schema(response: Any) -> bool:
         for name, message in problems)
 
 
+def _edit_conflict(response: Any) -> bool:
+    """A 412 (If-Match) or 409 (a ``version`` in the body) saying the record is at another
+    version than the request named: refused for the record's state, which no schema can state,
+    with nothing saved. Preconditions are judged before the body is read (RFC 9110 13.2.1), so
+    a request with a wrong If-Match and a bad body gets the 412, not a 422."""
+    if response.status_code not in (409, 412):
+        return False
+    try:
+        return bool(response.json().get("type") == "urn:rounds:problem:edit-conflict")
+    except ValueError:
+        return False
+
+
 def positive_data_accepted_unless_beyond_the_schema(ctx: Any, response: Any,
                                                     case: Any) -> bool | None:
     """schemathesis's ``positive_data_acceptance``, except for a 422 that only names rules
-    the schema cannot state (above)."""
+    the schema cannot state (above), or an edit conflict."""
     try:
         return positive_data_acceptance(ctx, response, case)
     except Exception:
-        if _beyond_the_schema(response):
+        if _beyond_the_schema(response) or _edit_conflict(response):
             return None
         raise
+
+
+def negative_data_rejected_or_conflict(ctx: Any, response: Any, case: Any) -> bool | None:
+    """schemathesis's ``negative_data_rejection``, counting an edit conflict as the refusal
+    it is (its default list of refusing statuses has no 409 or 412)."""
+    if _edit_conflict(response):
+        return None
+    return negative_data_rejection(ctx, response, case)
 
 
 @dataclass
@@ -177,8 +198,9 @@ def _exercise(operation: Any, mode: GenerationMode, ids: dict[str, int],
         try:
             case.call_and_validate(
                 headers=_auth_unless_left_out(case, headers),
-                excluded_checks=[positive_data_acceptance],
-                additional_checks=[positive_data_accepted_unless_beyond_the_schema])
+                excluded_checks=[positive_data_acceptance, negative_data_rejection],
+                additional_checks=[positive_data_accepted_unless_beyond_the_schema,
+                                   negative_data_rejected_or_conflict])
         except (Exception, FailureGroup) as failure:  # a check's Failure, or several
             where = f"{operation.label} [{mode.value}{', real ids' if ids else ''}]"
             tally.failures.append(f"{where}: {_summary(failure)}")
