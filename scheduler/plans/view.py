@@ -115,6 +115,11 @@ class StopView:
     uid: str  # the iCalendar UID: the same across re-plans of the day
     infection: str | None = None  # "protect" or "isolation" under the practice's order rule
     do_not_visit: str | None = None  # why the records as they are now forbid this stop
+    same_building: bool = False  # the stop before is in the same building: no drive to make
+
+    @property
+    def kind(self) -> str:
+        return "stop"
 
     @property
     def infection_words(self) -> str:
@@ -124,9 +129,30 @@ class StopView:
 
 
 @dataclass(frozen=True)
+class LegView:
+    """The drive that leads to a stop, listed on its own in the day's steps so that a break
+    taken on arriving comes between the drive and the visit, in time order."""
+
+    stop: StopView
+    drive: Drive
+
+    @property
+    def at(self) -> datetime:
+        return self.drive.leave_by
+
+    @property
+    def kind(self) -> str:
+        return "drive"
+
+
+@dataclass(frozen=True)
 class BreakView:
     start: datetime  # local
     end: datetime
+
+    @property
+    def kind(self) -> str:
+        return "break"
 
 
 @dataclass(frozen=True)
@@ -186,6 +212,7 @@ class DayPlanView:
     changes: tuple[ChangeView, ...] = ()  # what this version changed from the one before
     replaces_version: int | None = None
     changed_since: datetime | None = None  # when the version it replaced was made (local)
+    home_address: str = ""  # the therapist's, for the drive home
 
     @property
     def unsafe(self) -> bool:
@@ -210,6 +237,25 @@ class DayPlanView:
         return items
 
     @property
+    def steps(self) -> list[LegView | BreakView | StopView]:
+        """The day in time order, as the day page lists it: for each stop the drive that leads
+        to it (when there is one), then the stop; the break where its start falls, so a break
+        taken on arriving sits between the drive (leaving 11:42) and the visit (13:00), not
+        above the drive. A step is placed by when it begins: a drive when it leaves, a stop
+        when its visit starts."""
+        steps: list[LegView | BreakView | StopView] = []
+        for stop in self.stops:
+            if stop.drive is not None and not stop.same_building:
+                steps.append(LegView(stop, stop.drive))
+            steps.append(stop)
+        if self.break_ is None:
+            return steps
+        at = next((i for i, step in enumerate(steps) if _begins(step) >= self.break_.start),
+                  len(steps))
+        steps.insert(at, self.break_)
+        return steps
+
+    @property
     def sets_out(self) -> datetime | None:
         """When the day's driving starts: leaving home, else leaving for the first stop."""
         if self.leave_home is not None:
@@ -219,6 +265,13 @@ class DayPlanView:
     @property
     def published(self) -> bool:
         return self.status == models.PlanStatus.PUBLISHED
+
+
+def _begins(step: LegView | BreakView | StopView) -> datetime:
+    """When a step of the day begins (see :attr:`DayPlanView.steps`)."""
+    if isinstance(step, LegView):
+        return step.at
+    return step.start
 
 
 class ClientLike(Protocol):
@@ -276,11 +329,12 @@ def build_view(plan: models.DayPlan, zone: ZoneInfo, *, detail: Detail | str = D
     home = (therapist.home_lat, therapist.home_lon)
     stops: list[StopView] = []
     here: Point | None = home
+    previous_place: int | None = None
     for number, stop in enumerate(sorted(plan.stops, key=lambda s: s.position), start=1):
         view = _stop_view(stop, number, here, zone, detail, base_url, infection,
-                          (problems or {}).get(stop.id))
+                          (problems or {}).get(stop.id), previous_place)
         stops.append(view)
-        here = view.place.location
+        here, previous_place = view.place.location, view.place.id
     back_home = _local(plan.back_home_at, zone)
     home_drive = None
     if stops and here is not None:
@@ -308,12 +362,13 @@ def build_view(plan: models.DayPlan, zone: ZoneInfo, *, detail: Detail | str = D
         changes=tuple(_change_views(plan, zone, left_out_clients or {}, stops, detail)),
         replaces_version=plan.replaces_version,
         changed_since=_local(changed_since, zone),
+        home_address=therapist.home_address or "",
     )
 
 
 def _stop_view(stop: models.PlanStop, number: int, here: Point | None, zone: ZoneInfo,
                detail: Detail, base_url: str, infection: InfectionControl | None,
-               problem: str | None) -> StopView:
+               problem: str | None, previous_place: int | None = None) -> StopView:
     client, facility = stop.client, stop.facility
     location = (facility.lat, facility.lon) if facility.lat is not None \
         and facility.lon is not None else None
@@ -340,6 +395,7 @@ def _stop_view(stop: models.PlanStop, number: int, here: Point | None, zone: Zon
         uid=visit_uid(stop.series_id, stop.occurrence_date, base_url),
         infection=_infection(client.precaution_flags or (), infection),
         do_not_visit=problem,
+        same_building=previous_place == facility.id,
     )
 
 

@@ -1,20 +1,34 @@
 """A day plan's route as GeoJSON (RFC 7946), what the day page's map draws.
 
-A FeatureCollection: the home base, each stop (numbered), and the route line. Coordinates
-are [lon, lat] as GeoJSON wants. Properties hold times, the client's initials and room and
-the precaution flag codes: what the map's pop-ups show, never names.
+A FeatureCollection: the home base, each stop (numbered), one marker per building, and the
+route line. Coordinates are [lon, lat] as GeoJSON wants. Properties hold times, the client's
+initials and room and the precaution flag codes: what the map's pop-ups show, never names.
+
+Stops in one building (the same facility) share one ``building`` feature that lists each of
+its stops with its own state ("1 ✓ · 3 ○"), so a marker never takes the colour of its first
+stop. Which stops share a building is decided here; spreading markers of different buildings
+that would overlap at the current zoom is the map's job (``web/static/day-map.js``), since it
+depends on the zoom.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from scheduler.plans.view import DayPlanView, Point
+from scheduler.models import StopState
+from scheduler.plans.view import DayPlanView, Point, StopView
+
+# A sign per state, so a stop's state reads without its colour ("1 ✓ · 3 ○").
+STATE_SIGNS = {StopState.PLANNED: "○", StopState.DONE: "✓", StopState.SKIPPED: "✗"}
+STATE_WORDS = {StopState.PLANNED: "to do", StopState.DONE: "done", StopState.SKIPPED: "skipped"}
 
 
 def route_geojson(view: DayPlanView) -> dict[str, Any]:
     features: list[dict[str, Any]] = [_point(view.home, {"kind": "home", "label": "Home base"})]
     line = [_lon_lat(view.home)]
+    buildings = buildings_of(view.stops)
+    building_of = {stop.id: index for index, group in enumerate(buildings) for stop in group}
     for stop in view.stops:
         location = stop.place.location
         if location is None:
@@ -25,9 +39,10 @@ def route_geojson(view: DayPlanView) -> dict[str, Any]:
             "place": stop.place.name, "arrive": stop.arrive.isoformat(),
             "start": stop.start.isoformat(), "end": stop.end.isoformat(),
             "state": stop.state.value, "infection": stop.infection,
-            "do_not_visit": bool(stop.do_not_visit),
+            "do_not_visit": bool(stop.do_not_visit), "building": building_of[stop.id],
         }))
         line.append(_lon_lat(location))
+    features.extend(_building(index, group) for index, group in enumerate(buildings))
     if view.stops:
         line.append(_lon_lat(view.home))
     if len(line) >= 2:
@@ -36,6 +51,33 @@ def route_geojson(view: DayPlanView) -> dict[str, Any]:
     return {"type": "FeatureCollection",
             "properties": {"day": view.day.isoformat(), "therapist_id": view.therapist_id},
             "features": features}
+
+
+def buildings_of(stops: Iterable[StopView]) -> list[list[StopView]]:
+    """The stops with coordinates grouped by building (facility), in the order of each
+    building's first stop; within a building in the order of the day."""
+    groups: dict[int, list[StopView]] = {}
+    for stop in stops:
+        if stop.place.location is not None:
+            groups.setdefault(stop.place.id, []).append(stop)
+    return list(groups.values())
+
+
+def marker_label(stops: Iterable[StopView]) -> str:
+    """The text of a building's marker: each stop's number and the sign of its state."""
+    return " · ".join(f"{stop.number} {STATE_SIGNS[stop.state]}" for stop in stops)
+
+
+def _building(index: int, stops: list[StopView]) -> dict[str, Any]:
+    location = stops[0].place.location
+    assert location is not None  # buildings_of keeps only stops with coordinates
+    title = ", ".join(f"stop {stop.number} {STATE_WORDS[stop.state]}" for stop in stops)
+    return _point(location, {
+        "kind": "building", "building": index, "place": stops[0].place.name,
+        "label": marker_label(stops), "title": f"{stops[0].place.name}: {title}",
+        "stops": [{"number": stop.number, "stop_id": stop.id, "state": stop.state.value,
+                   "sign": STATE_SIGNS[stop.state]} for stop in stops],
+    })
 
 
 def _point(location: Point, properties: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def test_day_geojson(theo_client, practice):
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     data = response.json
     kinds = [f["properties"]["kind"] for f in data["features"]]
-    assert kinds == ["home", "stop", "stop", "route"]
+    assert kinds == ["home", "stop", "stop", "building", "building", "route"]
     stop = data["features"][1]
     assert stop["geometry"]["coordinates"] == [-94.5934, 39.0464]  # [lon, lat]
     assert stop["properties"]["number"] == 1 and stop["properties"]["initials"] == "HQ"

@@ -56,9 +56,14 @@ def test_day_page_shows_route_timeline_flags_and_left_out(theo_client, practice)
     assert "Tires quickly" in text
     assert "Garage B, level 2" in text and "Gown in 5W" in text
     assert "after radiation + 60 min" in text
-    # Navigation links per leg (coordinates only), the map's data, the left-out visit.
-    assert "https://www.google.com/maps/dir/?api=1&amp;origin=39.050000%2C-94.600000" in text
-    assert "https://maps.apple.com/?saddr=" in text
+    # Navigation links per drive: from where the device is (no origin) to the street address,
+    # the entrance note beside them; the map's data, the left-out visit.
+    assert ("https://www.google.com/maps/dir/?api=1&amp;destination=4401+Wornall+Rd%2C+Kansas"
+            "+City%2C+MO&amp;travelmode=driving") in text
+    assert "https://maps.apple.com/?daddr=6300+Main+St" in text
+    assert 'href="geo:0,0?q=4401%20Wornall%20Rd%2C%20Kansas%20City%2C%20MO"' in text
+    assert "origin=" not in text and "saddr=" not in text
+    assert '<span class="entrance">(Garage B, level 2)</span>' in text
     assert 'id="route-data"' in text and '"number": 2' in text.replace('"number":2', '"number": 2')
     assert "Amelia Earhart" in text and "no time left in the shift" in text
     # Leaflet comes from this server.

@@ -18,7 +18,7 @@ from scheduler.calendar import time_off
 from scheduler.plans import record
 from scheduler.plans.view import Detail
 from scheduler.present.geojson import route_geojson
-from scheduler.present.navigation import apple_url, google_url
+from scheduler.present.navigation import home_handoff, stop_handoff
 from scheduler.records import lists
 from scheduler.records.fields import parse_practice_date
 from scheduler.records.precautions import FLAGS
@@ -61,7 +61,8 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
         "next_day": day + timedelta(days=1), "flags": FLAGS,
         "tile_url": settings.web.tile_url, "tile_attribution": settings.web.tile_attribution,
         "therapists": lists.therapists(db(), active_only=True) if is_admin(me()) else [],
-        "off": _off_words(therapist, day), "google_url": google_url, "apple_url": apple_url,
+        "off": _off_words(therapist, day),
+        "stop_handoff": stop_handoff, "home_handoff": home_handoff,
         "works": any(shift.weekday == day.weekday() for shift in therapist.shifts),
     }
     if plan is None:
