@@ -98,7 +98,7 @@ def test_day_route_cancel_replan_and_print(server, browser):
     page.wait_for_selector(".stop-marker")
     markers = page.locator(".leaflet-marker-icon.stop-marker")
     assert markers.count() == 3
-    assert sorted(markers.all_inner_texts()) == ["1", "2", "⌂"]
+    assert sorted(markers.all_inner_texts()) == ["1 ○", "2 ○", "⌂"]
     assert page.locator("path.route-line").count() == 1
     # The timeline: leave-by, arrival and times of both stops, precautions flagged.
     before = _timeline(page)
@@ -264,9 +264,10 @@ def test_done_visits_stay_and_a_cancelled_one_leaves_the_route(day_under_way, br
     assert page.locator("li.stop.state-done").count() == 2
     assert names[3] in after
     assert names[2] in page.locator("#changes li.dropped").inner_text()  # still said
-    markers = page.locator(".leaflet-marker-icon.stop-marker").all_inner_texts()
-    # stops in one building share a marker ("1·2")
-    assert sorted(n for text in markers for n in text.split("·")) == ["1", "2", "3", "⌂"]
+    # stops in one building share a marker, each stop in its own state ("1 ✓ · 2 ✓")
+    assert page.locator(".leaflet-marker-icon.stop-marker").count() == 3
+    parts = page.locator(".stop-marker .part").all_inner_texts()
+    assert sorted(parts) == ["1 ✓", "2 ✓", "3 ○", "⌂"]
     page.screenshot(path=str(ARTIFACTS / "day-under-way.png"), full_page=True)
 
     # From the records, not the page: the plan of record holds no stop of the cancelled
@@ -286,3 +287,119 @@ def test_done_visits_stay_and_a_cancelled_one_leaves_the_route(day_under_way, br
 def _theo(session) -> int:
     return session.scalar(select(models.Therapist.id).where(
         models.Therapist.email == "theo@example.org"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The map: a marker per building with each stop's state; buildings a few metres apart both
+# seen and tapped.
+
+
+@pytest.fixture
+def close_buildings(settings, sqlite_url, monkeypatch):
+    """Theo's hand-made day rearranged: stops 1 (done) and 2 (to do) in the hospital, stop 3 in
+    an annex five metres away, stop 4 at the nursing home."""
+    web = replace(settings.web, tile_url="")
+    runtime = make_runtime(replace(settings, web=web), sqlite_url)
+    practice = make_practice(runtime)
+    with runtime.session() as session:
+        annex = models.Facility(
+            name="Saint Luke's Annex", kind=models.FacilityKind.HOSPITAL,
+            address="4405 Wornall Rd, Kansas City, MO", lat=39.04644, lon=-94.59336,
+            coordinate_source=models.CoordinateSource.DEMO)
+        session.add(annex)
+        session.flush()
+        plan = session.get(models.DayPlan, practice.plan_id)
+        first, last = sorted(plan.stops, key=lambda stop: stop.position)
+        first.state = models.StopState.DONE
+        last.position = 3
+        for position, (name, facility, start, drive) in enumerate(
+                (("Clara", practice.hospital_id, datetime(2026, 3, 9, 16, 40, tzinfo=UTC), 0.0),
+                 ("Mary", annex.id, datetime(2026, 3, 9, 17, 50, tzinfo=UTC), 2.0)), start=1):
+            client = models.Client(first_name=name, last_name="Test", facility_id=facility,
+                                   room="1", precaution_flags=[],
+                                   primary_therapist_id=practice.theo_id)
+            session.add(client)
+            session.flush()
+            series = models.AppointmentSeries(
+                client_id=client.id, therapist_id=practice.theo_id,
+                rule="FREQ=WEEKLY;BYDAY=MO,WE", first_date=date(2026, 3, 2),
+                duration_minutes=60, priority=50)
+            session.add(series)
+            session.flush()
+            plan.stops.append(models.PlanStop(
+                position=position, series_id=series.id, occurrence_date=PLAN_DAY,
+                client_id=client.id, facility_id=facility, arrive_at=start, start_at=start,
+                end_at=start + timedelta(minutes=60), drive_minutes=drive, drive_km=drive / 2))
+        last.arrive_at = datetime(2026, 3, 9, 19, 15, tzinfo=UTC)
+        last.start_at = datetime(2026, 3, 9, 19, 20, tzinfo=UTC)
+        last.end_at = datetime(2026, 3, 9, 20, 20, tzinfo=UTC)
+        session.commit()
+        stop_ids = [stop.id for stop in sorted(plan.stops, key=lambda stop: stop.position)]
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: NOW)
+    app = create_app(runtime=runtime)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}", stop_ids
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
+        runtime.close()
+
+
+def _boxes_meet(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900},
+                                      {"width": 390, "height": 844}])
+def test_map_one_marker_per_building_and_close_buildings_apart(close_buildings, browser,
+                                                               viewport):
+    from playwright.sync_api import expect
+
+    base, stop_ids = close_buildings
+    page = browser.new_page(viewport=viewport)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base}/login")
+    page.fill("#email", "theo@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.wait_for_selector("#map[data-map-ready]")
+
+    markers = page.locator(".leaflet-marker-icon.stop-marker")
+    # home, the hospital (stops 1 and 2), the annex (3), the nursing home (4)
+    assert markers.count() == 4
+    hospital = markers.filter(has=page.locator(".part", has_text="1 ✓"))
+    assert hospital.count() == 1
+    # one marker, both stops, each in its own state: done and still to do
+    assert hospital.locator(".part.state-done").inner_text() == "1 ✓"
+    assert hospital.locator(".part.state-planned").inner_text() == "2 ○"
+    colours = hospital.locator(".part").evaluate_all(
+        "parts => parts.map(p => getComputedStyle(p).backgroundColor)")
+    assert colours[0] != colours[1], colours
+    assert "stop 1 done, stop 2 to do" in hospital.get_attribute("title")
+
+    # The annex, five metres from the hospital, is drawn apart from it: both seen, none
+    # covering another.
+    annex = markers.filter(has=page.locator(".part", has_text="3 ○"))
+    assert annex.count() == 1
+    boxes = [markers.nth(n).bounding_box() for n in range(markers.count())]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not _boxes_meet(a, b), (a, b)
+    assert page.locator("path.marker-leader").count() >= 2  # lines to where they really are
+
+    # Both can be tapped (Playwright clicks only what receives the pointer there): each opens
+    # its own stop.
+    annex.click()
+    expect(page.locator(f"#stop-{stop_ids[2]}")).to_be_in_viewport()
+    hospital.click()
+    expect(page.locator(f"#stop-{stop_ids[0]}")).to_be_in_viewport()
+    if viewport["width"] > 400:
+        page.screenshot(path=str(ARTIFACTS / "day-map-buildings.png"), full_page=True)
+    assert errors == [], errors
