@@ -15,7 +15,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -305,7 +305,9 @@ def close_buildings(settings, sqlite_url, monkeypatch):
         annex = models.Facility(
             name="Saint Luke's Annex", kind=models.FacilityKind.HOSPITAL,
             address="4405 Wornall Rd, Kansas City, MO", lat=39.04644, lon=-94.59336,
-            coordinate_source=models.CoordinateSource.DEMO)
+            coordinate_source=models.CoordinateSource.DEMO,
+            hours=[models.VisitingHours(weekday=d, open=time(7, 0), close=time(20, 0))
+                   for d in range(7)])
         session.add(annex)
         session.flush()
         plan = session.get(models.DayPlan, practice.plan_id)
@@ -313,7 +315,7 @@ def close_buildings(settings, sqlite_url, monkeypatch):
         first.state = models.StopState.DONE
         last.position = 3
         for position, (name, facility, start, drive) in enumerate(
-                (("Clara", practice.hospital_id, datetime(2026, 3, 9, 16, 40, tzinfo=UTC), 0.0),
+                (("Clara", practice.hospital_id, datetime(2026, 3, 9, 16, 35, tzinfo=UTC), 0.0),
                  ("Mary", annex.id, datetime(2026, 3, 9, 17, 50, tzinfo=UTC), 2.0)), start=1):
             client = models.Client(first_name=name, last_name="Test", facility_id=facility,
                                    room="1", precaution_flags=[],
@@ -329,10 +331,12 @@ def close_buildings(settings, sqlite_url, monkeypatch):
             plan.stops.append(models.PlanStop(
                 position=position, series_id=series.id, occurrence_date=PLAN_DAY,
                 client_id=client.id, facility_id=facility, arrive_at=start, start_at=start,
-                end_at=start + timedelta(minutes=60), drive_minutes=drive, drive_km=drive / 2))
+                end_at=start + timedelta(minutes=25 if drive == 0 else 60),
+                drive_minutes=drive, drive_km=drive / 2))
         last.arrive_at = datetime(2026, 3, 9, 19, 15, tzinfo=UTC)
         last.start_at = datetime(2026, 3, 9, 19, 20, tzinfo=UTC)
         last.end_at = datetime(2026, 3, 9, 20, 20, tzinfo=UTC)
+        plan.back_home_at = datetime(2026, 3, 9, 20, 40, tzinfo=UTC)
         session.commit()
         stop_ids = [stop.id for stop in sorted(plan.stops, key=lambda stop: stop.position)]
     monkeypatch.setattr("scheduler.clock.utcnow", lambda: NOW)
@@ -382,6 +386,15 @@ def test_map_one_marker_per_building_and_close_buildings_apart(close_buildings, 
     colours = hospital.locator(".part").evaluate_all(
         "parts => parts.map(p => getComputedStyle(p).backgroundColor)")
     assert colours[0] != colours[1], colours
+    # both halves are on screen, side by side inside the marker
+    outer = hospital.bounding_box()
+    halves = [hospital.locator(".part").nth(n).bounding_box() for n in range(2)]
+    right, bottom = outer["x"] + outer["width"], outer["y"] + outer["height"]
+    for half in halves:
+        assert half["width"] >= 20 and half["height"] >= 20, half
+        assert outer["x"] <= half["x"] and half["x"] + half["width"] <= right
+        assert outer["y"] <= half["y"] and half["y"] + half["height"] <= bottom
+    assert halves[0]["x"] + halves[0]["width"] <= halves[1]["x"] + 1
     assert "stop 1 done, stop 2 to do" in hospital.get_attribute("title")
 
     # The annex, five metres from the hospital, is drawn apart from it: both seen, none

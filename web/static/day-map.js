@@ -65,7 +65,7 @@ document.addEventListener("DOMContentLoaded", function () {
     place.width = width;
     return L.divIcon({
       className: "stop-marker" + (props.kind === "home" ? " home" : ""),
-      html: html,
+      html: "<span class=\"parts\">" + html + "</span>",
       iconSize: [width, MARKER_HEIGHT],
       iconAnchor: [width / 2, MARKER_HEIGHT / 2]
     });
