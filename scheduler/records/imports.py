@@ -124,7 +124,7 @@ def _read(kind: str, content: str, outcome: Outcome) -> list[tuple[int, dict[str
     if "\x00" in content:
         outcome.file_problems.append("the file holds NUL characters; it is not a CSV file")
         return None
-    reader = csv.reader(io.StringIO(content, newline=""))
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
     try:
         header = next(reader, None)
         body: list[list[str]] = []
@@ -135,7 +135,7 @@ def _read(kind: str, content: str, outcome: Outcome) -> list[tuple[int, dict[str
                 return None
             body.append(record)
     except csv.Error as error:
-        outcome.file_problems.append(f"row {reader.line_num}: not readable as CSV ({error})")
+        outcome.file_problems.append(f"line {reader.line_num}: not readable as CSV ({error})")
         return None
     if header is None or not any(cell.strip() for cell in header):
         outcome.file_problems.append(f"the file is empty; the first row must name the columns "
@@ -163,11 +163,14 @@ def _read(kind: str, content: str, outcome: Outcome) -> list[tuple[int, dict[str
             continue  # a blank line, as spreadsheets leave at the end
         cells = {name: unguard(record[i].strip()) if i < len(record) else ""
                  for i, name in enumerate(names)}
+        if any(cell.strip() for cell in record[len(names):]):
+            outcome.file_problems.append(
+                f"row {index + 2} has more cells than the header has columns ({len(names)}); "
+                "a cell holding a comma must be in double quotes")
         rows.append((index + 2, cells))
-    if not rows:
+    if not rows and not outcome.file_problems:
         outcome.file_problems.append("the file has a header row but no records")
-        return None
-    return rows
+    return None if outcome.file_problems else rows
 
 
 def _try_row(session: Session, actor: Actor, kind: str, number: int,

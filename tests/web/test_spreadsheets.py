@@ -215,6 +215,10 @@ def test_an_imported_series_marks_planned_days_stale(both_runtime, monkeypatch):
     ("name,kind,address,name\r\n", "column 'name' is given twice"),
     ("name,kind,address\r\n", "the file has a header row but no records"),
     ("name,kind,address\r\nA,hospital,\x00\r\n", "the file holds NUL characters"),
+    ("name,kind,address\r\nA,hospital,1 Main St, Suite 4\r\n",
+     "row 2 has more cells than the header has columns (3)"),
+    ("name,kind,address\r\nA,hospital,\"1 Main St\r\n",
+     "line 2: not readable as CSV (unexpected end of data)"),
     ("name,kind,address\r\n" + "A,hospital,B\r\n" * (imports.MAX_ROWS + 1),
      f"the file has more than {imports.MAX_ROWS} rows"),
 ])
