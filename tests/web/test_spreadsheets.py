@@ -383,3 +383,19 @@ def test_plans_export_names_clients_for_an_admin_and_initials_for_a_therapist(
             first["room"]) == (str(PLAN_DAY), "Theo Therapist", "1", "Saint Luke's Hospital",
                                "5W-12")
     assert first["precaution flags"] == "picc_left_arm fall_risk"
+
+
+@pytest.mark.parametrize("week", ["2026-02-30", "next", "1999-12-31"])
+def test_a_bad_week_is_named(admin_client, week):
+    page = admin_client.get(f"/export/plans.csv?week={week}")
+    assert page.status_code == 422
+    assert "week: " in page.get_data(as_text=True)
+
+
+def test_a_therapists_plans_export_holds_only_their_own_plans(web_runtime, app, practice):
+    from web_support import login
+    tess = app.test_client()
+    assert login(tess, "tess@example.org").status_code == 302
+    page = tess.get(f"/export/plans.csv?week={PLAN_DAY}")
+    assert page.status_code == 200
+    assert _rows(page.get_data(as_text=True)) == []  # only Theo has a plan that week

@@ -21,13 +21,14 @@ from scheduler.plans.record import checked_views, plans_of_record
 from scheduler.plans.view import Detail
 from scheduler.present.plans_csv import plans_csv
 from scheduler.records import exports, imports, lists
+from scheduler.records.fields import parse_practice_date
 from scheduler.records.sheets import COLUMNS, KINDS
 from scheduler.records.validation import ValidationError
 from web.access import is_admin
 from web.auth import admin_required
 from web.database import audit_db, db, runtime
 from web.pages import actor, me, signed_in
-from web.pages.day import local_today, parse_day
+from web.pages.day import local_today
 
 bp = Blueprint("spreadsheets", __name__)
 signed_in(bp)
@@ -128,7 +129,10 @@ def export_plans() -> Any:
     """A week's plans of record, one row per stop: an admin's shows every therapist and
     names the clients, a therapist's their own with initials."""
     raw = request.args.get("week")
-    anchor = parse_day(raw) if raw else local_today()
+    try:
+        anchor = parse_practice_date("week", raw) if raw else local_today()
+    except ValidationError as error:
+        abort(422, description=str(error))
     monday = anchor - timedelta(days=anchor.weekday())
     viewer = me()
     admin = is_admin(viewer)
