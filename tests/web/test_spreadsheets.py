@@ -402,3 +402,36 @@ def test_a_therapists_plans_export_holds_only_their_own_plans(web_runtime, app, 
     page = tess.get(f"/export/plans.csv?week={PLAN_DAY}")
     assert page.status_code == 200
     assert _rows(page.get_data(as_text=True)) == []  # only Theo has a plan that week
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), [
+    ("facility", "name,kind,address,hours\r\nA,,1 Main St,\r\n",
+     "row 2, column 'kind': is required"),
+    ("facility", "name,kind,address,hours\r\nA,hospital,1 Main St,Monday 9-5\r\n",
+     "row 2, column 'hours': expected a day and hours such as 'MO 09:00-17:00', got 'Monday 9-5'"),
+    ("facility", "name,kind,address,hours\r\nA,hospital,1 Main St,XX 09:00-17:00\r\n",
+     "row 2, column 'hours': "),
+    ("client", "first name,last name,facility,active\r\nA,B,Saint Luke's Hospital,maybe\r\n",
+     "row 2, column 'active': expected yes or no, got 'maybe'"),
+    ("client", "first name,last name,facility,primary therapist\r\n"
+               "A,B,Saint Luke's Hospital,nobody@example.org\r\n",
+     "row 2, column 'primary therapist': no therapist has the e-mail 'nobody@example.org'"),
+    ("series", "client first name,client last name,client facility,therapist,first date,"
+               "duration minutes\r\nNo,Body,Brookside Nursing Home,theo@example.org,2026-03-06,"
+               "45\r\n",
+     "row 2, column 'client last name': no client is named N. B. at that facility"),
+    ("series", "client first name,client last name,client facility,therapist,first date,"
+               "duration minutes\r\nBessie,Coleman,Brookside Nursing Home,theo@example.org,"
+               "2026-02-30,45\r\n",
+     "row 2, column 'first date': "),
+    ("treatment", "client first name,client last name,client facility,kind,rule,first date,"
+                  "start time,duration minutes,policy\r\nBessie,Coleman,Brookside Nursing Home,"
+                  "dialysis,FREQ=WEEKLY,2026-03-02,7am,240,sometimes\r\n",
+     "row 2, column 'start time': "),
+])
+def test_each_bad_cell_is_named_by_row_and_column(web_runtime, kind, text, expected):
+    make_practice(web_runtime)
+    with web_runtime.session() as s:
+        outcome = imports.run(s, ACTOR, kind, text, confirm=True)
+        assert not outcome.saved
+        assert any(p.startswith(expected) for p in outcome.problems), outcome.problems
