@@ -4,7 +4,8 @@ A column turns a cell's text into the value the record's field parser takes (the
 shape a form is turned into, so :mod:`.fields` and :mod:`.validation` judge it as they judge
 a form), and a saved record back into text. References are by the natural keys a spreadsheet
 holds, not ids: a facility by its name, a therapist by e-mail, a client by first name, last
-name and facility name together (three columns). Precaution flags and skills are words
+name and facility name together (three columns), the treatment a visit takes place during by
+its kind among the client's treatments. Precaution flags and skills are words
 separated by spaces or commas; preferred windows read "09:00-11:00, 14:00-16:00"; visiting
 hours "MO 08:00-20:00; TU 08:00-20:00"; rules are RFC 5545 RRULE text.
 
@@ -26,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from scheduler import models
-from scheduler.records.validation import WEEKDAY_CODES, fail
+from scheduler.records.validation import WEEKDAY_CODES, ValidationError, fail
 
 Row = Mapping[str, str]
 
@@ -125,6 +126,23 @@ def _as_client(session: Session, row: Row, name: str) -> Any:
                 & (func.lower(models.Client.first_name) == first.lower())
                 & (func.lower(models.Client.last_name) == last.lower()),
                 name, f"client is named {first[:1]}. {last[:1]}. at that facility")
+
+
+def _as_during(session: Session, row: Row, name: str) -> Any:
+    """The client's treatment of that kind ("dialysis"): a visit during it (chairside)."""
+    key = row.get(name, "").strip()
+    try:
+        client_id = _as_client(session, row, name)
+    except ValidationError as error:
+        raise fail(name, "names a treatment of the client, and the client is not found") from error
+    return _one(session, models.Treatment,
+                (models.Treatment.client_id == client_id)
+                & (func.lower(models.Treatment.kind) == key.lower()),
+                name, f"treatment of the client is of the kind {key[:40]!r}")
+
+
+def _during_kind(record: Any) -> str:
+    return record.during_treatment.kind if record.during_treatment is not None else ""
 
 
 def _key_part(session: Session, row: Row, name: str) -> Any:
@@ -261,6 +279,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("preferred_windows", "preferred_windows", _as_windows, _windows,
                example="09:00-11:00, 14:00-16:00"),
         _plain("priority", example="50"),
+        Column("during_treatment", "during_treatment_id", _as_during, _during_kind),
         _plain("notes"),
         _plain("active", read=_as_yes_no, example="yes"),
     ),

@@ -49,6 +49,12 @@ SERIES = (
     "45,\"09:00-11:00, 14:00-16:00\",70,Knock twice,yes\r\n"
     "Amelia,Earhart,Brookside Nursing Home,,oncology,,2026-03-05,,30,,50,,yes\r\n"
 )
+DURING = (
+    "client first name,client last name,client facility,therapist,rule,first date,"
+    "duration minutes,during treatment\r\n"
+    "Harriet,Quimby,Saint Luke's Hospital,theo@example.org,FREQ=WEEKLY;BYDAY=MO,2026-03-02,30,"
+    "Radiation\r\n"
+)
 
 # The bad rows: a wrong flag and an unknown facility (clients), a window that ends
 # before it starts and a bad rule (series); each file has a good row too, saved neither.
@@ -435,3 +441,29 @@ def test_each_bad_cell_is_named_by_row_and_column(web_runtime, kind, text, expec
         outcome = imports.run(s, ACTOR, kind, text, confirm=True)
         assert not outcome.saved
         assert any(p.startswith(expected) for p in outcome.problems), outcome.problems
+
+
+def test_a_series_during_a_treatment_names_it_by_kind(both_runtime):
+    make_practice(both_runtime)
+    with both_runtime.session() as s:
+        treatment = s.scalars(select(models.Treatment)).one()
+        treatment.policy = models.TreatmentPolicy.DURING
+        treatment.duration_minutes = 90
+        s.commit()
+        outcome = imports.run(s, ACTOR, "series", DURING, confirm=True)
+        assert outcome.saved, outcome.problems
+        s.commit()
+        visit = s.scalars(select(models.AppointmentSeries).where(
+            models.AppointmentSeries.during_treatment_id.is_not(None))).one()
+        assert visit.during_treatment_id == treatment.id
+        assert _rows(exports.export([visit], "series"))[0]["during treatment"] == "radiation"
+
+
+def test_a_treatment_the_client_does_not_have_is_named(web_runtime):
+    make_practice(web_runtime)
+    with web_runtime.session() as s:
+        outcome = imports.run(s, ACTOR, "series", DURING.replace("Radiation", "Dialysis"),
+                              confirm=True)
+    assert outcome.problems == [
+        "row 2, column 'during treatment': no treatment of the client is of the kind "
+        "'Dialysis'"]
