@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from scheduler import models
 from scheduler.audit import Actor
 from scheduler.records import clients, facilities, series
-from scheduler.records.sheets import COLUMNS, KINDS, Column, column_of, header_name, unguard
+from scheduler.records.sheets import COLUMNS, column_of, header_name, unguard
 from scheduler.records.validation import ValidationError, fail
 
 MAX_ROWS = 5000
@@ -105,11 +105,13 @@ def run(session: Session, actor: Actor, kind: str, content: str, *, confirm: boo
     if rows is None:
         return outcome
     savepoint = session.begin_nested()
+    finished = False
     try:
         for number, cells in rows:
             outcome.rows.append(_try_row(session, actor, kind, number, cells))
+        finished = True
     finally:
-        keep = confirm and outcome.ok
+        keep = finished and confirm and outcome.ok  # an error midway keeps nothing either
         if keep:
             savepoint.commit()
         else:
@@ -237,5 +239,5 @@ _DUPLICATES: dict[str, Callable[[Session, Mapping[str, Any]], tuple[str, str] | 
     "facility": _facility_exists, "client": _client_exists,
 }
 
-__all__ = ["KINDS", "MAX_ROWS", "CellProblem", "Column", "Outcome", "RowResult", "decode",
-           "digest", "run", "template"]
+__all__ = ["MAX_ROWS", "CellProblem", "Outcome", "RowResult", "decode", "digest", "run",
+           "template"]

@@ -20,6 +20,7 @@ from scheduler import models
 from scheduler.audit import Actor
 from scheduler.records import exports, imports
 from scheduler.records.sheets import COLUMNS
+from scheduler.records.validation import ValidationError
 
 ACTOR = Actor(None, "test")
 
@@ -238,7 +239,7 @@ def test_file_problems_are_named_and_nothing_is_tried(sqlite_session, text, mess
 
 
 def test_a_file_not_in_utf8_is_named():
-    with pytest.raises(imports.ValidationError) as raised:
+    with pytest.raises(ValidationError) as raised:
         imports.decode("name\r\nCaf\xe9\r\n".encode("latin-1"))
     assert "not UTF-8" in raised.value.problems[0].message
 
@@ -467,3 +468,23 @@ def test_a_treatment_the_client_does_not_have_is_named(web_runtime):
     assert outcome.problems == [
         "row 2, column 'during treatment': no treatment of the client is of the kind "
         "'Dialysis'"]
+
+
+def test_an_error_midway_keeps_no_row(both_runtime, monkeypatch):
+    make_practice(both_runtime)
+    create = imports._CREATE["facility"]
+    calls = []
+
+    def failing_second(session, actor, data):
+        calls.append(data["name"])
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return create(session, actor, data)
+
+    monkeypatch.setitem(imports._CREATE, "facility", failing_second)
+    with both_runtime.session() as s:
+        before = _counts(s)
+        with pytest.raises(RuntimeError):
+            imports.run(s, ACTOR, "facility", FACILITIES, confirm=True)
+        s.commit()
+        assert _counts(s) == before and len(calls) == 2
