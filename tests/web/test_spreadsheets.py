@@ -488,3 +488,11 @@ def test_an_error_midway_keeps_no_row(both_runtime, monkeypatch):
             imports.run(s, ACTOR, "facility", FACILITIES, confirm=True)
         s.commit()
         assert _counts(s) == before and len(calls) == 2
+
+
+@pytest.mark.parametrize("path", ["/import", "/import/confirm"])
+def test_an_unknown_kind_is_named(admin_client, path):
+    page = post(admin_client, path, {"kind": "patients"}, page="/import",
+                content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "kind: choose what the file holds" in page.get_data(as_text=True)

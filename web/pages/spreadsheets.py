@@ -46,11 +46,14 @@ def _csv(text: str, file_name: str) -> Response:
     return response
 
 
-def _kind_of(raw: str | None) -> str:
-    if raw not in KINDS:
-        abort(404)
-    assert raw is not None
-    return raw
+def _kind_of(raw: str | None) -> str | None:
+    return raw if raw in KINDS else None
+
+
+def _no_kind() -> Any:
+    choices = ", ".join(KINDS)
+    return _page(None, "facility", status=422,
+                 file_error=f"kind: choose what the file holds ({choices})")
 
 
 def _page(outcome: imports.Outcome | None, kind: str, *, content: str = "",
@@ -74,6 +77,8 @@ def import_preview() -> Any:
     """Every row of the uploaded file with its problems; nothing is saved (admin)."""
     admin_required()
     kind = _kind_of(request.form.get("kind"))
+    if kind is None:
+        return _no_kind()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _page(None, kind, status=422, file_error="choose a CSV file to import")
@@ -93,6 +98,8 @@ def import_confirm() -> Any:
     """Save every row of the previewed file, or none (admin)."""
     admin_required()
     kind = _kind_of(request.form.get("kind"))
+    if kind is None:
+        return _no_kind()
     content = request.form.get("content", "").replace("\r\n", "\n")
     if imports.digest(content) != request.form.get("digest"):
         return _page(None, kind, status=422,
