@@ -43,6 +43,7 @@ def create_app(runtime: Runtime | None = None,
         facilities,
         outbox,
         series,
+        spreadsheets,
         therapists,
         week,
     )
@@ -55,6 +56,9 @@ def create_app(runtime: Runtime | None = None,
         TEMPLATES_AUTO_RELOAD=False,
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=1024 * 1024,  # forms and JSON bodies are small; refuse floods
+        # One form field may be as large as a body: the import's confirm step re-posts the
+        # previewed file as a field (werkzeug's default is 500 kB).
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
     )
     if test_config:
         app.config.update(test_config)
@@ -73,7 +77,7 @@ def create_app(runtime: Runtime | None = None,
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     for page in (day, week, clients, series, facilities, therapists, time_off_pages, account,
-                 outbox):
+                 outbox, spreadsheets):
         app.register_blueprint(page.bp)
     for part in (resources, plans, time_off, openapi):
         app.register_blueprint(part.bp, url_prefix="/api/v1")

@@ -11,7 +11,7 @@ import traceback
 from types import TracebackType
 from typing import Any
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
@@ -113,4 +113,8 @@ def _public_message(error: HTTPException) -> str:
         return "There is nothing here, or it is not yours to see."
     if error.code == 500:
         return "The error has been logged. Please try again, or tell the practice's admin."
+    if error.code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        return (f"What was sent is larger than {limit // (1024 * 1024) or 1} MB, the most a form "
+                "or an uploaded file may be; split a spreadsheet into smaller files.")
     return error.description or ""

@@ -8,8 +8,10 @@ DayPlanView`), so the outputs say the same thing:
 - :mod:`.calendar_file`: the iCalendar events of one or more days (the e-mail and the feed);
 - :mod:`.text`: the itinerary ``rounds plan`` prints, and its JSON;
 - :mod:`.geojson`: the route the day page's map draws;
-- :mod:`.navigation`: the hand-off links to map apps.
+- :mod:`.navigation`: the hand-off links to map apps;
+- :mod:`.plans_csv`: a week's stops as a spreadsheet.
 
 The web pages render the same view with the web's templates. May import: the models,
-settings and :mod:`scheduler.plans` (the view). No database query, no Flask.
+settings, :mod:`scheduler.plans` (the view), and :mod:`scheduler.records.exports` (the CSV
+writer that guards cells against formulas). No database query, no Flask.
 """

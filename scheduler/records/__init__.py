@@ -10,7 +10,9 @@ treatments, visit series and their exceptions, time off.
 - :mod:`.versions`: every edited record's version, and the :class:`Conflict` that refuses a
   save made from an older one (edits that cannot be lost);
 - :mod:`.precautions` is the catalogue of precaution flags;
-- :mod:`.access` says who may see which records (pages, API and feeds ask it).
+- :mod:`.access` says who may see which records (pages, API and feeds ask it);
+- spreadsheets: :mod:`.sheets` (each kind's CSV columns), :mod:`.imports` (preview, then every
+  row or none, through the change path), :mod:`.exports`.
 
 The create/update/delete functions are re-exported here: ``records.update_client(...)``.
 

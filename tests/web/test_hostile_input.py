@@ -342,7 +342,8 @@ def _page_paths(app, practice):
     """Every GET page of the app (not the API, not static files) with real ids in its path."""
     ids = {"client_id": practice.theo_clients[0], "treatment_id": practice.treatment_id,
            "series_id": practice.theo_series[0], "facility_id": practice.hospital_id,
-           "therapist_id": practice.theo_id, "day": PLAN_DAY.isoformat(), "token": "x"}
+           "therapist_id": practice.theo_id, "day": PLAN_DAY.isoformat(), "token": "x",
+           "name": "clients"}  # a spreadsheet: /export/clients.csv
     for rule in app.url_map.iter_rules():
         if "GET" in rule.methods and not rule.rule.startswith(("/api/", "/static", "/vendor")):
             path = rule.rule

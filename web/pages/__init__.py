@@ -1,7 +1,8 @@
 """The HTML pages, for people: the day, the week, the records, the account, the outbox.
 
 One blueprint per module (:mod:`.day`, :mod:`.week`, :mod:`.clients`, :mod:`.series`,
-:mod:`.facilities`, :mod:`.therapists`, :mod:`.time_off`, :mod:`.account`, :mod:`.outbox`),
+:mod:`.facilities`, :mod:`.therapists`, :mod:`.time_off`, :mod:`.account`, :mod:`.outbox`,
+:mod:`.spreadsheets`),
 each defined beside its views and registered by the app factory. Every page requires a
 signed-in user (:func:`signed_in`); admin-only pages say so. What the views share is here,
 and in :mod:`.forms` (a form's values and errors) and :mod:`.conflicts` (an edit form saved
