@@ -34,6 +34,7 @@ from scheduler.plans import record, stale
 from scheduler.plans.check import check_plan
 from scheduler.present.itinerary import build_itinerary, itinerary_message
 from scheduler.runtime import Runtime
+from scheduler.served_address import recorded_url, with_links_at
 from scheduler.settings import Settings
 
 log = logging.getLogger("rounds.jobs")
@@ -93,6 +94,7 @@ def compose_itinerary(session: Session, settings: Settings, therapist: Therapist
                       now: datetime, *, possible_duplicate: bool = False,
                       update: bool = False) -> EmailMessage:
     """The morning e-mail of ``day`` (or, with ``update``, the e-mail of a newer version)."""
+    settings = with_links_at(settings, recorded_url(session))
     plan, failed, problems = plan_for_day(session, settings, therapist.id, day, now)
     clients = record.left_out_clients(session, [plan]) if plan is not None else {}
     itinerary = build_itinerary(therapist, day, plan, settings, planning_failed=failed,

@@ -18,6 +18,7 @@ from scheduler.plans import stale
 from scheduler.plans.check import snapshot_for, stop_problems
 from scheduler.plans.view import DayPlanView, Detail, build_view
 from scheduler.records.precautions import InfectionControl
+from scheduler.served_address import link_base
 from scheduler.settings import Settings
 
 
@@ -153,7 +154,7 @@ def checked_views(session: Session, plans: Sequence[DayPlan], settings: Settings
         if plan.day not in calendars:
             calendars[plan.day] = day_calendar(snapshot, plan.day, settings.zone)
         views.append(build_view(
-            plan, settings.zone, detail=detail, base_url=settings.practice.base_url,
+            plan, settings.zone, detail=detail, base_url=link_base(settings),
             left_out_clients=clients, infection=infection,
             problems=stop_problems(plan, calendars[plan.day], infection),
             stale_causes=causes.get((plan.therapist_id, plan.day), []),
