@@ -58,10 +58,29 @@ class FormState:
         return list(self.errors.get(name, []))
 
     def label_of(self, name: str) -> str:
-        root = re.split(r"[.\[]", name, maxsplit=1)[0]
-        label = self.labels.get(root, root.replace("_", " "))
-        rest = name[len(root):]
-        return label + rest.replace(".", " ") if rest else label
+        return field_words(name, self.labels)
+
+
+_WEEKDAYS = dict(zip(WEEKDAY_CODES, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                     "Saturday", "Sunday"), strict=True))
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth")
+_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+
+
+def field_words(name: str, labels: Mapping[str, str]) -> str:
+    """A field's path as a person reads it: "hours.MO.end" is "Visiting hours, Monday, end"
+    and "preferred_windows[0]" is "Preferred times, first" (the paths stay the inputs' names
+    and the API's keys; only what is shown changes)."""
+    root = re.split(r"[.\[]", name, maxsplit=1)[0]
+    words = [labels.get(root, root.replace("_", " "))]
+    for key, index in _PART.findall(name[len(root):]):
+        if index:
+            number = int(index)
+            words.append(_ORDINALS[number] if number < len(_ORDINALS) else f"no. {number + 1}")
+        else:
+            words.append(_WEEKDAYS.get(key, key.replace("_", " ")))
+    return ", ".join(words)
 
 
 # ---------------------------------------------------------------------------------------------
