@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -29,9 +30,11 @@ SERVED_URL = "served_url"
 _ANY_ADDRESS = ("0.0.0.0", "::", "")
 
 
+@lru_cache(maxsize=16)
 def bound_url(host: str, port: int) -> str:
     """The URL of a server bound to ``host``:``port``. Bound to every interface, it is
-    reached by the machine's name (127.0.0.1 would not work from a therapist's phone)."""
+    reached by the machine's name (127.0.0.1 would not work from a therapist's phone).
+    Cached: the machine's name may take a DNS lookup, and pages ask on every view."""
     name = socket.getfqdn() if host in _ANY_ADDRESS else host
     if ":" in name:  # an IPv6 literal
         name = f"[{name}]"
