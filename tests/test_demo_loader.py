@@ -3,6 +3,7 @@ practice that is not the demo."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -119,6 +120,11 @@ def test_a_first_run_opens_on_published_routes_of_the_current_week(
         result = runner.invoke(cli, command, env=env)
         assert result.exit_code == 0, result.output
     assert "Planned and published the week from 2026-11-30" in result.output
+    # the CLI's text about the demo's day is in words: no skill or field codes
+    visits = runner.invoke(cli, ["visits", "--date", "2026-12-02"], env=env)
+    assert visits.exit_code == 0, visits.output
+    assert "needs dialysis chairside" in visits.output
+    assert not re.search(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\[\d+\]", visits.output)
 
     settings = load_settings(environ=env)
     engine = make_engine(settings.database_url)
