@@ -158,13 +158,11 @@ def test_the_week_planned_is_todays_when_the_demo_covers_it() -> None:
 
 def test_db_upgrade_records_when_a_new_database_began_once(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    moments = iter([datetime(2026, 12, 3, 12, tzinfo=UTC), datetime(2026, 12, 4, 12, tzinfo=UTC)])
-    first = next(moments)
+    first, later = datetime(2026, 12, 3, 12, tzinfo=UTC), datetime(2026, 12, 4, 12, tzinfo=UTC)
     monkeypatch.setattr(clock, "utcnow", lambda: first)
     env = _cli_env(tmp_path)
     runner = CliRunner()
     assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
-    later = next(moments)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
     assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0  # already current
     engine = make_engine(load_settings(environ=env).database_url)
