@@ -16,7 +16,7 @@ from scheduler import clock, database_start, models
 from scheduler.accounts.passwords import verify_password
 from scheduler.calendar import time_off
 from scheduler.db import make_engine, make_session_factory
-from scheduler.demo.first_week import week_to_plan
+from scheduler.demo.first_week import days_to_plan
 from scheduler.demo.loader import (
     DEMO_PASSWORD,
     DemoRefused,
@@ -119,7 +119,7 @@ def test_a_first_run_opens_on_published_routes_of_the_current_week(
     for command in (["db", "upgrade"], ["demo"]):
         result = runner.invoke(cli, command, env=env)
         assert result.exit_code == 0, result.output
-    assert "Planned and published the week from 2026-11-30" in result.output
+    assert "Planned and published 2026-11-30 to 2026-12-10" in result.output
     # the CLI's text about the demo's day is in words: no skill or field codes
     visits = runner.invoke(cli, ["visits", "--date", "2026-12-02"], env=env)
     assert visits.exit_code == 0, visits.output
@@ -148,12 +148,16 @@ def test_a_first_run_opens_on_published_routes_of_the_current_week(
         engine.dispose()
 
 
-def test_the_week_planned_is_todays_when_the_demo_covers_it() -> None:
-    assert week_to_plan(ANCHOR, date(2026, 12, 6)) == ANCHOR  # a Sunday: the same week
-    assert week_to_plan(ANCHOR, date(2026, 12, 9)) == date(2026, 12, 7)
-    # today outside the demo's eight weeks: its first week
-    assert week_to_plan(ANCHOR, date(2026, 11, 27)) == ANCHOR
-    assert week_to_plan(ANCHOR, ANCHOR + timedelta(weeks=8)) == ANCHOR
+def test_the_days_planned_are_todays_week_and_a_week_ahead() -> None:
+    assert days_to_plan(ANCHOR, date(2026, 12, 1)) == (ANCHOR, date(2026, 12, 8))
+    # on a Saturday the coming week is planned too: the next working day has its route
+    assert days_to_plan(ANCHOR, date(2026, 12, 5)) == (ANCHOR, date(2026, 12, 12))
+    assert days_to_plan(ANCHOR, date(2026, 12, 9)) == (date(2026, 12, 7), date(2026, 12, 16))
+    # never past the demo's eight weeks
+    assert days_to_plan(ANCHOR, date(2027, 1, 23)) == (date(2027, 1, 18), date(2027, 1, 24))
+    # today outside the demo's weeks: its first week
+    assert days_to_plan(ANCHOR, date(2026, 11, 27)) == (ANCHOR, date(2026, 12, 6))
+    assert days_to_plan(ANCHOR, ANCHOR + timedelta(weeks=8)) == (ANCHOR, date(2026, 12, 6))
 
 
 def test_db_upgrade_records_when_a_new_database_began_once(

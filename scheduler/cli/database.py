@@ -42,9 +42,9 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def demo(ctx: click.Context, reset: bool, anchor: str | None, if_needed: bool) -> None:
     """Load the Kansas City demo practice (password for every demo user: rounds-demo), and
-    plan and publish its current week, so the first screen is a route."""
+    plan and publish its current week and on to a week ahead, so the first screen is a route."""
     from scheduler import clock
-    from scheduler.demo.first_week import plan_week, week_to_plan
+    from scheduler.demo.first_week import days_to_plan, plan_days
     from scheduler.demo.loader import (
         DEMO_PASSWORD,
         DemoRefused,
@@ -68,11 +68,11 @@ def demo(ctx: click.Context, reset: bool, anchor: str | None, if_needed: bool) -
             if demo_anchor(session) == monday:
                 click.echo(f"The demo practice for the eight weeks from {monday} is loaded.")
                 return
-    week = week_to_plan(monday, today)
+    first, last = days_to_plan(monday, today)
     try:
         with runtime.session() as session:  # one transaction: the demo is loaded planned
             summary = load_demo(session, anchor=monday, reset=reset, started_at=now)
-            plans = plan_week(session, runtime.settings, week, now)
+            plans = plan_days(session, runtime.settings, first, last, now)
             routes = sum(1 for plan in plans if plan.stops)
     except DemoRefused as error:
         raise click.ClickException(str(error)) from None
@@ -82,5 +82,5 @@ def demo(ctx: click.Context, reset: bool, anchor: str | None, if_needed: bool) -
         f"{summary.clients} clients, {summary.treatments} treatments, {summary.series} series. "
         f"Every demo user's password is {DEMO_PASSWORD!r}."
     )
-    click.echo(f"Planned and published the week from {week}: {routes} routes "
+    click.echo(f"Planned and published {first} to {last}: {routes} routes "
                f"({len(plans)} therapist days).")

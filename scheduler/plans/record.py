@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -94,6 +94,20 @@ def published_plans(session: Session, therapist_id: int, first: date,
         .order_by(DayPlan.day, DayPlan.version))).unique().all()
     newest: dict[date, DayPlan] = {plan.day: plan for plan in plans}  # the latest a day
     return list(newest.values())
+
+
+OPEN_AHEAD_DAYS = 7
+
+
+def day_to_open(session: Session, therapist_id: int, today: date) -> date:
+    """The day the app opens on: today, unless today has no plan and a day of the coming
+    week has a published one (a first run on a weekend, a day off): then that day, so the
+    first screen is a route rather than "No plan for this day yet"."""
+    if current_plan(session, therapist_id, today) is not None:
+        return today
+    ahead = published_plans(session, therapist_id, today + timedelta(days=1),
+                            today + timedelta(days=OPEN_AHEAD_DAYS))
+    return min((plan.day for plan in ahead), default=today)
 
 
 def replan_publishes(current: DayPlan | None) -> bool:

@@ -7,27 +7,20 @@ allowed. Forms are also sent back with mistakes, so the messages beside fields a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
+from demo_fixtures import ADMIN, MONDAY, NOW, THERAPIST
 from flask import Flask
 from flask.testing import FlaskClient
 from web_support import csrf_token, login
 
-from scheduler import audit, clock, models
-from scheduler.delivery import itineraries, outbox
-from scheduler.demo.first_week import plan_week
-from scheduler.demo.loader import DEMO_PASSWORD, load_demo
+from scheduler import models
+from scheduler.delivery import itineraries
+from scheduler.demo.loader import DEMO_PASSWORD
 from scheduler.runtime import Runtime
-from web import create_app
-
-MONDAY = date(2026, 11, 30)
-NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # Wednesday 09:00 in Kansas City
-ADMIN = "marisol.vantreese@example.org"
-THERAPIST = "devon.okafor-lind@example.org"
 
 SNAKE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 INDEX = re.compile(r"\[\d+\]")
@@ -75,26 +68,6 @@ def test_the_check_finds_codes_and_allows_addresses() -> None:
     assert found == ["dialysis_chairside", "[0]"]
     assert links == ["/x_y"]
 
-
-@pytest.fixture
-def demo_app(web_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    """The demo with its week planned and published, one missed e-mail in the outbox, an
-    edit in the audit trail, the clock on the Wednesday of that week."""
-    monkeypatch.setattr(clock, "utcnow", lambda: NOW)
-    with web_runtime.session() as session:
-        load_demo(session, anchor=MONDAY, started_at=NOW - timedelta(days=3))
-        plan_week(session, web_runtime.settings, MONDAY, NOW, time_limit=0.15)
-        therapist = session.query(models.Therapist).filter_by(email=THERAPIST).one()
-        therapist_id = therapist.id
-        client = session.query(models.Client).first()
-        assert client is not None
-        # what an edit leaves in the audit trail: the names of the fields it changed
-        audit.record(session, audit.Actor(therapist_id), "update", "client", client.id,
-                     ["precaution_flags", "primary_therapist_id"], context="day_plan 1")
-    outbox.record_missed(web_runtime.sessions, outbox.OutboxKey(therapist_id, MONDAY,
-                                                                "itinerary"),
-                         NOW, "no worker ran between the send time and the cut-off (11:00)")
-    yield create_app(runtime=web_runtime, test_config={"TESTING": True})
 
 
 def _in_scope(path: str) -> bool:
