@@ -15,6 +15,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from scheduler.records.validation import WEEKDAY_CODES, ValidationError
+from web.field_words import field_words
 
 
 class FormState:
@@ -61,26 +62,6 @@ class FormState:
         return field_words(name, self.labels)
 
 
-_WEEKDAYS = dict(zip(WEEKDAY_CODES, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                     "Saturday", "Sunday"), strict=True))
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-             "ninth", "tenth")
-_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
-
-
-def field_words(name: str, labels: Mapping[str, str]) -> str:
-    """A field's path as a person reads it: "hours.MO.end" is "Visiting hours, Monday, end"
-    and "preferred_windows[0]" is "Preferred times, first" (the paths stay the inputs' names
-    and the API's keys; only what is shown changes)."""
-    root = re.split(r"[.\[]", name, maxsplit=1)[0]
-    words = [labels.get(root, root.replace("_", " "))]
-    for key, index in _PART.findall(name[len(root):]):
-        if index:
-            number = int(index)
-            words.append(_ORDINALS[number] if number < len(_ORDINALS) else f"no. {number + 1}")
-        else:
-            words.append(_WEEKDAYS.get(key, key.replace("_", " ")))
-    return ", ".join(words)
 
 
 # ---------------------------------------------------------------------------------------------
