@@ -54,7 +54,9 @@ def _fields(error: pytest.ExceptionInfo[ValidationError]) -> set[str]:
     ("call", "field", "words"),
     [
         (lambda: validation.parse_time("start", "25:00"), "start", "HH:MM"),
-        (lambda: validation.parse_date("first_date", "2026-02-30"), "first_date", "YYYY-MM-DD"),
+        (lambda: validation.parse_date("first_date", "2026-02-30"), "first_date",
+         "2026-02-30 is not a date: February 2026 has 28 days"),
+        (lambda: validation.parse_date("first_date", "30.02.2026"), "first_date", "YYYY-MM-DD"),
         (lambda: validation.parse_int("priority", "high"), "priority", "whole number"),
         (lambda: validation.parse_int("priority", 101, maximum=100), "priority", "at most 100"),
         (lambda: validation.parse_float("lat", 91, minimum=-90, maximum=90), "lat", "between"),
@@ -71,6 +73,27 @@ def test_parsers_name_the_field_and_the_problem(call, field: str, words: str) ->
         call()
     assert field in _fields(error)
     assert words in str(error.value)
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("2026-02-30", "2026-02-30 is not a date: February 2026 has 28 days"),
+    ("2028-02-30", "2028-02-30 is not a date: February 2028 has 29 days"),
+    ("2026-04-31", "2026-04-31 is not a date: April 2026 has 30 days"),
+    ("2026-13-01", "2026-13-01 is not a date: months go from 01 to 12"),
+    ("2026-00-05", "2026-00-05 is not a date: months go from 01 to 12"),
+    ("2026-05-00", "2026-05-00 is not a date: days start at 01"),
+    ("0000-05-01", "0000-05-01 is not a date: years start at 0001"),
+    # a real day, or not written as YYYY-MM-DD: nothing to say about the calendar
+    ("2028-02-29", None), ("2026-12-31", None), ("20260230", None), ("2026-2-30", None),
+])
+def test_a_date_that_does_not_exist_says_why(text: str, why: str | None) -> None:
+    assert validation.not_a_date(text) == why
+
+
+def test_a_date_in_the_wrong_format_still_asks_for_the_format() -> None:
+    with pytest.raises(ValidationError) as error:
+        validation.parse_date("first_date", "next tuesday")
+    assert "expected a date as YYYY-MM-DD, got 'next tuesday'" in str(error.value)
 
 
 # --- record checks ---------------------------------------------------------------------------

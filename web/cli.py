@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import click
 
+from scheduler import migrate
 from scheduler.cli import cli, runtime_from
 from scheduler.delivery import job_store, worker
+from scheduler.runtime import Runtime
+from scheduler.served_address import bound_url, record_served
 
 
 @cli.command()
@@ -28,6 +31,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     app = create_app(runtime=runtime)
     host = host or runtime.settings.web.host
     port = port or runtime.settings.web.port
+    _record_served(runtime, bound_url(host, port))
     background = None
     if worker.runs_in_serve(runtime.settings):
         try:
@@ -42,6 +46,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     finally:
         if background is not None:
             worker.stop_in_process(background)
+
+
+def _record_served(runtime: Runtime, url: str) -> None:
+    """Links in e-mails follow this address unless ``base_url`` is set; a process without a
+    request (the worker) reads it from the database (:mod:`scheduler.served_address`)."""
+    if not migrate.is_up_to_date(runtime.engine):
+        return  # the app says so on every page; nothing to record into yet
+    with runtime.session() as session:
+        record_served(session, url)
 
 
 def main() -> None:

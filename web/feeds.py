@@ -22,6 +22,7 @@ from scheduler.plans import record
 from scheduler.plans.view import Detail
 from scheduler.present.calendar_file import views_ics
 from scheduler.present.geojson import route_geojson
+from scheduler.served_address import recorded_url, with_links_at
 from web import refusals
 from web.database import audit_db, db, runtime
 from web.pages.day import chosen_therapist, parse_day
@@ -36,7 +37,9 @@ FEED_FUTURE = timedelta(weeks=8)
 def calendar(token: str) -> Response:
     """A therapist's published visits as iCalendar, at the feed's secret address."""
     therapist = _therapist_by_token(token)
-    settings = runtime().settings
+    # unless base_url is set, the events link to where `rounds serve` listens, else (under
+    # gunicorn) to the address this feed was asked at
+    settings = with_links_at(runtime().settings, recorded_url(db()) or request.url_root)
     today = clock.utcnow().astimezone(settings.zone).date()
     plans = record.published_plans(db(), therapist.id, today - FEED_PAST, today + FEED_FUTURE)
     views = record.views_of(db(), plans, settings.zone, detail=Detail.MINIMAL,

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 
+from scheduler.records.skills import skill_words
 from scheduler.records.validation import WEEKDAY_CODES
 from scheduler.settings import Settings
 
@@ -46,8 +47,12 @@ def init_app(app: Flask, settings: Settings) -> None:
     def flag_label(code: str) -> str:
         return flag_catalogue().get(code, code.replace("_", " ").replace("-", " "))
 
+    def words(code: object) -> str:
+        """A code people typed or the app keeps ("med_pass", "login_failed") as words."""
+        return str(code).replace("_", " ")
+
     app.jinja_env.filters.update(local=local, hm=hm, minutes=minutes, long_date=long_date,
-                                 flag_label=flag_label)
+                                 flag_label=flag_label, skills=skill_words, words=words)
     app.jinja_env.globals.update(
         practice_name=settings.practice.name,
         WEEKDAY_CODES=WEEKDAY_CODES,

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from scheduler import migrate
-from scheduler.records.validation import ValidationError
+from scheduler.records.validation import ValidationError, not_a_date
 from scheduler.runtime import Runtime, open_runtime
 from scheduler.settings import SettingsError, load_settings
 
@@ -65,7 +65,8 @@ def parse_day(value: str, field: str = "--date") -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint=field) from None
+        message = not_a_date(value) or f"expected YYYY-MM-DD, got {value!r}"
+        raise click.BadParameter(message, param_hint=field) from None
 
 
 def echo_json(data: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from scheduler.cli.base import echo_json, parse_day, require_current_schema, runtime_from
+from scheduler.records.skills import skill_words
 
 
 @click.command()
@@ -58,7 +59,7 @@ def _format_visit(visit: dict[str, Any]) -> str:
             f"{', room ' + visit['room'] if visit['room'] else ''}: "
             f"{visit['duration_minutes']} min, priority {visit['priority']}")
     if visit["required_skills"]:
-        head += f", needs {', '.join(visit['required_skills'])}"
+        head += f", needs {skill_words(visit['required_skills'])}"
     if visit["moved"]:
         head += f" (moved from {visit['original_date']})"
     lines = [head]

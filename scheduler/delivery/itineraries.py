@@ -3,7 +3,8 @@ and send it through the outbox, exactly once per therapist and day.
 
 A day the therapist is off (time off, or the practice closed) sends nothing and records
 nothing, like a weekday without a shift. A send time that passed while no worker ran is
-caught up until the cut-off, after which a ``missed`` row is recorded instead; crashed sends
+caught up until the cut-off, after which a ``missed`` row is recorded instead (unless it
+passed before the database existed, :mod:`scheduler.database_start`); crashed sends
 are resolved and failed ones retried with backoff (:mod:`.outbox`). Several workers may share
 the database: each may fire the same job or catch up, and the outbox lets exactly one send.
 """
@@ -23,16 +24,17 @@ from email.utils import parseaddr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import planning
+from scheduler import database_start, planning
 from scheduler.calendar import time_off
 from scheduler.delivery import outbox
-from scheduler.delivery.send_times import deadline, due_day, send_time
+from scheduler.delivery.send_times import deadline, due_day, send_instant, send_time
 from scheduler.delivery.senders import MailSender
 from scheduler.models import DayPlan, OutboxMessage, OutboxState, PlanStatus, Therapist
 from scheduler.plans import record, stale
 from scheduler.plans.check import check_plan
 from scheduler.present.itinerary import build_itinerary, itinerary_message
 from scheduler.runtime import Runtime
+from scheduler.served_address import recorded_url, with_links_at
 from scheduler.settings import Settings
 
 log = logging.getLogger("rounds.jobs")
@@ -92,6 +94,7 @@ def compose_itinerary(session: Session, settings: Settings, therapist: Therapist
                       now: datetime, *, possible_duplicate: bool = False,
                       update: bool = False) -> EmailMessage:
     """The morning e-mail of ``day`` (or, with ``update``, the e-mail of a newer version)."""
+    settings = with_links_at(settings, recorded_url(session))
     plan, failed, problems = plan_for_day(session, settings, therapist.id, day, now)
     clients = record.left_out_clients(session, [plan]) if plan is not None else {}
     itinerary = build_itinerary(therapist, day, plan, settings, planning_failed=failed,
@@ -154,7 +157,12 @@ def settle_therapist(context: WorkerContext, therapist_id: int,
         if off is not None:
             log.info("therapist %d is off on %s: no itinerary", therapist_id, day)
             return None
-        limit = deadline(day, send_time(therapist, settings), settings)
+        at = send_time(therapist, settings)
+        limit = deadline(day, at, settings)
+        if now > limit and database_start.before_start(
+                session, send_instant(day, at, settings.zone)):
+            # the send time passed before this database existed: nobody missed it
+            return None
     key = outbox.OutboxKey(therapist_id, day, KIND)
     if now > limit:
         reason = f"no worker ran between the send time and the cut-off ({limit:%H:%M})"

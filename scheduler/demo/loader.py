@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from scheduler import audit_chain, models
+from scheduler import audit_chain, database_start, models
 from scheduler.accounts.passwords import hash_password
 from scheduler.calendar.expand import occurrence_dates, validate_rule
 from scheduler.calendar.rules import RuleError
@@ -68,24 +68,30 @@ def has_practice_data(session: Session) -> bool:
 
 
 def load_demo(session: Session, *, anchor: date, reset: bool = False,
-              data: dict[str, Any] | None = None) -> DemoSummary:
+              data: dict[str, Any] | None = None,
+              started_at: datetime | None = None) -> DemoSummary:
     """Replace the database's practice with the demo one, anchored on ``anchor`` (a Monday).
 
     Refuses (DemoRefused) when the database holds a practice that is not the demo, unless
     ``reset``. Runs in the caller's transaction: if anything in the file is wrong, nothing is
-    written.
+    written. ``started_at`` (``rounds demo`` passes now) becomes the database's start moment
+    (:mod:`scheduler.database_start`): the demo practice and its outbox begin then, so no
+    e-mail from before is missed. Without it the database keeps the start moment it had.
     """
     if has_practice_data(session) and not is_demo_database(session) and not reset:
         raise DemoRefused(
             "this database holds a practice that is not the demo; "
             "use --reset to delete it and load the demo"
         )
+    started_at = started_at or database_start.started_at(session)
     clear_practice(session)
     data = read_demo_file() if data is None else data
     builder = _Builder(session, anchor)
     summary = builder.load(data)
     session.add(models.PracticeMeta(key=_META_DEMO, value="true"))
     session.add(models.PracticeMeta(key=_META_ANCHOR, value=anchor.isoformat()))
+    if started_at is not None:
+        database_start.record_start(session, started_at)
     session.flush()
     return summary
 

@@ -30,6 +30,7 @@ from scheduler.planning.reasons import (
     no_window_reason,
 )
 from scheduler.records.precautions import InfectionControl
+from scheduler.records.skills import skill_words
 from scheduler.records.validation import fail
 from scheduler.travel.times import TravelTimes
 
@@ -194,7 +195,7 @@ def gather(calendar: DayCalendar, selected: Sequence[TherapistDay],
         if eligible and not mine:
             continue  # only therapists who are not being planned could take it
         if not eligible:
-            needs = ", ".join(visit.series.required_skills or []) or "no particular skill"
+            needs = skill_words(visit.series.required_skills or []) or "no particular skill"
             reason = calendar.closed or (f"open visit: no therapist working that day has the "
                                          f"skills it needs ({needs})")
             day_input.unplaced.append(_Unplaced(visit, reason, tuple(sorted(planned_ids))))

@@ -24,6 +24,7 @@ from scheduler.models import DayPlan, PlanStatus, PlanStop, StopState
 from scheduler.planning.answer import PlannedRoute, PlannedVisit
 from scheduler.planning.gather import DayInput, Start, home_location, require_aware
 from scheduler.planning.reasons import clock_text
+from scheduler.records.skills import skill_words
 from scheduler.records.validation import fail
 
 
@@ -155,7 +156,7 @@ def _window_note(visit: Visit, leg: PlannedVisit, day_input: DayInput) -> str:
     if leg.task.key in day_input.pin_notes:
         notes.append(day_input.pin_notes[leg.task.key])
     if visit.therapist_id is None:
-        skills = ", ".join(visit.series.required_skills or []) or "any skills"
+        skills = skill_words(visit.series.required_skills or []) or "any skills"
         notes.append(f"open visit ({skills})")
     return "; ".join(notes)
 

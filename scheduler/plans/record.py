@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from scheduler.plans import stale
 from scheduler.plans.check import snapshot_for, stop_problems
 from scheduler.plans.view import DayPlanView, Detail, build_view
 from scheduler.records.precautions import InfectionControl
+from scheduler.served_address import link_base
 from scheduler.settings import Settings
 
 
@@ -95,6 +96,20 @@ def published_plans(session: Session, therapist_id: int, first: date,
     return list(newest.values())
 
 
+OPEN_AHEAD_DAYS = 7
+
+
+def day_to_open(session: Session, therapist_id: int, today: date) -> date:
+    """The day the app opens on: today, unless today has no plan and a day of the coming
+    week has a published one (a first run on a weekend, a day off): then that day, so the
+    first screen is a route rather than "No plan for this day yet"."""
+    if current_plan(session, therapist_id, today) is not None:
+        return today
+    ahead = published_plans(session, therapist_id, today + timedelta(days=1),
+                            today + timedelta(days=OPEN_AHEAD_DAYS))
+    return min((plan.day for plan in ahead), default=today)
+
+
 def replan_publishes(current: DayPlan | None) -> bool:
     """Re-planning a day whose plan of record is published publishes the new version: the
     itinerary in use must follow the day, and the old one is no longer safe to follow."""
@@ -153,7 +168,7 @@ def checked_views(session: Session, plans: Sequence[DayPlan], settings: Settings
         if plan.day not in calendars:
             calendars[plan.day] = day_calendar(snapshot, plan.day, settings.zone)
         views.append(build_view(
-            plan, settings.zone, detail=detail, base_url=settings.practice.base_url,
+            plan, settings.zone, detail=detail, base_url=link_base(settings),
             left_out_clients=clients, infection=infection,
             problems=stop_problems(plan, calendars[plan.day], infection),
             stale_causes=causes.get((plan.therapist_id, plan.day), []),

@@ -16,6 +16,7 @@ import icalendar
 from scheduler.models import DayPlan
 from scheduler.plans.view import DayPlanView, Detail, StopView, build_view
 from scheduler.present.words import day_page_url, stop_details
+from scheduler.served_address import link_base
 from scheduler.settings import Settings
 
 
@@ -61,6 +62,6 @@ def plan_events_ics(plans: Iterable[DayPlan], settings: Settings, *,
     """:func:`views_ics` of ``plans``, each viewed with ``detail`` (default: the e-mail's
     ``mail.patient_detail``; the feed asks "minimal")."""
     chosen = Detail(detail or settings.mail.patient_detail)
-    views = [build_view(plan, settings.zone, detail=chosen, base_url=settings.practice.base_url,
+    views = [build_view(plan, settings.zone, detail=chosen, base_url=link_base(settings),
                         infection=settings.infection_control.rule()) for plan in plans]
     return views_ics(views, settings, name=name)

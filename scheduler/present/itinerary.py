@@ -24,6 +24,7 @@ from scheduler.models import DayPlan, Therapist
 from scheduler.plans.view import ClientLike, DayPlanView, Detail, StopView, build_view
 from scheduler.present.calendar_file import views_ics
 from scheduler.present.words import day_page_url, stop_details, stop_notes
+from scheduler.served_address import link_base
 from scheduler.settings import Settings
 
 
@@ -64,7 +65,7 @@ def build_itinerary(therapist: Therapist, day: date, plan: DayPlan | None, setti
     chosen = Detail(detail or settings.mail.patient_detail)
     if chosen is Detail.NAMES:
         raise ValueError("an e-mail never carries patient names")
-    view = (build_view(plan, settings.zone, detail=chosen, base_url=settings.practice.base_url,
+    view = (build_view(plan, settings.zone, detail=chosen, base_url=link_base(settings),
                        infection=settings.infection_control.rule(), problems=problems,
                        left_out_clients=clients)
             if plan is not None else None)

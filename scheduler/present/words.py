@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from scheduler.plans.view import StopView
+from scheduler.served_address import link_base
 from scheduler.settings import Settings
 
 DAY_PAGE_PATH = "/day/{day}"  # the web's day page; the link in every e-mail and event
 
 
 def day_page_url(settings: Settings, day: date) -> str:
-    return settings.practice.base_url.rstrip("/") + DAY_PAGE_PATH.format(day=day.isoformat())
+    return link_base(settings).rstrip("/") + DAY_PAGE_PATH.format(day=day.isoformat())
 
 
 def stop_notes(stop: StopView) -> str:

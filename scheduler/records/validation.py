@@ -16,6 +16,7 @@ A little over 400 lines, one thing: the record checks are built from the parsers
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -109,13 +110,40 @@ def parse_time(field: str, raw: Any) -> time:
     return time(int(match.group(1)), int(match.group(2)))
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # not calendar.month_name: locale
+_YMD = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def not_a_date(text: str) -> str | None:
+    """Why ``text``, written as YYYY-MM-DD, names no day ("2026-02-30 is not a date:
+    February 2026 has 28 days"), or None when it does or is not written that way. A person
+    who typed the right format made a slip of the calendar, not of the format: say which."""
+    match = _YMD.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day = (int(part) for part in match.groups())
+    shown = match.group(0)
+    if not 1 <= month <= 12:
+        return f"{shown} is not a date: months go from 01 to 12"
+    if year == 0:
+        return f"{shown} is not a date: years start at 0001"
+    if day == 0:
+        return f"{shown} is not a date: days start at 01"
+    days = calendar.monthrange(year, month)[1]
+    if day > days:
+        return f"{shown} is not a date: {_MONTHS[month - 1]} {year} has {days} days"
+    return None
+
+
 def parse_date(field: str, raw: Any) -> date:
     if isinstance(raw, date) and not isinstance(raw, datetime):
         return raw
     try:
         return date.fromisoformat(str(raw).strip())
     except ValueError:
-        raise fail(field, f"expected a date as YYYY-MM-DD, got {raw!r}") from None
+        why = not_a_date(raw) if isinstance(raw, str) else None
+        raise fail(field, why or f"expected a date as YYYY-MM-DD, got {raw!r}") from None
 
 
 def parse_int(field: str, raw: Any, *, minimum: int | None = None,

@@ -93,7 +93,8 @@ def test_a_missed_morning_can_be_sent_by_hand_with_requeue(practice: Runtime,
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--date", "2026-02-30"], "expected YYYY-MM-DD"),
+    (["--date", "2026-02-30"], "2026-02-30 is not a date: February 2026 has 28 days"),
+    (["--date", "30/02/2026"], "expected YYYY-MM-DD"),
     (["--date", "2026-03-09", "--therapist", "99"], "no therapist with id 99"),
 ])
 def test_bad_input_is_named(practice: Runtime, args: list[str], message: str) -> None:

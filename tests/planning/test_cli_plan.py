@@ -98,7 +98,8 @@ def test_replan_from_a_time_and_a_place(runtime) -> None:
      "expected a time as HH:MM"),
     (["--date", DAY, "--replan", "--therapist", "1", "--at", "10:00", "--position", "north"],
      "expected LAT,LON"),
-    (["--date", "2026-13-01"], "expected YYYY-MM-DD"),
+    (["--date", "2026-13-01"], "2026-13-01 is not a date: months go from 01 to 12"),
+    (["--date", "1 Dec 2026"], "expected YYYY-MM-DD"),
     (["--date", DAY, "--therapist", "999"], "therapist_ids: no active therapist with id 999"),
     (["--date", DAY, "--days", "0"], "--days"),
 ])

@@ -76,24 +76,27 @@ def test_an_open_visit_nobody_at_work_can_take_says_which_skill(sqlite_session,
                                                                 module_settings):
     make.therapist(sqlite_session, skills=["oncology"])
     person = make.client(sqlite_session, make.facility(sqlite_session, "Oak", make.NORTH))
-    item = make.series(sqlite_session, person, None, skills=["pediatric"])
+    item = make.series(sqlite_session, person, None, skills=["pediatric_oncology"])
     plan = plan_one(sqlite_session, module_settings)
     assert plan.unplaced == [{
         "series_id": item.id, "date": DAY.isoformat(), "original_date": DAY.isoformat(),
         "client_id": person.id, "facility_id": person.facility_id, "duration_minutes": 45,
         "priority": 50, "open": True,
         "reason": "open visit: no therapist working that day has the skills it needs "
-                  "(pediatric)"}]
+                  "(pediatric oncology)"}]
 
 
 def test_the_open_visit_goes_to_the_therapist_with_the_skill(sqlite_session, module_settings):
     make.therapist(sqlite_session, "Ada Pine", skills=["oncology"])
-    skilled = make.therapist(sqlite_session, "Ben Ash", skills=["lymphedema"])
+    skilled = make.therapist(sqlite_session, "Ben Ash", skills=["dialysis_chairside"])
     person = make.client(sqlite_session, make.facility(sqlite_session, "Oak", make.NORTH))
-    make.series(sqlite_session, person, None, skills=["lymphedema"])
+    make.series(sqlite_session, person, None, skills=["dialysis_chairside"])
     plans = plan_days(sqlite_session, module_settings, DAY, time_limit=TIME_LIMIT)
     holders = [p.therapist_id for p in plans for _ in p.stops]
     assert holders == [skilled.id]
+    # the stop says why in words, not in the skill's code
+    [note] = [stop.window_note for p in plans for stop in p.stops]
+    assert "open visit (dialysis chairside)" in note and "_" not in note
 
 
 def test_planning_one_therapist_leaves_the_open_visits_a_colleague_holds(sqlite_session,

@@ -77,6 +77,10 @@ def test_422_names_every_bad_field(client, admin_api, practice):
     fields = response.json["fields"]
     assert {"name", "kind", "lat", "extra", "address"} <= set(fields)
     assert any(key.startswith("hours.MO") for key in fields)
+    # the keys are for programs; the message, for people, names the fields in words
+    message = response.json["message"]
+    assert "hours, Monday, start: expected a time as HH:MM" in message
+    assert "hours.MO" not in message  # (the values a program must send stay as they are)
     not_json = client.post(f"{API}/facilities", headers=admin_api, data="name=x")
     assert not_json.status_code == 422 and "body" in not_json.json["fields"]
 

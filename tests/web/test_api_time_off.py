@@ -179,6 +179,14 @@ def test_422_for_dates_that_are_not_iso_or_too_long(client, admin_api, practice)
     assert set(number.json["fields"]) == {"first_day", "last_day"}
 
 
+def test_422_for_a_date_that_does_not_exist_says_why(client, admin_api, web_runtime, practice):
+    response = _add(client, admin_api, practice.theo_id, "2027-02-29", "2027-03-02")
+    assert response.status_code == 422
+    assert response.json["fields"] == {
+        "first_day": ["2027-02-29 is not a date: February 2027 has 28 days"]}
+    assert _stored(web_runtime) == []
+
+
 def test_a_bad_therapist_id_is_named_with_the_other_fields(client, admin_api, theo_api,
                                                           web_runtime, practice):
     for headers in (admin_api, theo_api):

@@ -79,3 +79,32 @@ def test_day_geojson(theo_client, practice):
     assert line[0] == line[-1] == [-94.6, 39.05]  # from home and back
     assert "Quimby" not in response.get_data(as_text=True)
     assert theo_client.get(f"/feeds/day/{date(2026, 3, 10)}.geojson").status_code == 404
+
+
+def test_feed_links_follow_the_served_address_unless_base_url_is_set(
+        monkeypatch, web_runtime, client, theo_client, practice):
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from scheduler.served_address import record_served
+
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: datetime(2026, 3, 9, 12, tzinfo=UTC))
+    path = _feed_path(theo_client)
+    day_link = f"/day/{PLAN_DAY.isoformat()}"
+
+    def urls(base: str = "http://localhost") -> set[str]:
+        response = client.get(path, base_url=base)
+        calendar = icalendar.Calendar.from_ical(response.data)
+        return {str(event.get("url")) for event in calendar.walk("VEVENT")}
+
+    # nothing recorded (e.g. under gunicorn): the address the feed was asked at
+    assert urls("http://rounds.test:8123") == {"http://rounds.test:8123" + day_link}
+    # `rounds serve` recorded the address it listens on: that one, whoever asks
+    with web_runtime.session() as s:
+        record_served(s, "http://127.0.0.1:8123")
+    assert urls("http://rounds.test:9999") == {"http://127.0.0.1:8123" + day_link}
+    # a base_url in the settings wins
+    settings = web_runtime.settings
+    web_runtime.settings = replace(settings, practice=replace(
+        settings.practice, base_url="https://rounds.example.org"))
+    assert urls() == {"https://rounds.example.org" + day_link}

@@ -105,7 +105,7 @@ MONDAY = PLAN_DAY.isoformat()
     ({"original_date": MONDAY, "action": "move", "new_start_time": "25:00"}, "new_start_time",
      "expected a time as HH:MM"),
     ({"original_date": MONDAY, "action": "move", "new_date": "2026-02-30"}, "new_date",
-     "expected a date as YYYY-MM-DD"),
+     "2026-02-30 is not a date: February 2026 has 28 days"),
     ({"original_date": MONDAY}, "action", "is required"),
     ({"action": "cancel"}, "original_date", "is required"),
     ({"original_date": MONDAY, "action": "cancel", "colour": "red"}, "colour", "unknown field"),

@@ -31,6 +31,7 @@ from scheduler.records.validation import FieldProblem, ValidationError
 from web import refusals
 from web.api import json_input
 from web.database import audit_db, db
+from web.field_words import problems_in_words
 from web.params import query_int
 from web.security import csrf
 
@@ -80,7 +81,9 @@ def is_admin() -> bool:
 
 def _invalid(error: ValidationError) -> Any:
     db().rollback()
-    return jsonify(error="validation", message=str(error), fields=error.by_field()), 422
+    # the message is for people (fields in words); ``fields`` keeps the keys for programs
+    return jsonify(error="validation", message=problems_in_words(error.problems),
+                   fields=error.by_field()), 422
 
 
 def _in_use(error: InUse) -> Any:

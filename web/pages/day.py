@@ -93,8 +93,13 @@ def _off_words(therapist: models.Therapist, day: date) -> str | None:
 
 @bp.route("/")
 def home() -> Any:
-    """Today, for the signed-in therapist."""
-    return day(local_today().isoformat())
+    """Today, for the signed-in therapist; or the next planned day of the coming week when
+    today has no plan (:func:`scheduler.plans.record.day_to_open`), its address saying which."""
+    today = local_today()
+    shown = record.day_to_open(db(), me().id, today)
+    if shown != today:
+        return redirect(url_for("day.day", day=shown.isoformat()))
+    return day(today.isoformat())
 
 
 @bp.route("/day/<day>")

@@ -15,6 +15,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from scheduler.records.validation import WEEKDAY_CODES, ValidationError
+from web.field_words import field_words
 
 
 class FormState:
@@ -58,10 +59,9 @@ class FormState:
         return list(self.errors.get(name, []))
 
     def label_of(self, name: str) -> str:
-        root = re.split(r"[.\[]", name, maxsplit=1)[0]
-        label = self.labels.get(root, root.replace("_", " "))
-        rest = name[len(root):]
-        return label + rest.replace(".", " ") if rest else label
+        return field_words(name, self.labels)
+
+
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """first run: what a new practice database records about its own start
 
+No schema change: the start moment is a row of ``practice_meta`` (key ``started_at``, see
+:mod:`scheduler.database_start`), written by ``rounds db upgrade`` when it creates the
+database and by ``rounds demo``. Not written here: a migration runs on databases old and new,
+and an old one upgraded today did exist before today (its misses are real).
+
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-05 13:30:00.000000
