@@ -114,6 +114,6 @@ def test_rounds_visits_on_the_demo(tmp_path: Path) -> None:
     text = runner.invoke(cli, ["visits", "--date", "2026-12-02", "--therapist", "1"], env=env)
     assert text.exit_code == 0 and "may start" in text.output and "shift ends" in text.output
     bad = runner.invoke(cli, ["visits", "--date", "2026-13-02"], env=env)
-    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+    assert bad.exit_code == 2 and "2026-13-02 is not a date: months go from 01 to 12" in bad.output
     missing = runner.invoke(cli, ["visits", "--date", "2026-12-02", "--therapist", "999"], env=env)
     assert missing.exit_code == 2 and "no active therapist" in missing.output
