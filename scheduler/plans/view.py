@@ -267,6 +267,15 @@ class DayPlanView:
         return self.status == models.PlanStatus.PUBLISHED
 
 
+def next_stop(stops: Iterable[StopView]) -> StopView | None:
+    """The stop to go to next: the first in the day's order that is still planned (not done,
+    not skipped; a cancelled visit has already left the plan). None when the day is through.
+
+    The phone's day page opens on this stop's card.
+    """
+    return next((stop for stop in stops if stop.state == models.StopState.PLANNED), None)
+
+
 def _begins(step: LegView | BreakView | StopView) -> datetime:
     """When a step of the day begins (see :attr:`DayPlanView.steps`)."""
     if isinstance(step, LegView):

@@ -156,7 +156,7 @@ def test_phone_width_and_keyboard(server, browser):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the day page scrolls sideways on a phone ({width}px)"
     assert page.locator("li.stop").count() == 2
-    page.screenshot(path=str(ARTIFACTS / "day-phone.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "day-phone-keyboard.png"), full_page=True)
 
 
 # ---------------------------------------------------------------------------------------------

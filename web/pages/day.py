@@ -16,7 +16,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from scheduler import audit, clock, models, planning
 from scheduler.calendar import time_off
 from scheduler.plans import record
-from scheduler.plans.view import Detail
+from scheduler.plans.view import Detail, next_stop
 from scheduler.present.geojson import route_geojson
 from scheduler.present.navigation import home_handoff, stop_handoff
 from scheduler.records import lists
@@ -69,7 +69,7 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
         return context
     (view,) = record.checked_views(db(), [plan], settings, detail=Detail.NAMES)
     context.update(view=view, newer_draft=record.newer_draft(db(), plan),
-                   geojson=route_geojson(view))
+                   geojson=route_geojson(view), next_stop=next_stop(view.stops))
     client_ids = [stop.client_id for stop in view.stops]
     client_ids += [item.client_id for item in view.left_out
                    if item.client_id is not None and item.initials is not None]

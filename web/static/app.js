@@ -26,8 +26,9 @@ document.addEventListener("DOMContentLoaded", function () {
   if (summary) { summary.focus(); }
 
   // "Running late": send where the therapist is, if the browser may tell (never required).
-  var late = document.querySelector("form.late-form");
-  if (late && navigator.geolocation) {
+  // (The day page has two such forms: in the next stop's card and in the day's actions.)
+  document.querySelectorAll("form.late-form").forEach(function (late) {
+    if (!navigator.geolocation) { return; }
     late.addEventListener("submit", function (event) {
       if (late.dataset.located) { return; }
       event.preventDefault();
@@ -38,7 +39,7 @@ document.addEventListener("DOMContentLoaded", function () {
         send();
       }, send, { timeout: 5000, maximumAge: 60000 });
     });
-  }
+  });
 
   // The recurrence editor shows the inputs of the chosen mode.
   document.querySelectorAll(".rule-editor").forEach(function (editor) {
