@@ -47,8 +47,15 @@ def test_phone_opens_on_the_next_stop(server, browser):  # noqa: F811
     alerts = card.locator(".flag.alert")
     assert alerts.count() >= 1
     # every alert precaution of the client is on the card, as on her timeline row
-    row_alerts = page.locator(f"#stop-{practice.stop_ids[0]} .flag.alert").all_inner_texts()
-    assert alerts.all_inner_texts() == row_alerts
+    row = page.locator(f"#stop-{practice.stop_ids[0]}")
+    assert alerts.all_text_contents() == row.locator(".flag.alert").all_text_contents()
+    # the day's rows are short on a phone: closed, the alert count showing; a tap opens one
+    assert not row.locator(".stop-facts").is_visible()
+    assert row.locator(".row-alerts").is_visible()
+    row.locator("summary").click(position={"x": 5, "y": 5})
+    assert row.locator(".stop-facts").is_visible()
+    row.locator("summary").click(position={"x": 5, "y": 5})
+    page.evaluate("window.scrollTo(0, 0)")
     for part in [card.locator(".next-client"), card.locator(".next-leave-by"),
                  *(alerts.nth(i) for i in range(alerts.count()))]:
         assert _in_view(page, part), f"{part} is below the fold on a phone"
@@ -85,5 +92,8 @@ def test_desktop_keeps_map_and_timeline_side_by_side(server, browser):  # noqa: 
     assert map_box["x"] + map_box["width"] <= timeline_box["x"]  # map on the left
     assert abs(map_box["y"] - timeline_box["y"]) < 5  # on one row
     assert not page.locator("#next-stop .map-link").is_visible()  # the map is already there
+    assert page.locator("details.stop-row").count() == 2
+    assert page.locator("details.stop-row[open]").count() == 2  # every row open, as before
+    assert page.locator(".stop-facts").last.is_visible()
     assert page.locator("#next-stop .next-client").inner_text() == "Harriet Quimby"
     page.screenshot(path=str(ARTIFACTS / "day-desktop.png"))

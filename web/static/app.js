@@ -41,6 +41,25 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
+  // The day on a phone: the timeline's rows start closed (the next stop's card above says
+  // what matters now) and open on a tap; the row a link or a map marker points at opens.
+  // Without this script, or on a wider screen, every row stays open as sent.
+  var rows = document.querySelectorAll("details.stop-row");
+  if (rows.length && window.matchMedia("(max-width: 699px)").matches) {
+    rows.forEach(function (row) {
+      var item = row.closest("li.stop");
+      row.open = !!item && location.hash === "#" + item.id;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var part = event.target.closest && event.target.closest(".stop-marker");
+    if (!part) { return; }
+    var first = part.querySelector("[data-stop-id]");
+    var item = first && document.getElementById("stop-" + first.dataset.stopId);
+    var row = item && item.querySelector("details.stop-row");
+    if (row) { row.open = true; }
+  }, true);
+
   // The recurrence editor shows the inputs of the chosen mode.
   document.querySelectorAll(".rule-editor").forEach(function (editor) {
     var update = function () {
