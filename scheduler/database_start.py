@@ -15,28 +15,22 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from scheduler.models import PracticeMeta
+from scheduler import practice_meta
 
 STARTED_AT = "started_at"
 
 
 def started_at(session: Session) -> datetime | None:
     """The database's start moment (aware, UTC), or None when it has none."""
-    row = session.get(PracticeMeta, STARTED_AT)
-    return datetime.fromisoformat(row.value) if row is not None else None
+    value = practice_meta.read(session, STARTED_AT)
+    return datetime.fromisoformat(value) if value is not None else None
 
 
 def record_start(session: Session, at: datetime) -> None:
     """Set the start moment to ``at`` (aware), replacing any earlier one."""
     if at.tzinfo is None:
         raise ValueError("the start moment must be an aware datetime")
-    value = at.isoformat()
-    row = session.get(PracticeMeta, STARTED_AT)
-    if row is None:
-        session.add(PracticeMeta(key=STARTED_AT, value=value))
-    else:
-        row.value = value
-    session.flush()
+    practice_meta.write(session, STARTED_AT, at.isoformat())
 
 
 def before_start(session: Session, moment: datetime) -> bool:

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from scheduler.models import PracticeMeta
+from scheduler import practice_meta
 from scheduler.settings import Settings
 
 SERVED_URL = "served_url"
@@ -43,17 +43,11 @@ def bound_url(host: str, port: int) -> str:
 
 def record_served(session: Session, url: str) -> None:
     """Remember the address the app is served on, for processes that have no request."""
-    row = session.get(PracticeMeta, SERVED_URL)
-    if row is None:
-        session.add(PracticeMeta(key=SERVED_URL, value=url))
-    else:
-        row.value = url
-    session.flush()
+    practice_meta.write(session, SERVED_URL, url)
 
 
 def recorded_url(session: Session) -> str | None:
-    row = session.get(PracticeMeta, SERVED_URL)
-    return row.value if row is not None else None
+    return practice_meta.read(session, SERVED_URL)
 
 
 def link_base(settings: Settings) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from scheduler import audit_chain, database_start, models
+from scheduler import audit_chain, database_start, models, practice_meta
 from scheduler.accounts.passwords import hash_password
 from scheduler.calendar.expand import occurrence_dates, validate_rule
 from scheduler.calendar.rules import RuleError
@@ -55,12 +55,12 @@ def anchor_monday(today: date) -> date:
 
 
 def is_demo_database(session: Session) -> bool:
-    return session.get(models.PracticeMeta, _META_DEMO) is not None
+    return practice_meta.read(session, _META_DEMO) is not None
 
 
 def demo_anchor(session: Session) -> date | None:
-    row = session.get(models.PracticeMeta, _META_ANCHOR)
-    return date.fromisoformat(row.value) if row else None
+    value = practice_meta.read(session, _META_ANCHOR)
+    return date.fromisoformat(value) if value else None
 
 
 def has_practice_data(session: Session) -> bool:
@@ -88,8 +88,8 @@ def load_demo(session: Session, *, anchor: date, reset: bool = False,
     data = read_demo_file() if data is None else data
     builder = _Builder(session, anchor)
     summary = builder.load(data)
-    session.add(models.PracticeMeta(key=_META_DEMO, value="true"))
-    session.add(models.PracticeMeta(key=_META_ANCHOR, value=anchor.isoformat()))
+    practice_meta.write(session, _META_DEMO, "true")
+    practice_meta.write(session, _META_ANCHOR, anchor.isoformat())
     if started_at is not None:
         database_start.record_start(session, started_at)
     session.flush()

@@ -12,7 +12,6 @@ quietly does not run proves nothing.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,8 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from web_support import PASSWORD, PLAN_DAY, make_practice, make_runtime
-from werkzeug.serving import make_server
+from web_support import PASSWORD, PLAN_DAY, Clock, make_practice, make_runtime, serving
 
 from scheduler import models, planning
 from scheduler.plans import record
@@ -42,15 +40,10 @@ def server(settings, sqlite_url, monkeypatch) -> Iterator[tuple[str, object]]:
     practice = make_practice(runtime)
     monkeypatch.setattr("scheduler.clock.utcnow", lambda: NOW)
     app = create_app(runtime=runtime)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_port}", practice
+        with serving(app) as base:
+            yield base, practice
     finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
         runtime.close()
 
 
@@ -164,16 +157,6 @@ def test_phone_width_and_keyboard(server, browser):
 # what changed.
 
 
-class _Clock:
-    """The server's "now", moved by the test between steps."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def day_under_way(settings, sqlite_url, monkeypatch):
     """Theo's Monday with four visits, planned and published by the planner at 06:00; the
@@ -201,19 +184,14 @@ def day_under_way(settings, sqlite_url, monkeypatch):
         stops = sorted(plan.stops, key=lambda s: s.start_at)
         assert len(stops) == 4, [s.client_id for s in stops]
         ids = [s.id for s in stops]
-        clock = _Clock(stops[1].end_at + timedelta(minutes=5))
+        clock = Clock(stops[1].end_at + timedelta(minutes=5))
         session.commit()
     monkeypatch.setattr("scheduler.clock.utcnow", clock)
     app = create_app(runtime=runtime)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_port}", ids, runtime
+        with serving(app) as base:
+            yield base, ids, runtime
     finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
         runtime.close()
 
 
@@ -341,15 +319,10 @@ def close_buildings(settings, sqlite_url, monkeypatch):
         stop_ids = [stop.id for stop in sorted(plan.stops, key=lambda stop: stop.position)]
     monkeypatch.setattr("scheduler.clock.utcnow", lambda: NOW)
     app = create_app(runtime=runtime)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_port}", stop_ids
+        with serving(app) as base:
+            yield base, stop_ids
     finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
         runtime.close()
 
 

@@ -7,15 +7,13 @@ preview is kept in test-artifacts/.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 from test_browser import ARTIFACTS, browser  # noqa: F401  (a fixture, found by name)
-from web_support import PASSWORD, make_practice, make_runtime
-from werkzeug.serving import make_server
+from web_support import PASSWORD, make_practice, make_runtime, serving
 
 from scheduler import models
 from web import create_app
@@ -35,15 +33,10 @@ def served(settings, sqlite_url) -> Iterator[tuple[str, object]]:
     runtime = make_runtime(replace(settings, web=replace(settings.web, tile_url="")),
                            sqlite_url)
     make_practice(runtime)
-    httpd = make_server("127.0.0.1", 0, create_app(runtime=runtime), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_port}", runtime
+        with serving(create_app(runtime=runtime)) as base:
+            yield base, runtime
     finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
         runtime.close()
 
 

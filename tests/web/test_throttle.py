@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from web_support import PASSWORD, login, make_practice, make_runtime
+from web_support import PASSWORD, Clock, login, make_practice, make_runtime
 
 from scheduler.accounts.login_throttle import Keys
 from scheduler.models import LoginFailure
@@ -28,19 +28,9 @@ T0 = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
 FREE = 3  # the default web.login_failures_before_delay
 
 
-class Clock:
-    """The time the app reads (web.auth.utcnow), moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
+    clock = Clock(T0)
     monkeypatch.setattr("scheduler.clock.utcnow", clock)
     return clock
 

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
-from web_support import csrf_token, login, make_practice, make_runtime, post
+from web_support import Clock, csrf_token, login, make_practice, make_runtime, post
 
 from scheduler import models
 from scheduler.settings import Settings
@@ -23,17 +23,9 @@ T0 = datetime(2026, 3, 9, 14, 0, 5, tzinfo=UTC)
 DAY = "/day/2026-03-09"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
+    clock = Clock(T0)
     monkeypatch.setattr("scheduler.clock.utcnow", clock)
     return clock
 

@@ -10,7 +10,9 @@ as rows, as the planner would.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from scheduler import models
 from scheduler.accounts.passwords import hash_password
@@ -36,6 +39,30 @@ def make_runtime(settings: Settings, url: str) -> Runtime:
     settings = replace(settings, database=replace(settings.database, url=url))
     engine = make_engine(url)
     return Runtime(settings=settings, engine=engine, sessions=make_session_factory(engine))
+
+
+class Clock:
+    """The app's "now" (:func:`scheduler.clock.utcnow`, patched by a test), moved by the test."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """``app`` served on 127.0.0.1 (a free port) in a thread, for a real browser; its base URL."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
 
 
 @pytest.fixture
