@@ -252,11 +252,17 @@ def _treatment(change: _Change) -> tuple[set[Pair], str] | None:
     return pairs, cause
 
 
+def _exception_days(change: _Change) -> set[date]:
+    """The days a changed occurrence (of a treatment or a series) was and is on."""
+    exception = change.record
+    return {d for d in (change.old("original_date"), change.old("new_date"),
+                        exception.original_date, exception.new_date) if d is not None}
+
+
 def _treatment_exception(change: _Change) -> tuple[set[Pair], str] | None:
     exception = change.record
     treatment = exception.treatment
-    days = {d for d in (change.old("original_date"), change.old("new_date"),
-                        exception.original_date, exception.new_date) if d is not None}
+    days = _exception_days(change)
     days = _around(days, True, True)
     pairs = _planned(change.session, change.today, client_ids=[treatment.client_id], days=days)
     name = (treatment.label or treatment.kind or "a treatment").strip()
@@ -275,10 +281,10 @@ _SERIES_INPUTS = {"client_id", "therapist_id", "required_skills", "rule", "first
 
 def _series_days(series: Any, low: date, high: date) -> set[date]:
     try:
-        return {o.date for o in expand_series(series, low, high)} | {
-            o.original_date for o in expand_series(series, low, high)}
+        occurrences = expand_series(series, low, high)
     except (RuleError, ValueError, TypeError):
         return set()
+    return {o.date for o in occurrences} | {o.original_date for o in occurrences}
 
 
 def _series(change: _Change) -> tuple[set[Pair], str] | None:
@@ -313,8 +319,7 @@ def _series(change: _Change) -> tuple[set[Pair], str] | None:
 def _series_exception(change: _Change) -> tuple[set[Pair], str] | None:
     exception = change.record
     series = exception.series
-    days = {d for d in (change.old("original_date"), change.old("new_date"),
-                        exception.original_date, exception.new_date) if d is not None}
+    days = _exception_days(change)
     pairs = _planned(change.session, change.today, series_ids=[series.id], days=days)
     if series.therapist_id is not None:
         pairs |= _planned(change.session, change.today, therapist_ids=[series.therapist_id],
