@@ -21,7 +21,7 @@ from scheduler.optimizer import (
 )
 from scheduler.optimizer.reasons import candidate_vehicles
 from scheduler.optimizer.repair import insert_left_out
-from scheduler.optimizer.ruin_recreate import ruin_and_recreate
+from scheduler.optimizer.ruin_recreate import RuinSettings, _Search, ruin_and_recreate
 from scheduler.optimizer.slack import Tables
 from scheduler.optimizer.solution import Unassigned
 
@@ -151,6 +151,42 @@ def test_answers_are_feasible_and_never_worse(seed):
     assert objective(problem, found) >= before
     for v, jobs in found.items():
         assert all(v in candidates[p] for p in jobs), "a job on a vehicle that cannot do it"
+
+
+def test_route_removal_empties_one_whole_route():
+    raw = day_without_breaks(4243, jobs=30, vehicles=3)
+    problem = parse_problem(raw)
+    candidates = candidate_vehicles(problem)
+    given = start_routes(problem, candidates)
+    assert sum(1 for jobs in given.values() if jobs) >= 2
+    search = _Search(problem, candidates, RuinSettings(route_rate=1.0), random.Random(3))
+    state = search.load(given)
+    assert state is not None
+    routes = state.routes[:]
+    removed = search._ruin(routes)
+    assert removed is not None
+    emptied = [v for v, jobs in given.items() if jobs and sorted(jobs) == sorted(removed)]
+    assert len(emptied) == 1, "the removed jobs are exactly one route's"
+    assert routes[emptied[0]] is not None and routes[emptied[0]].jobs == []
+    assert all(r.jobs == given.get(r.vehicle, []) for r in routes if r and r.vehicle != emptied[0])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_answers_with_only_route_removals_are_feasible_and_never_worse(seed):
+    raw = day_without_breaks(1900 + seed, jobs=10 + seed * 3, vehicles=2 + seed % 3)
+    problem = parse_problem(raw)
+    candidates = candidate_vehicles(problem)
+    given = start_routes(problem, candidates)
+    found = ruin_and_recreate(
+        problem,
+        copy.deepcopy(given),
+        candidates,
+        seed=seed,
+        iterations=100,
+        settings=RuinSettings(route_rate=1.0),
+    )
+    checked(raw, problem, found)
+    assert objective(problem, found) >= objective(problem, given)
 
 
 def test_it_improves_a_poor_start():
