@@ -358,9 +358,9 @@ class _Search:
         (:meth:`_ruin_route`); ``None`` if a route broke."""
         rng, settings = self.rng, self.settings
         if rng.random() < settings.route_rate:
-            removed = self._ruin_route(routes)
-            if removed is not None:
-                return removed
+            whole = self._ruin_route(routes)
+            if whole is not None:
+                return whole
         where: dict[int, int] = {}
         sizes = []
         for v, route in enumerate(routes):
