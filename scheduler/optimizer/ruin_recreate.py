@@ -402,10 +402,10 @@ class _Search:
         at most :attr:`RuinSettings.max_string` long: a route longer than that is never
         emptied, so a day of few long routes that settled early on one route too many
         (Solomon's RC208: four routes of 25 visits where the best known has three) keeps it
-        to the end. Measured over 30,000 iterations on twelve of Solomon's hardest instances,
-        three seeds on seven of them: mean gap 1.60 % with 5 % of iterations so, 2.03 %
-        without; RC208 3.0 / 2.0 / 0.2 % against 8.3 / 2.4 / 2.5 %. The cost per iteration
-        barely changes (2,250-2,500 iterations a CPU second either way).
+        to the end. Measured at 30,000 iterations on twelve of Solomon's hardest instances,
+        three seeds each: mean gap 1.22 % with 5 % of iterations so, 1.47 % without (better
+        on two seeds of three); RC208 3.0 / 2.0 / 0.2 % against 8.3 / 2.4 / 2.5 %. The cost
+        per iteration barely changes (2,250-2,500 iterations a CPU second either way).
         """
         used = [v for v, route in enumerate(routes) if route is not None and route.jobs]
         if len(used) < 2:
