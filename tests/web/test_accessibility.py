@@ -10,7 +10,7 @@ The busiest day of the demo is checked on a phone (390×844) and a desktop as it
 
 No finding of impact "serious" or "critical" is allowed. A failure lists every such finding
 with the page, the rule id, its impact and the CSS targets of the elements at fault. The
-"moderate" and "minor" findings are written to test-artifacts/axe-findings.txt.
+"moderate" and "minor" findings are listed too, in test-artifacts/axe-<test name>.txt.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class Report:
 
     def write(self, name: str) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
-        with (ARTIFACTS / "axe-findings.txt").open("a", encoding="utf-8") as out:
+        with (ARTIFACTS / f"axe-{name}.txt").open("w", encoding="utf-8") as out:
             out.write(f"# {name}: axe-core {axe_version()}, {self.pages} pages, "
                       f"{len(self.failing)} serious or critical, {len(self.allowed)} other\n")
             out.writelines(line + "\n" for line in self.failing + self.allowed)

@@ -132,6 +132,9 @@ def test_phone_header_is_one_slim_bar_and_the_card_fits(demo_served, browser):  
     assert page.get_by_role("button", name="Log out").is_visible()
     page.get_by_text("Menu", exact=True).click()
     assert not page.get_by_role("link", name="Week", exact=True).is_visible()
+    page.get_by_text("Menu", exact=True).click()
+    page.locator("#next-stop .stop-facts").click()  # a tap elsewhere folds it away
+    assert not page.get_by_role("link", name="Week", exact=True).is_visible()
 
     # The next stop's card on the first screen: who, when to leave, every alert precaution,
     # and the buttons that say what happened.

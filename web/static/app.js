@@ -75,7 +75,7 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 
   // The site menu on a phone: one "Menu" button (the menu is open as sent, for wide screens
-  // and for pages without this script). Escape, or the focus leaving the menu, closes it.
+  // and for pages without this script). Escape, Tab out of it or a tap elsewhere closes it.
   var menu = document.querySelector("header.site details.menu");
   if (menu) {
     var narrow = window.matchMedia("(max-width: 699px)");
@@ -88,10 +88,10 @@ document.addEventListener("DOMContentLoaded", function () {
         menu.querySelector("summary").focus();
       }
     });
-    menu.addEventListener("focusout", function (event) {
-      if (narrow.matches && menu.open && !menu.contains(event.relatedTarget)) {
-        menu.open = false;
-      }
-    });
+    var fold = function (outside) {
+      if (narrow.matches && menu.open && outside && !menu.contains(outside)) { menu.open = false; }
+    };
+    menu.addEventListener("focusout", function (event) { fold(event.relatedTarget); });
+    document.addEventListener("click", function (event) { fold(event.target); });
   }
 });
