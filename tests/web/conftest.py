@@ -12,7 +12,7 @@ ROOT = str(Path(__file__).resolve().parents[2])
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from demo_fixtures import demo_app  # noqa: E402, F401  (fixtures are found by name)
+from demo_fixtures import demo_app, demo_served  # noqa: E402, F401  (fixtures are found by name)
 from web_support import (  # noqa: E402, F401  (fixtures are found by name)
     admin_api,
     admin_client,

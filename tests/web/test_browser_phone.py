@@ -2,15 +2,20 @@
 
 At 390×844 the next stop's client, leave-by time and alert precautions are inside the viewport
 on load, without scrolling; after the first stop is marked done the card shows the second.
-At 1280×900 the map and the timeline stay side by side. Screenshots of both are kept in
-test-artifacts/ (day-phone.png, day-desktop.png).
+On the demo's busiest day the header is one slim bar (the menu folded behind "Menu"), so the
+card's Done and Skipped buttons are on the first screen too. At 1280×900 the header shows its
+menu and the map and the timeline stay side by side. Screenshots of the busiest day are kept
+in test-artifacts/ (day-phone.png, day-desktop.png).
 """
 
 from __future__ import annotations
 
 import pytest
+from demo_fixtures import busiest_day
 from test_browser import ARTIFACTS, browser, server  # noqa: F401  (fixtures, found by name)
 from web_support import PASSWORD
+
+from scheduler.demo.loader import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +73,6 @@ def test_phone_opens_on_the_next_stop(server, browser):  # noqa: F811
     assert page.locator("#map-panel").bounding_box()["y"] > timeline_top
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the day page scrolls sideways on a phone ({width}px)"
-    page.screenshot(path=str(ARTIFACTS / "day-phone.png"))
 
     # Done with the first visit (before its planned start: the page asks first).
     card.get_by_role("button", name="Done").click()
@@ -96,4 +100,76 @@ def test_desktop_keeps_map_and_timeline_side_by_side(server, browser):  # noqa: 
     assert page.locator("details.stop-row[open]").count() == 2  # every row open, as before
     assert page.locator(".stop-facts").last.is_visible()
     assert page.locator("#next-stop .next-client").inner_text() == "Harriet Quimby"
+
+
+def _busiest_day(page, demo_served) -> None:  # noqa: ANN001 - a Playwright page
+    """Signed in as the therapist of the demo's busiest day, that day open, the map drawn."""
+    base, _, runtime = demo_served
+    email, day = busiest_day(runtime)
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+    page.goto(f"{base}/day/{day.isoformat()}")
+    page.wait_for_selector("#map[data-map-ready]")
+
+
+def test_phone_header_is_one_slim_bar_and_the_card_fits(demo_served, browser):  # noqa: F811
+    page = browser.new_page(viewport=PHONE)
+    _busiest_day(page, demo_served)
+    assert page.evaluate("window.scrollY") == 0
+    assert page.locator("li.stop").count() >= 7  # the busiest day, not an easy one
+
+    # The header: one bar with the name and "Menu"; the menu's links open on a tap.
+    header = page.locator("header.site").bounding_box()
+    assert header["height"] <= 56, f"the header takes {header['height']}px on a phone"
+    menu = page.locator("header.site details.menu")
+    assert not menu.evaluate("menu => menu.open")
+    assert not page.get_by_role("link", name="Week", exact=True).is_visible()
+    page.get_by_text("Menu", exact=True).click()
+    assert page.get_by_role("link", name="Week", exact=True).is_visible()
+    assert page.get_by_role("button", name="Log out").is_visible()
+    page.get_by_text("Menu", exact=True).click()
+    assert not page.get_by_role("link", name="Week", exact=True).is_visible()
+    page.get_by_text("Menu", exact=True).click()
+    page.locator("#next-stop .stop-facts").click()  # a tap elsewhere folds it away
+    assert not page.get_by_role("link", name="Week", exact=True).is_visible()
+
+    # The next stop's card on the first screen: who, when to leave, every alert precaution,
+    # and the buttons that say what happened.
+    card = page.locator("#next-stop")
+    alerts = card.locator(".flag.alert")
+    client = card.locator(".next-client").inner_text()
+    expected = page.locator("li.stop", has=page.locator(".client-name", has_text=client)).first
+    assert alerts.count() >= 1, "the busiest day's next stop should show an alert precaution"
+    assert alerts.all_text_contents() == expected.locator(".flag.alert").all_text_contents()
+    parts = {"the client": card.locator(".next-client"),
+             "the leave-by time": card.locator(".next-leave-by"),
+             "Done": card.get_by_role("button", name="Done", exact=True),
+             "Skipped": card.get_by_role("button", name="Skipped", exact=True)}
+    parts.update({f"alert {n + 1}": alerts.nth(n) for n in range(alerts.count())})
+    for name, part in parts.items():
+        assert part.count() == 1, f"{name}: not on the card"
+        assert _in_view(page, part), f"{name} is below the fold on a phone: {part.bounding_box()}"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the day page scrolls sideways on a phone ({width}px)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "day-phone.png"))
+
+
+def test_desktop_keeps_its_header(demo_served, browser):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _busiest_day(page, demo_served)
+    # the menu's links are in the header, no "Menu" button in the way
+    assert page.get_by_role("link", name="Week", exact=True).is_visible()
+    assert page.get_by_role("button", name="Log out").is_visible()
+    assert not page.get_by_text("Menu", exact=True).is_visible()
+    assert page.locator("header.site").bounding_box()["height"] <= 60
+    card = page.locator("#next-stop")
+    assert _in_view(page, card.get_by_role("button", name="Done", exact=True))
+    map_box = page.locator("#map-panel").bounding_box()
+    timeline_box = page.locator(".timeline-panel").bounding_box()
+    assert map_box["x"] + map_box["width"] <= timeline_box["x"]  # map on the left
+    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "day-desktop.png"))

@@ -73,4 +73,25 @@ document.addEventListener("DOMContentLoaded", function () {
     });
     update();
   });
+
+  // The site menu on a phone: one "Menu" button (the menu is open as sent, for wide screens
+  // and for pages without this script). Escape, Tab out of it or a tap elsewhere closes it.
+  var menu = document.querySelector("header.site details.menu");
+  if (menu) {
+    var narrow = window.matchMedia("(max-width: 699px)");
+    var fit = function () { menu.open = !narrow.matches; };
+    fit();
+    narrow.addEventListener("change", fit);
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && narrow.matches && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+    var fold = function (outside) {
+      if (narrow.matches && menu.open && outside && !menu.contains(outside)) { menu.open = false; }
+    };
+    menu.addEventListener("focusout", function (event) { fold(event.relatedTarget); });
+    document.addEventListener("click", function (event) { fold(event.target); });
+  }
 });

@@ -26,6 +26,9 @@ document.addEventListener("DOMContentLoaded", function () {
     }).addTo(map);
   }
 
+  // What the markers say is in the timeline too: they are hidden from screen readers.
+  map.getPane("markerPane").setAttribute("aria-hidden", "true");
+
   var MARKER_HEIGHT = 28;
   var GAP = 4;  // pixels kept between two markers' edges
   var places = [];
@@ -75,8 +78,10 @@ document.addEventListener("DOMContentLoaded", function () {
   places.forEach(function (place) {
     bounds.push(place.at);
     var home = place.props.kind === "home";
+    // Not in the keyboard's path: a marker only leads to its stop's row, and the timeline
+    // (before the map in the page) is the way through the day by keyboard or screen reader.
     place.marker = L.marker(place.at, {
-      icon: iconFor(place), keyboard: true,
+      icon: iconFor(place), keyboard: false,
       title: home ? "Home base" : place.props.title,
       alt: home ? "Home base" : place.props.title
     });
