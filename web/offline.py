@@ -155,8 +155,9 @@ def keep_offline(response: BaseResponse, day: date, today: date) -> BaseResponse
 
 
 def clear_site_data(response: BaseResponse) -> BaseResponse:
-    """Ask the browser to drop everything this site keeps on the device: the kept day pages
-    (Cache Storage, "storage" in Chromium), the marks waiting (IndexedDB) and the worker."""
+    """Ask the browser to drop everything this site keeps on the device: the kept day pages,
+    the marks waiting and the worker itself (Chromium does, for both words together; other
+    browsers may not, which is why the page clears them too before logging out)."""
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 

@@ -145,7 +145,7 @@ def test_the_day_page_carries_its_stops_for_the_offline_script(at_nine, theo_cli
     assert data["stops"][first] == {"number": 1, "start": "2026-03-09T10:30:00-05:00",
                                     "state": "planned"}
     assert data["stops"][second]["number"] == 2
-    assert 'name="rounds-user" content="%d"' % practice.theo_id in page
+    assert f'name="rounds-user" content="{practice.theo_id}"' in page
     assert 'rel="manifest" href="/manifest.webmanifest"' in page
 
 
