@@ -22,8 +22,10 @@ import pytest
 from playwright.sync_api import expect
 from test_browser import ARTIFACTS, NOW, browser  # noqa: F401  (fixture, found by name)
 from web_support import PASSWORD, PLAN_DAY, make_practice, make_runtime, serving
+from werkzeug.exceptions import ServiceUnavailable
 
 from scheduler import audit, models, records
+from scheduler.planning import marks
 from scheduler.planning.refresh import replan_day_now
 from scheduler.plans.record import current_plan
 from web import create_app
@@ -235,6 +237,10 @@ def test_a_mark_the_day_no_longer_fits_is_shown_until_dismissed(served, phone):
     assert page.evaluate(MARKS)["marks"] == []
 
 
+def _unavailable(*_args, **_kwargs):
+    raise ServiceUnavailable()
+
+
 def _without_clear_site_data(route) -> None:
     """The logout answer as a browser that ignores Clear-Site-Data sees it."""
     response = route.fetch(max_redirects=0)
@@ -245,7 +251,8 @@ def _without_clear_site_data(route) -> None:
 
 @pytest.mark.parametrize("header", [True, False], ids=["clear-site-data", "page-only"])
 def test_logging_out_warns_of_marks_not_sent_and_leaves_nothing_of_the_day(served, phone,
-                                                                           header):
+                                                                           header,
+                                                                           monkeypatch):
     """The page clears the phone itself before logging out, and the server's answer asks the
     browser to as well: either alone leaves nothing (browsers differ in the header)."""
     base, practice, runtime = served
@@ -257,13 +264,15 @@ def test_logging_out_warns_of_marks_not_sent_and_leaves_nothing_of_the_day(serve
     assert any("Harriet Quimby" in entry["text"] and "Tires quickly" in entry["text"]
                for entry in kept)
 
-    # A mark made offline that cannot reach the server (its answer never comes back).
+    # A mark made offline that the server cannot take yet (whether the page or the worker's
+    # Background Sync sends it): it keeps waiting on the phone.
+    monkeypatch.setattr(marks, "mark_stop", _unavailable)
     phone.set_offline(True)
     page.reload()
     page.locator("#next-stop").get_by_role("button", name="Done").click()
     page.locator("#offline-waiting").wait_for()
-    phone.route("**/stops/*/state", lambda route: route.abort())
     phone.set_offline(False)
+    expect(page.locator("#offline-waiting")).to_have_text("1 change waiting to be sent")
 
     # Log out: the phone asks first. "No" keeps the sign-in and the mark.
     asked: list[str] = []

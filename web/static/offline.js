@@ -216,12 +216,13 @@
   function onSubmit(event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") { return; }
-    if (form.classList.contains("logout")) {
+    var path = new URL(form.action, location.href).pathname;
+    if (path === "/logout") {
       event.preventDefault();
       logout(form);
       return;
     }
-    var match = STATE_FORM.exec(new URL(form.action, location.href).pathname);
+    var match = STATE_FORM.exec(path);
     var stop = match && day && day.stops[match[1]];
     if (stop && (!navigator.onLine || waitingCount > 0)) {
       event.preventDefault();

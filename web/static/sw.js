@@ -197,11 +197,17 @@ self.addEventListener("message", function (event) {
 });
 
 // Background Sync, where the browser has it: send the marks waiting, then tell the pages.
+// Failing when the connection or the server did not answer has the browser try again later.
 self.addEventListener("sync", function (event) {
   if (event.tag !== RoundsMarks.SYNC_TAG) { return; }
-  event.waitUntil(RoundsMarks.send(null, null).then(function () {
-    return self.clients.matchAll({ type: "window" });
-  }).then(function (pages) {
-    pages.forEach(function (page) { page.postMessage({ type: "marks-changed" }); });
+  event.waitUntil(RoundsMarks.send(null, null).then(function (outcome) {
+    return self.clients.matchAll({ type: "window" }).then(function (pages) {
+      if (outcome.sent || outcome.refused) {
+        pages.forEach(function (page) { page.postMessage({ type: "marks-changed" }); });
+      }
+      if (outcome.stopped === "offline" || outcome.stopped === "later") {
+        throw new Error("the marks wait: no answer yet");
+      }
+    });
   }));
 });
