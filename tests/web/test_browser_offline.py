@@ -8,7 +8,8 @@ cancelled meanwhile) is shown with the server's words until dismissed. Logging o
 marks not sent and leaves nothing of the day on the phone; a copy past the end of its sign-in
 is not served. 127.0.0.1 is a secure context, so the worker runs on plain HTTP here.
 
-A screenshot of the offline day is kept in test-artifacts/day-phone-offline.png.
+Screenshots are kept in test-artifacts/: the offline day (day-phone-offline.png) and a mark
+refused (day-phone-mark-refused.png).
 """
 
 from __future__ import annotations
@@ -220,6 +221,8 @@ def test_a_mark_the_day_no_longer_fits_is_shown_until_dismissed(served, phone):
         r"Done at \d\d:\d\d for stop 1 was not saved: the visit was cancelled \(family "
         r"visiting\); the day was planned again at 09:00\. Dismiss", refused.inner_text())
     assert refused.get_attribute("role") == "alert"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / "day-phone-mark-refused.png"))
     assert page.locator("#offline-waiting").count() == 0  # answered: not waiting any more
     assert _state(runtime, first) == (models.StopState.PLANNED, None)
     with runtime.session() as s:

@@ -64,7 +64,7 @@
           (day.day !== day.today && day.day !== day.tomorrow)) {
         return null;
       }
-      return ask(registration.active, { type: "keep", path: location.pathname });
+      return ask(registration.active, { type: "keep", path: location.pathname }, 120);
     }).then(function (answer) {
       if (answer && answer.kept) {  // (tests wait for this)
         document.documentElement.setAttribute("data-offline-saved", String(Date.now()));
@@ -72,11 +72,12 @@
     }).catch(function () { /* no worker: the page works as before, without a copy */ });
   }
 
-  // A message to a worker, answered on a channel; null when it does not answer in time.
-  function ask(worker, message) {
+  // A message to a worker, answered on a channel; null when it does not answer within
+  // ``seconds`` (logging out must not wait for ever; keeping a page may take its time).
+  function ask(worker, message, seconds) {
     return new Promise(function (resolve) {
       var channel = new MessageChannel();
-      var timer = setTimeout(function () { resolve(null); }, 10000);
+      var timer = setTimeout(function () { resolve(null); }, (seconds || 5) * 1000);
       channel.port1.onmessage = function (event) { clearTimeout(timer); resolve(event.data); };
       worker.postMessage(message, [channel.port2]);
     });
