@@ -32,6 +32,7 @@ def create_app(runtime: Runtime | None = None,
         formatting,
         health,
         logs,
+        offline,
         request_text,
         security,
     )
@@ -73,6 +74,7 @@ def create_app(runtime: Runtime | None = None,
     request_text.init_app(app)
     formatting.init_app(app, runtime.settings)
     assets.init_app(app)
+    offline.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)

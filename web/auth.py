@@ -51,6 +51,7 @@ from scheduler.accounts import login_throttle, totp
 from scheduler.accounts.passwords import hash_password, needs_rehash, verify_password
 from scheduler.accounts.users import find_user
 from scheduler.records.validation import ValidationError
+from web import offline
 from web.database import audit_db, db, runtime
 from web.redirects import on_site_path
 
@@ -246,6 +247,7 @@ def _pending_therapist(now: datetime) -> models.Therapist | None:
 ENROLMENT_ENDPOINTS = frozenset({
     "account.account", "account.two_factor_begin", "account.two_factor_confirm",
     "auth.logout", "auth.login", "auth.code", "static", "assets.leaflet_file", "health.healthz",
+    "offline.manifest", "offline.service_worker",
 })
 
 
@@ -284,14 +286,15 @@ def wait_in_words(seconds: int) -> str:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
-    """Sign out: every session of this account ends, copies of the cookie included."""
+    """Sign out: every session of this account ends, copies of the cookie included, and the
+    phone drops the day pages it kept for use offline (:func:`web.offline.clear_site_data`)."""
     therapist = current_user.therapist
     records.end_sessions(therapist)
     audit.record(audit_db(), current_user.actor, "logout", "therapist", therapist.id)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"))
+    return offline.clear_site_data(redirect(url_for("auth.login")))
 
 
 @bp.route("/password", methods=["GET", "POST"])

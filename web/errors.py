@@ -57,7 +57,10 @@ def init_app(app: Flask) -> None:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/feeds/")
+    """The API and feeds, and a page's script that asks for JSON only (the day page's marks
+    sent later from a phone: web/static/offline-marks.js); browsers ask pages for HTML."""
+    return (request.path.startswith("/api/") or request.path.startswith("/feeds/")
+            or request.accept_mimetypes.best == "application/json")
 
 
 def _csrf_error(error: CSRFError) -> Any:

@@ -130,6 +130,9 @@ def content_security_policy(tile_origin: str) -> str:
         f"img-src {images}",
         "connect-src 'self'",
         "font-src 'self'",
+        # The service worker and the app manifest (web/offline.py): ours, from this site only.
+        "worker-src 'self'",
+        "manifest-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

@@ -13,6 +13,8 @@ Read top-down:
   processes for a range of days), the answer read back with reasons;
 - :mod:`.store` saves a new version of each therapist's day (none when nothing changed), and
   publishes;
+- :mod:`.marks` saves a visit marked done or skipped, also one sent long after it was made (a
+  phone without signal), following the visit to the day's plan of record or saying why not;
 - :mod:`.days` is the public face: :func:`plan_days`, :func:`plan_range`,
   :func:`replan_from`, :func:`pin_visit`;
 - :mod:`.refresh` plans the stale days again (the worker's job every half minute, and

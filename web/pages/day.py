@@ -11,10 +11,21 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from scheduler import audit, clock, models, planning
 from scheduler.calendar import time_off
+from scheduler.planning import marks
 from scheduler.plans import record
 from scheduler.plans.view import Detail, next_stop
 from scheduler.present.geojson import route_geojson
@@ -23,8 +34,10 @@ from scheduler.records import lists
 from scheduler.records.fields import parse_practice_date
 from scheduler.records.precautions import FLAGS
 from scheduler.records.validation import ValidationError
+from web import offline
 from web.access import is_admin, plan_or_404, stop_or_404, therapist_or_404
 from web.database import audit_db, db, end_transaction, runtime
+from web.errors import wants_json
 from web.pages import actor, me, signed_in
 from web.params import page_id
 
@@ -69,12 +82,23 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
         return context
     (view,) = record.checked_views(db(), [plan], settings, detail=Detail.NAMES)
     context.update(view=view, newer_draft=record.newer_draft(db(), plan),
-                   geojson=route_geojson(view), next_stop=next_stop(view.stops))
+                   geojson=route_geojson(view), next_stop=next_stop(view.stops),
+                   offline_day=_offline_day(view, day, context["today"], settings.zone.key))
     client_ids = [stop.client_id for stop in view.stops]
     client_ids += [item.client_id for item in view.left_out
                    if item.client_id is not None and item.initials is not None]
     audit.record_reads(audit_db(), actor(), "client", client_ids, context=f"day_plan {plan.id}")
     return context
+
+
+def _offline_day(view: Any, day: date, today: date, zone: str) -> dict[str, Any]:
+    """What the page's script needs to keep a mark made without signal (web/static/offline.js):
+    each stop's number, planned start and state; the day, today and tomorrow (the days kept on
+    the phone), and the practice's zone."""
+    return {"day": day.isoformat(), "today": today.isoformat(),
+            "tomorrow": (today + timedelta(days=1)).isoformat(), "zone": zone,
+            "stops": {str(stop.id): {"number": stop.number, "start": stop.start.isoformat(),
+                                     "state": stop.state.value} for stop in view.stops}}
 
 
 def _off_words(therapist: models.Therapist, day: date) -> str | None:
@@ -104,8 +128,12 @@ def home() -> Any:
 
 @bp.route("/day/<day>")
 def day(day: str) -> Any:
-    """One day's route, timeline and actions."""
-    return _render_day(day, "pages/day.html")
+    """One day's route, timeline and actions. One's own today and tomorrow, at their plain
+    address, may be kept on the phone for use without signal (:mod:`web.offline`)."""
+    response = make_response(_render_day(day, "pages/day.html"))
+    if not request.args:  # one's own day: another's is asked for with ?therapist=
+        offline.keep_offline(response, parse_day(day), local_today())
+    return response
 
 
 @bp.route("/day/<day>/print")
@@ -171,22 +199,66 @@ def plan_publish(plan_id: int) -> Any:
 def stop_state(stop_id: int) -> Any:
     """Mark a visit done or skipped (or back to planned), at the time pressed. Done before
     the visit's planned start asks first (a mark on the wrong visit would hide it from the
-    re-plans of the day)."""
+    re-plans of the day).
+
+    A phone without signal sends its marks later (web/static/offline-marks.js): with
+    ``made_ago`` (seconds since the button was pressed), ``seen_state`` (the visit's state
+    on that page) and ``Accept: application/json``; it asked the question on the phone. The
+    domain saves a mark where it still fits the day (:mod:`scheduler.planning.marks`), or
+    says why not: 409, and the phone shows the words until the therapist has read them.
+    Such a mark names who made it (``by``): under another sign-in it waits for its own.
+    """
+    if request.form.get("by", str(me().id)) != str(me().id):
+        return jsonify(saved=False, sign_in=True,
+                       reason="made under another sign-in: it waits for that one"), 403
     stop = stop_or_404(db(), me(), stop_id)
-    try:
-        state = models.StopState(request.form.get("state", ""))
-    except ValueError:
-        abort(400, "state must be planned, done or skipped")
+    state = _state(request.form.get("state", ""), "state must be planned, done or skipped")
+    seen = request.form.get("seen_state")
     now = clock.utcnow()
-    if state == models.StopState.DONE and now < stop.start_at \
+    try:
+        queued = "made_ago" in request.form
+        made_at = marks.made_at(now, request.form["made_ago"]) if queued else now
+    except ValidationError as error:
+        return _mark_not_saved(stop, _problems(error), 422)
+    if state == models.StopState.DONE and made_at < stop.start_at \
             and request.form.get("confirmed") != "1":
         zone = runtime().settings.zone
         return render_template("pages/confirm_done.html", stop=stop,
                                start=stop.start_at.astimezone(zone),
                                back=day_url(stop.plan.therapist, stop.plan.day))
-    planning.set_stop_state(db(), stop, state, now)
-    audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))
-    return redirect(day_url(stop.plan.therapist, stop.plan.day) + f"#stop-{stop.id}")
+    mark = marks.Mark(state, made_at, _state(seen, "seen_state must be planned, done or "
+                                             "skipped") if seen else None, queued)
+    try:
+        saved = marks.mark_stop(db(), runtime().settings, stop, mark, now)
+    except marks.MarkRefused as refused:
+        return _mark_not_saved(stop, refused.reason, 409)
+    except ValidationError as error:
+        return _mark_not_saved(stop, _problems(error), 422)
+    audit.record(audit_db(), actor(), "update", "plan_stop", saved.id, ("state",))
+    if wants_json():
+        return jsonify(saved=True, stop_id=saved.id, state=saved.state.value)
+    return redirect(day_url(saved.plan.therapist, saved.plan.day) + f"#stop-{saved.id}")
+
+
+def _state(raw: str, problem: str) -> models.StopState:
+    try:
+        return models.StopState(raw)
+    except ValueError:
+        abort(400, problem)
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(problem.message for problem in error.problems)
+
+
+def _mark_not_saved(stop: models.PlanStop, reason: str, status: int) -> Any:
+    """Nothing saved, and why: JSON for the phone's queue (which words it for the mark it
+    holds), else the day with the reason."""
+    db().rollback()
+    if wants_json():
+        return jsonify(saved=False, reason=reason), status
+    flash(f"The mark was not saved: {reason}.", "error")
+    return redirect(day_url(stop.plan.therapist, stop.plan.day))
 
 
 def _position(form: Any) -> tuple[float, float] | None:
