@@ -285,14 +285,14 @@ def test_logging_out_warns_of_marks_not_sent_and_leaves_nothing_of_the_day(serve
         dialog.accept() if accept else dialog.dismiss()
 
     page.once("dialog", lambda dialog: answer(dialog, False))
-    page.get_by_role("button", name="Log out").click()
+    _press_log_out(page)
     _wait_until(page, lambda: len(asked) == 1, "the question before logging out")
     assert asked[0] == "1 change not sent yet. Log out anyway? It is lost if you do."
     assert page.url.startswith(f"{base}/") and "/login" not in page.url
     assert len(page.evaluate(MARKS)["marks"]) == 1
 
     page.once("dialog", lambda dialog: answer(dialog, True))
-    page.get_by_role("button", name="Log out").click()
+    _press_log_out(page)
     page.wait_for_url(re.compile(r".*/login$"))
     assert len(asked) == 2
     left = page.evaluate(KEPT)
@@ -302,6 +302,14 @@ def test_logging_out_warns_of_marks_not_sent_and_leaves_nothing_of_the_day(serve
     assert not [entry for entry in left if entry["name"] == "rounds-pages"]
     assert page.evaluate(MARKS)["marks"] == []
     assert _state(runtime, practice.stop_ids[0])[0] == models.StopState.PLANNED
+
+
+def _press_log_out(page) -> None:
+    """Press Log out; on a phone it sits in the folded menu, opened first when closed."""
+    button = page.get_by_role("button", name="Log out")
+    if not button.is_visible():
+        page.locator("header.site summary").click()
+    button.click()
 
 
 def test_a_copy_past_the_end_of_its_sign_in_is_not_served(served, phone):
