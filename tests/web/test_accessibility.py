@@ -27,15 +27,13 @@ from flask import Flask
 from sqlalchemy import select
 from test_browser import ARTIFACTS, browser  # noqa: F401  (a fixture, found by name)
 from test_words_not_codes import SKIPPED, STARTS, codes_in
-from web_support import login
+from web_support import DESKTOP, PHONE, login
 
 from scheduler import models
 from scheduler.demo.loader import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 def page_kind(path: str) -> str:

@@ -19,7 +19,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from web_support import PASSWORD, PLAN_DAY, Clock, make_practice, make_runtime, serving
+from web_support import (
+    PASSWORD,
+    PHONE,
+    PLAN_DAY,
+    Clock,
+    make_practice,
+    make_runtime,
+    serving,
+    sign_in_by_keyboard,
+)
 
 from scheduler import models, planning
 from scheduler.plans import record
@@ -33,8 +42,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def server(settings, sqlite_url, monkeypatch) -> Iterator[tuple[str, object]]:
-    """The app on 127.0.0.1 (a free port) in a thread, with "now" on the plan's morning."""
+def served(settings, sqlite_url, monkeypatch) -> Iterator[tuple[str, object, object]]:
+    """The small practice on 127.0.0.1 (a free port) in a thread, "now" on the plan's
+    morning; its base URL, the practice and the runtime (to read the records the browser
+    changed)."""
     web = replace(settings.web, tile_url="")
     runtime = make_runtime(replace(settings, web=web), sqlite_url)
     practice = make_practice(runtime)
@@ -42,9 +53,16 @@ def server(settings, sqlite_url, monkeypatch) -> Iterator[tuple[str, object]]:
     app = create_app(runtime=runtime)
     try:
         with serving(app) as base:
-            yield base, practice
+            yield base, practice, runtime
     finally:
         runtime.close()
+
+
+@pytest.fixture
+def server(served) -> tuple[str, object]:
+    """:func:`served` without the runtime."""
+    base, practice, _ = served
+    return base, practice
 
 
 @pytest.fixture
@@ -132,15 +150,8 @@ def test_day_route_cancel_replan_and_print(server, browser):
 
 def test_phone_width_and_keyboard(server, browser):
     base, _ = server
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{base}/login")
-    # Keyboard only: the e-mail field has the focus, Tab to the password, Enter signs in.
-    assert page.evaluate("document.activeElement.id") == "email"
-    page.keyboard.type("theo@example.org")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/")
+    page = browser.new_page(viewport=PHONE)
+    sign_in_by_keyboard(page, base)
     # The first Tab reaches the skip link; following it lands in the content.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"

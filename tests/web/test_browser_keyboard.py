@@ -10,38 +10,17 @@ next stop's buttons before the day's rows, the rows before the map, and out of t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
-
 import pytest
 from demo_fixtures import busiest_day
-from test_browser import NOW, browser  # noqa: F401  (a fixture, found by name)
-from web_support import PASSWORD, make_practice, make_runtime, serving
+from test_browser import browser, served  # noqa: F401  (fixtures, found by name)
+from web_support import DESKTOP, PASSWORD, PHONE, sign_in_by_keyboard
 
 from scheduler import models
 from scheduler.demo.loader import DEMO_PASSWORD
-from web import create_app
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 MOST_TABS = 400  # more Tab presses than the busiest page has controls
-
-
-@pytest.fixture
-def served(settings, sqlite_url, monkeypatch) -> Iterator[tuple[str, object, object]]:
-    """The small practice (Theo's two-stop Monday) served, "now" on that morning; its base
-    URL, the practice and the runtime (to read the records after the browser is done)."""
-    runtime = make_runtime(replace(settings, web=replace(settings.web, tile_url="")),
-                           sqlite_url)
-    practice = make_practice(runtime)
-    monkeypatch.setattr("scheduler.clock.utcnow", lambda: NOW)
-    try:
-        with serving(create_app(runtime=runtime)) as base:
-            yield base, practice, runtime
-    finally:
-        runtime.close()
 
 
 def tab_to(page, selector: str) -> None:  # noqa: ANN001 - a Playwright page
@@ -60,14 +39,7 @@ def focused(page) -> str:  # noqa: ANN001
 def test_sign_in_open_a_row_and_mark_done_by_keyboard(served, browser):  # noqa: F811
     base, practice, runtime = served
     page = browser.new_page(viewport=PHONE)
-    page.goto(f"{base}/login")
-    # The e-mail field has the focus; Tab to the password; Enter signs in.
-    assert page.evaluate("document.activeElement.id") == "email"
-    page.keyboard.type("theo@example.org")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/")
+    sign_in_by_keyboard(page, base)
 
     # The second stop's row is closed on a phone: Enter opens it, Space closes it.
     stop_id = practice.stop_ids[1]

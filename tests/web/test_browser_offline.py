@@ -17,41 +17,22 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from playwright.sync_api import expect
-from test_browser import ARTIFACTS, NOW, browser  # noqa: F401  (fixture, found by name)
-from web_support import PASSWORD, PLAN_DAY, make_practice, make_runtime, serving
+from test_browser import ARTIFACTS, NOW, browser, served  # noqa: F401  (fixtures, by name)
+from web_support import PHONE, PLAN_DAY, sign_in_browser
 from werkzeug.exceptions import ServiceUnavailable
 
 from scheduler import audit, models, records
 from scheduler.planning import marks
 from scheduler.planning.refresh import replan_day_now
 from scheduler.plans.record import current_plan
-from web import create_app
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
 TRIES = 300  # polls of a condition, 0.1 s apart at least: a bound, not a wait
 SESSION_HOURS = 12  # config/default.toml web.session_max_hours
-
-
-@pytest.fixture
-def served(settings, sqlite_url, monkeypatch) -> Iterator[tuple[str, object, object]]:
-    """The app on 127.0.0.1 with "now" on the plan's morning; its base URL, practice and
-    runtime (the tests read the database to see what the server has)."""
-    web = replace(settings.web, tile_url="")
-    runtime = make_runtime(replace(settings, web=web), sqlite_url)
-    practice = make_practice(runtime)
-    monkeypatch.setattr("scheduler.clock.utcnow", lambda: NOW)
-    app = create_app(runtime=runtime)
-    try:
-        with serving(app) as base:
-            yield base, practice, runtime
-    finally:
-        runtime.close()
 
 
 @pytest.fixture
@@ -64,11 +45,7 @@ def phone(browser) -> Iterator[object]:  # noqa: F811
 
 
 def _sign_in(page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", "theo@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in_browser(page, base)
     # the worker has kept this page (and fetched tomorrow's)
     page.wait_for_selector("html[data-offline-saved]")
 
@@ -125,7 +102,7 @@ MARKS = """async () => {
 }"""
 
 
-def test_the_day_opens_offline_and_a_mark_waits_for_signal(served, phone):
+def test_the_day_opens_offline_and_a_mark_waits_for_signal(served, phone):  # noqa: F811
     base, practice, runtime = served
     ARTIFACTS.mkdir(exist_ok=True)
     page = phone.new_page()
@@ -194,7 +171,7 @@ def test_the_day_opens_offline_and_a_mark_waits_for_signal(served, phone):
     assert errors == []
 
 
-def test_a_mark_the_day_no_longer_fits_is_shown_until_dismissed(served, phone):
+def test_a_mark_the_day_no_longer_fits_is_shown_until_dismissed(served, phone):  # noqa: F811
     base, practice, runtime = served
     page = phone.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
@@ -253,7 +230,7 @@ def _without_clear_site_data(route) -> None:
 
 
 @pytest.mark.parametrize("header", [True, False], ids=["clear-site-data", "page-only"])
-def test_logging_out_warns_of_marks_not_sent_and_leaves_nothing_of_the_day(served, phone,
+def test_logging_out_warns_of_marks_not_sent_and_leaves_nothing_of_the_day(served, phone,  # noqa: F811
                                                                            header,
                                                                            monkeypatch):
     """The page clears the phone itself before logging out, and the server's answer asks the
@@ -312,7 +289,7 @@ def _press_log_out(page) -> None:
     button.click()
 
 
-def test_a_copy_past_the_end_of_its_sign_in_is_not_served(served, phone):
+def test_a_copy_past_the_end_of_its_sign_in_is_not_served(served, phone):  # noqa: F811
     base, _practice, _runtime = served
     page = phone.new_page()
     _sign_in(page, base)

@@ -12,22 +12,13 @@ from __future__ import annotations
 
 import pytest
 from demo_fixtures import busiest_day
-from test_browser import ARTIFACTS, browser, server  # noqa: F401  (fixtures, found by name)
-from web_support import PASSWORD
+from test_browser import ARTIFACTS, browser, served, server  # noqa: F401  (fixtures, by name)
+from web_support import PHONE, sign_in_browser
 
 from scheduler.demo.loader import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", "theo@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _in_view(page, locator) -> bool:
@@ -43,7 +34,7 @@ def test_phone_opens_on_the_next_stop(server, browser):  # noqa: F811
     base, practice = server
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport=PHONE)
-    _sign_in(page, base)
+    sign_in_browser(page, base)
     assert page.evaluate("window.scrollY") == 0
 
     card = page.locator("#next-stop")
@@ -89,7 +80,7 @@ def test_desktop_keeps_map_and_timeline_side_by_side(server, browser):  # noqa: 
     base, _ = server
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    _sign_in(page, base)
+    sign_in_browser(page, base)
     page.wait_for_selector(".stop-marker")
     map_box = page.locator("#map-panel").bounding_box()
     timeline_box = page.locator(".timeline-panel").bounding_box()

@@ -51,6 +51,33 @@ class Clock:
         return self.now
 
 
+PHONE = {"width": 390, "height": 844}
+"""The browser tests' phone viewport (a mid-size phone, CSS pixels)."""
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def sign_in_browser(page: Any, base: str, email: str = "theo@example.org") -> None:
+    """Sign in through the form in a Playwright ``page``; returns on the day page."""
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def sign_in_by_keyboard(page: Any, base: str, email: str = "theo@example.org") -> None:
+    """Sign in with the keyboard alone: the e-mail field has the focus as the page opens,
+    Tab reaches the password, Enter sends the form."""
+    page.goto(f"{base}/login")
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/")
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """``app`` served on 127.0.0.1 (a free port) in a thread, for a real browser; its base URL."""
