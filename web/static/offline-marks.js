@@ -9,7 +9,8 @@
 // address and CSRF token, and who was signed in (sent as "by": a mark is only ever saved
 // under the sign-in that made it). Its age is sent, not the phone's clock reading: the server
 // places it on its own clock. A mark the server refuses (the day changed meanwhile) is kept,
-// with the server's words, until the therapist dismisses it: never dropped silently.
+// with the server's words, until the therapist dismisses it: never dropped silently. A mark
+// the server took stays a moment as "sent" (settle): the page may still show the day before it.
 "use strict";
 
 var RoundsMarks = (function () {
@@ -129,7 +130,10 @@ var RoundsMarks = (function () {
       }
       return response.json().then(function (answer) {
         if (response.ok && answer.saved) {
-          return remove(mark.id).then(function () { return "sent"; });
+          // Kept a little longer as "sent", with when: see settle().
+          mark.status = "sent";
+          mark.answeredAt = Date.now();
+          return put(mark).then(function () { return "sent"; });
         }
         if (answer.sign_in || answer.error === "csrf") { return "sign-in"; }
         if (response.status >= 500 || response.status === 429) { return "later"; }
@@ -141,6 +145,26 @@ var RoundsMarks = (function () {
     }, function () { return "offline"; });
   }
 
+  // Whether a page whose request left at ``since`` (ms, the phone's clock) may show the day
+  // from before a mark of ``user`` reached the server: a page fetched while the worker was
+  // sending, whose "marks-changed" message came before the page could hear it. Marks sent
+  // before ``since`` are forgotten: that page shows them. Resolves true when the page should
+  // load again (its next load starts after the answers, so this never loops).
+  function settle(user, since) {
+    return list(user).then(function (marks) {
+      var sent = marks.filter(function (mark) { return mark.status === "sent"; });
+      if (sent.some(function (mark) { return mark.answeredAt >= since; })) { return true; }
+      return Promise.all(sent.map(function (mark) { return remove(mark.id); }))
+        .then(function () { return false; });
+    });
+  }
+
+  // Resolves when no page and no worker is sending marks.
+  function idle() {
+    var locks = self.navigator && self.navigator.locks;
+    return locks ? locks.request(LOCK, function () {}) : Promise.resolve();
+  }
+
   return { add: add, list: list, put: put, remove: remove, forget: forget, send: send,
-           SYNC_TAG: "rounds-marks" };
+           settle: settle, idle: idle, SYNC_TAG: "rounds-marks" };
 }());

@@ -51,7 +51,19 @@
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "marks-changed") { afterSending(1); }
     });
-    render().then(flush);
+    catchUp().then(function (reloading) { return reloading || render().then(flush); });
+  }
+
+  // This page's request may have left before marks it does not show reached the server (the
+  // worker was sending them as it loaded): then load it again.
+  function catchUp() {
+    return RoundsMarks.settle(user, performance.timeOrigin).then(function (stale) {
+      if (stale && day) {
+        location.reload();
+        return true;
+      }
+      return false;
+    }).catch(function () { return false; });
   }
 
   // The worker, registered for the whole site; and today's or tomorrow's page kept at once
@@ -114,6 +126,8 @@
         box.appendChild(other);
       }
       showPending(waiting);
+      // Shown: what the phone holds is on the page (the browser tests wait for this).
+      document.documentElement.setAttribute("data-marks-shown", "");
     }).catch(function () { /* storage unavailable (private mode): nothing to show */ });
   }
 
@@ -277,6 +291,9 @@
       signInNeeded = outcome.stopped === "sign-in";
       if (outcome.stopped === "offline" || outcome.stopped === "later") {
         retry = setTimeout(flush, RETRY_MS);
+      }
+      if (outcome.stopped === "busy") {  // the worker is sending: show what it sent, after
+        return RoundsMarks.idle().then(catchUp);
       }
       return afterSending(outcome.sent + outcome.refused);
     }).catch(function () { return false; });
