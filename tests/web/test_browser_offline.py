@@ -3,10 +3,11 @@
 The service worker keeps today's day page (and tomorrow's) on the phone: offline it opens with
 the next stop and its precautions under "Offline — showing the copy saved at HH:MM". Arrived
 and Done pressed offline wait on the phone ("Offline — 1 change waiting"; the server has
-nothing) and reach the server, in order, when the connection returns. A mark the day no longer fits (the visit was
-cancelled meanwhile) is shown with the server's words until dismissed. Logging out warns about
-marks not sent and leaves nothing of the day on the phone; a copy past the end of its sign-in
-is not served. 127.0.0.1 is a secure context, so the worker runs on plain HTTP here.
+nothing) and reach the server, in order, when the connection returns. A mark the day no
+longer fits (the visit was cancelled meanwhile) is shown with the server's words until
+dismissed. Logging out warns about marks not sent and leaves nothing of the day on the phone;
+a copy past the end of its sign-in is not served. 127.0.0.1 is a secure context, so the worker
+runs on plain HTTP here.
 
 Screenshots are kept in test-artifacts/: the offline day (day-phone-offline.png) and a mark
 refused (day-phone-mark-refused.png).
