@@ -156,6 +156,7 @@ class PlanStatus(enum.StrEnum):
 
 class StopState(enum.StrEnum):
     PLANNED = "planned"
+    ARRIVED = "arrived"  # the therapist is there: the visit is in progress
     DONE = "done"
     SKIPPED = "skipped"
 
@@ -530,7 +531,9 @@ class PlanStop(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     # Why the window is what it is ("after dialysis + 60 min"), for the page and e-mail.
     window_note: Mapped[str] = mapped_column(Text, default="")
-    state_at: Mapped[datetime | None]  # when it was marked done or skipped
+    state_at: Mapped[datetime | None]  # when it was marked arrived, done or skipped
+    # When the therapist pressed Arrived; kept when the visit is then marked done or skipped.
+    arrived_at: Mapped[datetime | None]
 
     plan: Mapped[DayPlan] = relationship(back_populates="stops")
     series: Mapped[AppointmentSeries] = relationship()

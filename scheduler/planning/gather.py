@@ -34,7 +34,9 @@ from scheduler.records.skills import skill_words
 from scheduler.records.validation import fail
 from scheduler.travel.times import TravelTimes
 
-FROZEN_STATES = (StopState.DONE, StopState.SKIPPED)
+# What a re-plan keeps where it is: what happened, and a visit in progress (the therapist has
+# arrived: the visit is theirs, at its time, whatever the new plan would prefer).
+FROZEN_STATES = (StopState.ARRIVED, StopState.DONE, StopState.SKIPPED)
 
 
 RETURN_HOME_LEAD = 3600
@@ -95,8 +97,14 @@ def start_now(therapist_day: TherapistDay, base: DayPlan | None, frozen: Sequenc
               at: datetime, position: tuple[float, float] | None,
               infection: InfectionControl) -> Start:
     """The re-plan's start: here (or the last done building, or home), at ``at``; and the
-    infection-control class the done visits have reached."""
-    done = [s for s in frozen if s.state == StopState.DONE]
+    infection-control class the done visits have reached.
+
+    A visit the therapist has arrived at counts as done here (they are in that room) and
+    the rest of the day starts once it ends, from its building.
+    """
+    done = [s for s in frozen if s.state in (StopState.DONE, StopState.ARRIVED)]
+    in_progress = [s.end_at for s in frozen if s.state == StopState.ARRIVED]
+    not_before = max([at, *in_progress])
     if position is not None:
         place = Location("position", position)
     elif done:
@@ -111,7 +119,8 @@ def start_now(therapist_day: TherapistDay, base: DayPlan | None, frozen: Sequenc
     classes = [(infection.order_class(s.client.precaution_flags or ()) or 0, s) for s in done]
     floor, floor_visit = max(classes, key=lambda item: (item[0], -to_epoch(item[1].start_at)),
                              default=(0, None))
-    return Start(place, to_epoch(at), lunch_taken, len(done), minutes, replan_at=to_epoch(at),
+    return Start(place, to_epoch(not_before), lunch_taken, len(done), minutes,
+                 replan_at=to_epoch(at),
                  order_floor=floor, floor_visit=floor_visit if floor else None)
 
 

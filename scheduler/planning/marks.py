@@ -1,5 +1,5 @@
-"""A visit marked done, skipped or planned again from the day page, perhaps long after the
-button was pressed.
+"""A visit marked arrived, done, skipped or planned again from the day page, perhaps long
+after the button was pressed.
 
 A therapist in a hospital basement has no signal: the phone keeps the mark and sends it when
 it can, minutes or hours later (``web/static/offline-marks.js``). The button was pressed on a
@@ -39,8 +39,12 @@ MAX_AGE = timedelta(days=7)
 # Slack for the age's own error (the request's time on the way) against a plan's creation.
 SLACK = timedelta(minutes=1)
 
-STATE_WORDS = {StopState.DONE: "done", StopState.SKIPPED: "skipped",
-               StopState.PLANNED: "back to planned"}
+STATE_WORDS = {StopState.ARRIVED: "arrived", StopState.DONE: "done",
+               StopState.SKIPPED: "skipped", StopState.PLANNED: "back to planned"}
+
+# Marks the records must still allow when made on a copy: arriving at, or doing, a visit the
+# therapist was not warned against (see :func:`mark_stop`).
+VISITING = (StopState.ARRIVED, StopState.DONE)
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,11 @@ def mark_stop(session: Session, settings: Settings, stop: PlanStop, mark: Mark,
       from the day, or moved, refuses the mark, saying what happened.
     - A visit already in the state asked for is left as it is (a mark sent twice).
     - When ``seen_state`` is given, a visit marked otherwise meanwhile refuses the mark.
-    - A mark made on a copy (``queued``) does not mark done a visit the records now forbid
-      ("do not visit: ..."): the therapist has not seen that warning. On the page, where the
-      warning shows, marking it done again is then deliberate.
+    - Arrived is only for a visit still planned: one marked done or skipped (meanwhile, or
+      by this mark's own earlier press) refuses it, saying when.
+    - A mark made on a copy (``queued``) does not mark arrived or done a visit the records
+      now forbid ("do not visit: ..."): the therapist has not seen that warning. On the
+      page, where the warning shows, marking it again is then deliberate.
     """
     zone = settings.zone
     if mark.queued:
@@ -108,7 +114,10 @@ def mark_stop(session: Session, settings: Settings, stop: PlanStop, mark: Mark,
         return target
     if mark.seen_state is not None and target.state != mark.seen_state:
         raise MarkRefused(_marked_meanwhile(target, zone))
-    if mark.queued and mark.state == StopState.DONE:
+    if mark.state == StopState.ARRIVED and target.state != StopState.PLANNED:
+        raise MarkRefused(_marked_meanwhile(target, zone).removesuffix(" meanwhile")
+                          + ": only a visit still planned can be marked arrived")
+    if mark.queued and mark.state in VISITING:
         problem = check_plan(session, target.plan, settings).get(target.id)
         if problem:
             raise MarkRefused(f"do not visit: {problem}")

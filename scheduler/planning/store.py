@@ -46,14 +46,29 @@ def publish_plan(session: Session, plan: DayPlan, now: datetime) -> DayPlan:
 
 def set_stop_state(session: Session, stop: PlanStop, state: StopState,
                    at: datetime | None = None) -> None:
-    """Mark a stop done, skipped or planned again (re-planning keeps done and skipped ones);
-    ``at`` is when it was pressed, kept with a done or skipped mark."""
+    """Mark a stop arrived, done, skipped or planned again (re-planning keeps all but planned
+    ones); ``at`` is when it was pressed, kept with the mark.
+
+    Arrived is only for a visit still planned (the therapist is at the building, the visit
+    not begun); its time stays in ``arrived_at`` when the visit is then marked done or
+    skipped, and goes when it is set back to planned.
+    """
     try:
-        stop.state = StopState(state)
+        state = StopState(state)
     except ValueError:
-        raise fail("state", "must be one of planned, done, skipped") from None
-    stop.state_at = None if stop.state == StopState.PLANNED else (
-        require_aware(at, "at") if at is not None else None)
+        raise fail("state", "must be one of planned, arrived, done, skipped") from None
+    when = require_aware(at, "at") if at is not None else None
+    if state == StopState.ARRIVED:
+        if stop.state == StopState.ARRIVED:
+            return  # arrived once: the first press is when
+        if stop.state != StopState.PLANNED:
+            raise fail("state", f"the visit is marked {stop.state.value}: only a visit still "
+                                "planned can be marked arrived")
+        stop.arrived_at = when
+    elif state == StopState.PLANNED:
+        stop.arrived_at = None
+    stop.state = state
+    stop.state_at = None if state == StopState.PLANNED else when
     session.flush()
 
 
@@ -116,7 +131,8 @@ def _copy_stop(stop: PlanStop) -> PlanStop:
         client_id=stop.client_id, facility_id=stop.facility_id, arrive_at=stop.arrive_at,
         start_at=stop.start_at, end_at=stop.end_at, drive_minutes=stop.drive_minutes,
         drive_km=stop.drive_km, overhead_minutes=stop.overhead_minutes, state=stop.state,
-        pinned=stop.pinned, window_note=stop.window_note,
+        pinned=stop.pinned, window_note=stop.window_note, state_at=stop.state_at,
+        arrived_at=stop.arrived_at,
     )
 
 

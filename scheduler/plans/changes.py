@@ -14,7 +14,8 @@ Each change is a small JSON object, ``kind`` first:
   one; the reason the new plan gives, or that it is no longer on the calendar);
 - ``{"kind": "order"}``: the visits both plans hold come in another order.
 
-Done and skipped stops are kept by every re-plan and are never reported.
+Done, skipped and arrived stops (a visit in progress) are kept by every re-plan and are never
+reported.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def _key(stop: PlanStop) -> str:
 
 
 def _open_stops(plan: DayPlan) -> list[PlanStop]:
-    """The stops still to be made, in time order (done and skipped ones do not change)."""
+    """The stops still to be planned, in time order (arrived, done and skipped ones stay
+    where they are)."""
     return sorted((s for s in plan.stops if s.state == StopState.PLANNED),
                   key=lambda s: s.start_at)
 

@@ -8,6 +8,8 @@ inside its occurrence (as moved or cancelled), the visiting hours, the therapist
 time off and practice closures, the client, series and therapist still active and the visit
 still theirs, its length, and the infection-control order of the day. A stop that fails is
 named with the reason in words ("do not visit: …"); visits already done or skipped are past.
+A visit the therapist has arrived at is still to be made (the session has not begun): it is
+checked too, so a treatment moved onto it meanwhile still warns them in the room.
 
 The re-planner answers stale days within a minute; this check is what keeps a plan that has
 not been re-planned yet (or cannot be) from being followed blindly.
@@ -34,6 +36,8 @@ from scheduler.models import DayPlan, PlanStop, StopState
 from scheduler.records.precautions import InfectionControl
 from scheduler.settings import Settings
 
+TO_MAKE = (StopState.PLANNED, StopState.ARRIVED)  # the stops the check is for
+
 GONE = ("the visit is no longer on the calendar: cancelled, moved to another day, or its "
         "client or series is no longer active")
 
@@ -55,7 +59,7 @@ def snapshot_for(session: Session, plans: Sequence[DayPlan]) -> PracticeSnapshot
 def stop_problems(plan: DayPlan, calendar: DayCalendar,
                   infection: InfectionControl) -> dict[int, str]:
     """:func:`check_plan` on a calendar already computed (a pure function of both)."""
-    todo = sorted((s for s in plan.stops if s.state == StopState.PLANNED),
+    todo = sorted((s for s in plan.stops if s.state in TO_MAKE),
                   key=lambda s: s.start_at)
     if not todo:
         return {}
@@ -116,7 +120,7 @@ def _order_problems(plan: DayPlan, infection: InfectionControl,
         order = infection.order_class(stop.client.precaution_flags or ())
         if order is None:
             return {}
-        if highest is not None and order < highest[0] and stop.state == StopState.PLANNED:
+        if highest is not None and order < highest[0] and stop.state in TO_MAKE:
             mine = _class_words(stop, infection)
             theirs = _class_words(highest[1], infection)
             at = highest[1].start_at.astimezone(zone)

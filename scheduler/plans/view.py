@@ -28,6 +28,10 @@ from scheduler.records.precautions import FLAGS, InfectionControl, flags_for
 
 Point = tuple[float, float]  # (latitude, longitude)
 
+# A stop's state as the pages, the e-mail, the text and the spreadsheet say it.
+STATE_WORDS = {models.StopState.PLANNED: "Planned", models.StopState.ARRIVED: "Arrived",
+               models.StopState.DONE: "Done", models.StopState.SKIPPED: "Skipped"}
+
 
 class Detail(enum.StrEnum):
     """How much about each client a view carries.
@@ -116,10 +120,22 @@ class StopView:
     infection: str | None = None  # "protect" or "isolation" under the practice's order rule
     do_not_visit: str | None = None  # why the records as they are now forbid this stop
     same_building: bool = False  # the stop before is in the same building: no drive to make
+    state_at: datetime | None = None  # local; when it was marked (arrived, done or skipped)
+    arrived_at: datetime | None = None  # local; when the therapist pressed Arrived
 
     @property
     def kind(self) -> str:
         return "stop"
+
+    @property
+    def state_words(self) -> str:
+        """The state as people read it, with its time: "Arrived 10:02", "Done 10:40 (arrived
+        10:02)", "Skipped 11:15", "Planned"."""
+        word = STATE_WORDS[self.state]
+        at = f" {self.state_at:%H:%M}" if self.state_at is not None else ""
+        arrived = (f" (arrived {self.arrived_at:%H:%M})" if self.arrived_at is not None
+                   and self.state in (models.StopState.DONE, models.StopState.SKIPPED) else "")
+        return f"{word}{at}{arrived}" if self.state != models.StopState.PLANNED else word
 
     @property
     def infection_words(self) -> str:
@@ -268,12 +284,15 @@ class DayPlanView:
 
 
 def next_stop(stops: Iterable[StopView]) -> StopView | None:
-    """The stop to go to next: the first in the day's order that is still planned (not done,
-    not skipped; a cancelled visit has already left the plan). None when the day is through.
+    """The stop to go to next: the first in the day's order that is still planned or in
+    progress (arrived, not yet done or skipped; a cancelled visit has already left the plan).
+    None when the day is through.
 
-    The phone's day page opens on this stop's card.
+    The phone's day page opens on this stop's card: it moves on once the visit is done or
+    skipped, not when the therapist arrives.
     """
-    return next((stop for stop in stops if stop.state == models.StopState.PLANNED), None)
+    return next((stop for stop in stops if stop.state in (models.StopState.PLANNED,
+                                                          models.StopState.ARRIVED)), None)
 
 
 def _begins(step: LegView | BreakView | StopView) -> datetime:
@@ -405,6 +424,7 @@ def _stop_view(stop: models.PlanStop, number: int, here: Point | None, zone: Zon
         infection=_infection(client.precaution_flags or (), infection),
         do_not_visit=problem,
         same_building=previous_place == facility.id,
+        state_at=_local(stop.state_at, zone), arrived_at=_local(stop.arrived_at, zone),
     )
 
 

@@ -20,8 +20,17 @@ from scheduler.models import StopState
 from scheduler.plans.view import DayPlanView, Point, StopView
 
 # A sign per state, so a stop's state reads without its colour ("1 ✓ · 3 ○").
-STATE_SIGNS = {StopState.PLANNED: "○", StopState.DONE: "✓", StopState.SKIPPED: "✗"}
-STATE_WORDS = {StopState.PLANNED: "to do", StopState.DONE: "done", StopState.SKIPPED: "skipped"}
+STATE_SIGNS = {StopState.PLANNED: "○", StopState.ARRIVED: "◐", StopState.DONE: "✓",
+               StopState.SKIPPED: "✗"}
+STATE_WORDS = {StopState.PLANNED: "to do", StopState.ARRIVED: "arrived (in progress)",
+               StopState.DONE: "done", StopState.SKIPPED: "skipped"}
+
+
+def map_legend() -> list[tuple[str, str, str]]:
+    """(state, sign, words) for each state, in the order of a visit: the key under the map,
+    whose colours (web/static/app.css, ``.state-<state>``) match the markers'."""
+    return [(state.value, STATE_SIGNS[state], STATE_WORDS[state]) for state in
+            (StopState.PLANNED, StopState.ARRIVED, StopState.DONE, StopState.SKIPPED)]
 
 
 def route_geojson(view: DayPlanView) -> dict[str, Any]:

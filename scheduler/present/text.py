@@ -95,7 +95,7 @@ def _stop_block(stop: StopView) -> list[str]:
     if stop.overhead_minutes:
         leg.append(f"check-in {stop.overhead_minutes} min")
     room = f", {stop.room}" if stop.room else ""
-    state = "" if stop.state == StopState.PLANNED else f" [{stop.state.value}]"
+    state = "" if stop.state == StopState.PLANNED else f" [{stop.state_words}]"
     pin = " (pinned)" if stop.pinned else ""
     lines = [
         f"  {_clock(stop.arrive)}  {stop.number}. {stop.place.name} · {' · '.join(leg)}",
@@ -173,6 +173,7 @@ def _stop_data(stop: StopView) -> dict[str, Any]:
         "drive_km": stop.drive_km,
         "overhead_minutes": stop.overhead_minutes,
         "state": stop.state.value,
+        "arrived_at": _iso(stop.arrived_at),
         "pinned": stop.pinned,
         "window_note": stop.window_note,
         "infection_class": stop.infection,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from scheduler.models import StopState
 from scheduler.plans.view import StopView
 from scheduler.served_address import link_base
 from scheduler.settings import Settings
@@ -25,6 +26,8 @@ def stop_details(stop: StopView) -> list[str]:
     who = ", ".join(part for part in (f"room {stop.room}" if stop.room else "",
                                       f"client {stop.initials}") if part)
     details = [who]
+    if stop.state != StopState.PLANNED:  # a re-plan's "Updated" e-mail of a day under way
+        details.insert(0, stop.state_words)
     if stop.do_not_visit:
         details.insert(0, f"DO NOT VISIT: {stop.do_not_visit}")
     if stop.infection_words:

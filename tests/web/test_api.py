@@ -222,3 +222,21 @@ def test_documented_output_fields_match_the_serializers(client, admin_api, pract
         record = client.get(API + paths[kind], headers=admin_api).json
     schema = document()["components"]["schemas"][kind]
     assert set(record) == set(schema["properties"]) == set(schema["required"])
+
+
+def test_a_stop_marked_arrived_through_the_api(client, theo_api, practice):
+    stop_id = practice.stop_ids[0]
+    arrived = client.patch(f"{API}/plan-stops/{stop_id}", headers=theo_api,
+                           json={"state": "arrived"})
+    assert arrived.status_code == 200 and arrived.json["state"] == "arrived"
+    assert arrived.json["arrived_at"] is not None
+    assert arrived.json["state_at"] == arrived.json["arrived_at"]
+    done = client.patch(f"{API}/plan-stops/{stop_id}", headers=theo_api, json={"state": "done"})
+    assert done.status_code == 200 and done.json["state"] == "done"
+    assert done.json["arrived_at"] == arrived.json["arrived_at"]
+    again = client.patch(f"{API}/plan-stops/{stop_id}", headers=theo_api,
+                         json={"state": "arrived"})
+    assert again.status_code == 422 and "state" in again.json["fields"]
+    undone = client.patch(f"{API}/plan-stops/{stop_id}", headers=theo_api,
+                          json={"state": "planned"})
+    assert (undone.json["state"], undone.json["arrived_at"]) == ("planned", None)

@@ -48,6 +48,7 @@ BEYOND_THE_SCHEMA = [(re.compile(where), re.compile(what)) for where, what in (
     (r"^break_start$", r"^a break needs the window it may be taken in$"),
     (r"^break_end$", r"^the break window \(-?\d+ min\) is shorter than the break"),
     (r"^client_id$", r"^the client is inactive"),                     # the record's state
+    (r"^state$", r"only a visit still planned can be marked arrived$"),  # the stop's state
     (r"^during_treatment_id$", r"^the treatment does not allow visits during it"),
     (r"^rule$", r"."),                                                # RFC 5545's grammar
     (r"^original_date$", r"has no occurrence on|a change of length needs|"

@@ -53,9 +53,11 @@ def test_sign_in_open_a_row_and_mark_done_by_keyboard(served, browser):  # noqa:
     page.keyboard.press("Enter")
     assert row.locator(".stop-facts").is_visible()
 
-    # Done, in that row: the visit starts later than now, so a page asks first; its button is
-    # reached and pressed by keyboard too.
+    # Done, in that row (after its Arrived): the visit starts later than now, so a page asks
+    # first; its button is reached and pressed by keyboard too.
     tab_to(page, f"#stop-{stop_id} .stop-actions button:not(.link)")
+    assert page.evaluate("document.activeElement.textContent") == "Arrived"
+    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Done"
     page.keyboard.press("Enter")
     page.wait_for_selector("#confirm-done")
@@ -66,6 +68,16 @@ def test_sign_in_open_a_row_and_mark_done_by_keyboard(served, browser):  # noqa:
         assert session.get(models.PlanStop, stop_id).state == models.StopState.DONE
         assert session.get(models.PlanStop, practice.stop_ids[0]).state == \
             models.StopState.PLANNED
+
+    # Arrived, on the next stop's card, by keyboard: the card then says when.
+    first = practice.stop_ids[0]
+    tab_to(page, "#next-stop .stop-actions button:not(.link)")
+    assert page.evaluate("document.activeElement.textContent") == "Arrived"
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#stop-{first}.state-arrived")
+    assert page.locator("#next-stop .arrived-at").inner_text().startswith("Arrived at ")
+    with runtime.session() as session:
+        assert session.get(models.PlanStop, first).state == models.StopState.ARRIVED
 
 
 def test_the_phone_menu_by_keyboard(served, browser):  # noqa: F811

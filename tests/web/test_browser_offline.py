@@ -1,12 +1,13 @@
 """The day without signal, in a real browser on a phone-sized screen (390×844).
 
 The service worker keeps today's day page (and tomorrow's) on the phone: offline it opens with
-the next stop and its precautions under "Offline — showing the copy saved at HH:MM". Done
-pressed offline waits on the phone ("Offline — 1 change waiting"; the server has nothing) and
-reaches the server when the connection returns. A mark the day no longer fits (the visit was
-cancelled meanwhile) is shown with the server's words until dismissed. Logging out warns about
-marks not sent and leaves nothing of the day on the phone; a copy past the end of its sign-in
-is not served. 127.0.0.1 is a secure context, so the worker runs on plain HTTP here.
+the next stop and its precautions under "Offline — showing the copy saved at HH:MM". Arrived
+and Done pressed offline wait on the phone ("Offline — 1 change waiting"; the server has
+nothing) and reach the server, in order, when the connection returns. A mark the day no
+longer fits (the visit was cancelled meanwhile) is shown with the server's words until
+dismissed. Logging out warns about marks not sent and leaves nothing of the day on the phone;
+a copy past the end of its sign-in is not served. 127.0.0.1 is a secure context, so the worker
+runs on plain HTTP here.
 
 Screenshots are kept in test-artifacts/: the offline day (day-phone-offline.png) and a mark
 refused (day-phone-mark-refused.png).
@@ -139,11 +140,15 @@ def test_the_day_opens_offline_and_a_mark_waits_for_signal(served, phone):  # no
     assert card.locator(".precaution-notes").inner_text() == "Tires quickly"
     assert page.locator("#not-saved").count() == 0
 
-    # Done, without signal: it waits on the phone, and the server has nothing yet.
-    card.get_by_role("button", name="Done").click()
+    # Arrived, then Done, without signal: they wait on the phone, and the server has nothing
+    # yet.
+    card.get_by_role("button", name="Arrived").click()
     waiting = page.locator("#offline-waiting")
     waiting.wait_for()
     assert waiting.inner_text() == "Offline — 1 change waiting"
+    assert card.locator(".pending-mark").inner_text() == "Arrived — waiting to be sent"
+    card.get_by_role("button", name="Done").click()
+    expect(waiting).to_have_text("Offline — 2 changes waiting")
     assert card.locator(".pending-mark").inner_text() == "Done — waiting to be sent"
     assert page.locator(f"#stop-{first} .pending-mark").count() == 1
     assert _state(runtime, first) == (models.StopState.PLANNED, None)
@@ -153,23 +158,26 @@ def test_the_day_opens_offline_and_a_mark_waits_for_signal(served, phone):  # no
     # A second mark: two waiting, in the order made.
     page.locator(f"#stop-{practice.stop_ids[1]} summary").click(position={"x": 5, "y": 5})
     page.locator(f"#stop-{practice.stop_ids[1]}").get_by_role("button", name="Skipped").click()
-    expect(page.locator("#offline-waiting")).to_have_text("Offline — 2 changes waiting")
+    expect(page.locator("#offline-waiting")).to_have_text("Offline — 3 changes waiting")
     assert _state(runtime, practice.stop_ids[1])[0] == models.StopState.PLANNED
 
     # Tomorrow was fetched ahead: readable offline too.
     page.goto(f"{base}/day/2026-03-10")
     _shown(page)
     assert page.locator("#offline-copy").is_visible()
-    assert page.locator("#offline-waiting").inner_text() == "Offline — 2 changes waiting"
+    assert page.locator("#offline-waiting").inner_text() == "Offline — 3 changes waiting"
     page.goto(f"{base}/")
 
-    # The connection returns: both reach the server, in order, with when they were made.
+    # The connection returns: all three reach the server, in order, with when they were made.
     phone.set_offline(False)
     _wait_until(page, lambda: _state(runtime, practice.stop_ids[1])[0]
                 == models.StopState.SKIPPED, "the marks reached the server")
     state, at = _state(runtime, first)
     assert state == models.StopState.DONE
     assert at is not None and NOW.timestamp() - 600 < at.timestamp() <= NOW.timestamp()
+    with runtime.session() as s:  # the arrival, made first, is kept with the done visit
+        arrived = s.get(models.PlanStop, first).arrived_at
+    assert arrived is not None and NOW.timestamp() - 600 < arrived.timestamp() <= at.timestamp()
     page.wait_for_selector("#offline-waiting", state="detached")
     page.wait_for_selector(f"#stop-{first}.state-done")
     _shown(page)

@@ -101,3 +101,64 @@ def test_plan_an_unplanned_day(web_runtime, theo_client, practice):
     assert response.status_code == 302
     page = theo_client.get("/day/2026-03-11").get_data(as_text=True)
     assert "draft" in page and "Harriet Quimby" in page
+
+
+def _card(page: str) -> str:
+    start = page.index('id="next-stop"')
+    return page[start:page.index("</section>", start)]
+
+
+def _buttons(html: str) -> list[str]:
+    import re
+    return re.findall(r'name="state" value="(\w+)"><button type="submit"[^>]*>([^<]+)</button>',
+                      html)
+
+
+def test_arrived_then_done_on_the_next_stops_card(monkeypatch, web_runtime, theo_client,
+                                                  practice):
+    from datetime import UTC, datetime
+
+    arrived = datetime(2026, 3, 9, 15, 2, tzinfo=UTC)  # 10:02 in Chicago, before the 10:30 visit
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: arrived)
+    stop_id = practice.stop_ids[0]
+    page = theo_client.get(f"/day/{DAY}").get_data(as_text=True)
+    assert 'data-stop-number="1"' in _card(page)
+    assert [label for _, label in _buttons(_card(page))] == ["Arrived", "Done", "Skipped"]
+    row = page[page.index(f'id="stop-{stop_id}"'):]
+    assert [label for _, label in _buttons(row)][:3] == ["Arrived", "Done", "Skipped"]
+
+    assert post(theo_client, f"/stops/{stop_id}/state", {"state": "arrived"}).status_code == 302
+    with web_runtime.session() as s:
+        stop = s.get(models.PlanStop, stop_id)
+        assert (stop.state, stop.arrived_at) == (models.StopState.ARRIVED, arrived)
+    page = theo_client.get(f"/day/{DAY}").get_data(as_text=True)
+    card = _card(page)
+    assert 'data-stop-number="1"' in card  # the card stays on the visit under way
+    assert "Arrived at <strong>10:02</strong>" in card
+    assert [label for _, label in _buttons(card)] == ["Done", "Skipped", "Undo"]
+    assert 'class="stop state-arrived"' in page and ">Arrived 10:02</span>" in page
+    assert ">arrived<" not in page  # words, not the code
+
+    # Done before the visit's planned start: no question, the therapist is there
+    monkeypatch.setattr("scheduler.clock.utcnow", lambda: arrived.replace(minute=25))
+    assert post(theo_client, f"/stops/{stop_id}/state", {"state": "done"}).status_code == 302
+    page = theo_client.get(f"/day/{DAY}").get_data(as_text=True)
+    assert 'data-stop-number="2"' in _card(page)  # now the card moves on
+    assert ">Done 10:25 (arrived 10:02)</span>" in page
+
+
+def test_arrived_is_refused_on_a_visit_already_done_and_undo_goes_back_to_planned(
+        web_runtime, theo_client, practice):
+    stop_id = practice.stop_ids[0]
+    post(theo_client, f"/stops/{stop_id}/state", {"state": "done"})
+    page = post(theo_client, f"/stops/{stop_id}/state", {"state": "arrived"},
+                follow_redirects=True).get_data(as_text=True)
+    assert "The mark was not saved: it was marked done at" in page
+    assert "only a visit still planned can be marked arrived" in page
+    post(theo_client, f"/stops/{stop_id}/state", {"state": "planned"})
+    post(theo_client, f"/stops/{stop_id}/state", {"state": "arrived"})
+    post(theo_client, f"/stops/{stop_id}/state", {"state": "planned"})
+    with web_runtime.session() as s:
+        stop = s.get(models.PlanStop, stop_id)
+        assert (stop.state, stop.state_at, stop.arrived_at) == (models.StopState.PLANNED,
+                                                                None, None)

@@ -129,13 +129,20 @@ def _page(item: str) -> dict[str, Any]:
                            "total": {"type": "integer", "minimum": 0}}}
 
 
+STOP_STATE = _enum("planned", "arrived", "done", "skipped")
+
+
 def _plan_schemas() -> dict[str, Any]:
     instant = _nullable(DATETIME)
     stop = {
         "id": ID, "position": {"type": "integer"}, "series_id": ID, "occurrence_date": DATE,
         "client_id": ID, "facility_id": ID, "arrive_at": DATETIME, "start_at": DATETIME,
         "end_at": DATETIME, "drive_minutes": {"type": "number"}, "drive_km": {"type": "number"},
-        "overhead_minutes": {"type": "integer"}, "state": _enum("planned", "done", "skipped"),
+        "overhead_minutes": {"type": "integer"}, "state": STOP_STATE,
+        "state_at": _nullable({**DATETIME, "description": "when it was marked arrived, done "
+                                                          "or skipped"}),
+        "arrived_at": _nullable({**DATETIME, "description": "when the therapist arrived "
+                                                            "(kept once done or skipped)"}),
         "pinned": {"type": "boolean"}, "window_note": {"type": "string"},
         "infection_class": INFECTION_CLASS,
         "do_not_visit": _nullable({"type": "string", "description":
@@ -193,7 +200,8 @@ def _plan_schemas() -> dict[str, Any]:
                            "lon": {"type": "number", "minimum": -180, "maximum": 180}}},
         "StopStateRequest": {
             "type": "object", "required": ["state"], "additionalProperties": False,
-            "properties": {"state": _enum("planned", "done", "skipped")}},
+            "properties": {"state": {**STOP_STATE, "description": "arrived only from "
+                                                                  "planned; planned undoes"}}},
     }
 
 
@@ -366,7 +374,8 @@ def _paths() -> dict[str, Any]:
             "delete": _op("Remove time off (a closure: admins only)", "204", None,
                           params=[_path_id("time_off_id")], tag="time off")},
         "/plan-stops/{stop_id}": {
-            "patch": _op("Mark a stop planned, done or skipped", "200", _ref("PlanStop"),
+            "patch": _op("Mark a stop arrived, done, skipped or planned again", "200",
+                         _ref("PlanStop"),
                          body="StopStateRequest", params=[_path_id("stop_id")], tag="plans")},
     }
 

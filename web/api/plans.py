@@ -144,7 +144,7 @@ def update_plan_stop(stop_id: int) -> Any:
     try:
         state = models.StopState(str(data.get("state")))
     except (ValueError, TypeError):
-        problems.add("state", "must be one of planned, done, skipped")
+        problems.add("state", "must be one of planned, arrived, done, skipped")
     problems.raise_if_any()
     planning.set_stop_state(db(), stop, state, clock.utcnow())
     audit.record(audit_db(), actor(), "update", "plan_stop", stop.id, ("state",))

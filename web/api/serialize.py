@@ -117,7 +117,8 @@ def plan_stop(s: StopView) -> dict[str, Any]:
         "facility_id": s.place.id, "arrive_at": s.arrive.isoformat(),
         "start_at": s.start.isoformat(), "end_at": s.end.isoformat(),
         "drive_minutes": s.drive_minutes, "drive_km": s.drive_km,
-        "overhead_minutes": s.overhead_minutes, "state": s.state.value, "pinned": s.pinned,
+        "overhead_minutes": s.overhead_minutes, "state": s.state.value,
+        "state_at": _iso(s.state_at), "arrived_at": _iso(s.arrived_at), "pinned": s.pinned,
         "window_note": s.window_note, "infection_class": s.infection,
         "do_not_visit": s.do_not_visit,
     }

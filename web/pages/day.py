@@ -28,7 +28,7 @@ from scheduler.calendar import time_off
 from scheduler.planning import marks
 from scheduler.plans import record
 from scheduler.plans.view import Detail, next_stop
-from scheduler.present.geojson import route_geojson
+from scheduler.present.geojson import map_legend, route_geojson
 from scheduler.present.navigation import home_handoff, stop_handoff
 from scheduler.records import lists
 from scheduler.records.fields import parse_practice_date
@@ -82,7 +82,8 @@ def day_context(therapist: models.Therapist, day: date) -> dict[str, Any]:
         return context
     (view,) = record.checked_views(db(), [plan], settings, detail=Detail.NAMES)
     context.update(view=view, newer_draft=record.newer_draft(db(), plan),
-                   geojson=route_geojson(view), next_stop=next_stop(view.stops),
+                   geojson=route_geojson(view), map_legend=map_legend(),
+                   next_stop=next_stop(view.stops),
                    offline_day=_offline_day(view, day, context["today"], settings.zone.key))
     client_ids = [stop.client_id for stop in view.stops]
     client_ids += [item.client_id for item in view.left_out
@@ -197,9 +198,9 @@ def plan_publish(plan_id: int) -> Any:
 
 @bp.route("/stops/<id:stop_id>/state", methods=["POST"])
 def stop_state(stop_id: int) -> Any:
-    """Mark a visit done or skipped (or back to planned), at the time pressed. Done before
-    the visit's planned start asks first (a mark on the wrong visit would hide it from the
-    re-plans of the day).
+    """Mark a visit arrived, done or skipped (or back to planned), at the time pressed. Done
+    before the visit's planned start asks first (a mark on the wrong visit would hide it from
+    the re-plans of the day), unless the therapist pressed Arrived on it: they are there.
 
     A phone without signal sends its marks later (web/static/offline-marks.js): with
     ``made_ago`` (seconds since the button was pressed), ``seen_state`` (the visit's state
@@ -212,7 +213,7 @@ def stop_state(stop_id: int) -> Any:
         return jsonify(saved=False, sign_in=True,
                        reason="made under another sign-in: it waits for that one"), 403
     stop = stop_or_404(db(), me(), stop_id)
-    state = _state(request.form.get("state", ""), "state must be planned, done or skipped")
+    state = _state(request.form.get("state", ""), STATES_PROBLEM)
     seen = request.form.get("seen_state")
     now = clock.utcnow()
     try:
@@ -221,13 +222,13 @@ def stop_state(stop_id: int) -> Any:
     except ValidationError as error:
         return _mark_not_saved(stop, _problems(error), 422)
     if state == models.StopState.DONE and made_at < stop.start_at \
-            and request.form.get("confirmed") != "1":
+            and stop.state != models.StopState.ARRIVED and request.form.get("confirmed") != "1":
         zone = runtime().settings.zone
         return render_template("pages/confirm_done.html", stop=stop,
                                start=stop.start_at.astimezone(zone),
                                back=day_url(stop.plan.therapist, stop.plan.day))
-    mark = marks.Mark(state, made_at, _state(seen, "seen_state must be planned, done or "
-                                             "skipped") if seen else None, queued)
+    mark = marks.Mark(state, made_at, _state(seen, "seen_" + STATES_PROBLEM) if seen else None,
+                      queued)
     try:
         saved = marks.mark_stop(db(), runtime().settings, stop, mark, now)
     except marks.MarkRefused as refused:
@@ -238,6 +239,9 @@ def stop_state(stop_id: int) -> Any:
     if wants_json():
         return jsonify(saved=True, stop_id=saved.id, state=saved.state.value)
     return redirect(day_url(saved.plan.therapist, saved.plan.day) + f"#stop-{saved.id}")
+
+
+STATES_PROBLEM = "state must be planned, arrived, done or skipped"
 
 
 def _state(raw: str, problem: str) -> models.StopState:

@@ -1,4 +1,4 @@
-// Rounds: marks (Done, Skipped, Undo) made on the day page without signal, kept on the phone
+// Rounds: marks (Arrived, Done, Skipped, Undo) made on the day page without signal, kept on the phone
 // and sent in the order they were made when the connection returns. No page here: offline.js
 // shows the marks and queues them; the service worker (sw.js) loads this file too, to send
 // them on a Background Sync.

@@ -8,7 +8,7 @@
 //   - "Offline — showing the copy saved at 10:42" on a copy the worker served;
 //   - "Offline — 2 changes waiting" while marks wait, each of those stops showing its mark;
 //   - a mark the server refused, in its words, until the therapist dismisses it.
-// Done, Skipped and Undo pressed without signal (or while earlier marks still wait, so they
+// Arrived, Done, Skipped and Undo pressed without signal (or while earlier marks still wait, so they
 // keep their order) are kept on the phone (offline-marks.js) and sent when the connection
 // returns: on the "online" event, on the next page load, and by the worker's Background Sync
 // where the browser has one. Logging out first warns about marks not sent, then clears the
@@ -19,7 +19,7 @@
 
 (function () {
   var STATE_FORM = /^\/stops\/(\d+)\/state$/;
-  var LABELS = { done: "Done", skipped: "Skipped", planned: "Undo" };
+  var LABELS = { arrived: "Arrived", done: "Done", skipped: "Skipped", planned: "Undo" };
   var RETRY_MS = 30000;  // with signal but no answer (a flaky connection): try again
   var meta = document.querySelector("meta[name=rounds-user]");
   var user = meta ? meta.getAttribute("content") : "";
@@ -249,8 +249,8 @@
       event.stopPropagation();
       render().then(function () {
         document.getElementById("offline-notices").appendChild(note("offline-needs-signal",
-          "flash error", "alert", "Offline — this needs signal. Only Done, Skipped and " +
-          "Undo are kept on the phone to be sent later."));
+          "flash error", "alert", "Offline — this needs signal. Only Arrived, Done, " +
+          "Skipped and Undo are kept on the phone to be sent later."));
       });
     }
   }
@@ -259,8 +259,9 @@
     var state = form.elements.namedItem("state").value;
     var now = Date.now();
     var start = Date.parse(stop.start);
-    // The server asks this on its own page; without signal the phone asks it now.
-    if (state === "done" && start > now && !window.confirm("Mark this visit done? It was " +
+    // The server asks this on its own page (not after Arrived: the therapist is there);
+    // without signal the phone asks it now.
+    if (state === "done" && stop.state !== "arrived" && start > now && !window.confirm("Mark this visit done? It was " +
         "planned to start at " + hm(start) + ", which is later than now.")) {
       return;
     }
