@@ -5,16 +5,16 @@ says it in words with its time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import factories as make
 import pytest
 from conftest import TIME_LIMIT
 from sqlalchemy import inspect, text
+from test_marks import DAY, NOW, PLANNED_AT, planned_day
 
 from scheduler import migrate, models
 from scheduler.models import StopState
-from scheduler.planning import plan_days, replan_from, set_stop_state
+from scheduler.planning import replan_from, set_stop_state
 from scheduler.planning.marks import Mark, MarkRefused, mark_stop
 from scheduler.plans.check import check_plan
 from scheduler.plans.view import build_view, next_stop
@@ -24,22 +24,7 @@ from scheduler.present.text import itinerary_text
 from scheduler.present.words import stop_details
 from scheduler.records.validation import ValidationError
 
-DAY = make.MONDAY
-PLANNED_AT = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)  # 07:00 in Kansas City
-NOW = PLANNED_AT + timedelta(hours=4)
 PRESSED = PLANNED_AT + timedelta(hours=3)  # 10:00 in Kansas City
-
-
-def planned_day(session, settings) -> models.DayPlan:
-    therapist = make.therapist(session)
-    oak = make.facility(session, "Oak", make.NORTH)
-    maple = make.facility(session, "Maple", make.MIDTOWN)
-    make.series(session, make.client(session, oak, "Bea"), therapist, minutes=45)
-    make.series(session, make.client(session, maple, "Cal"), therapist, minutes=30)
-    plan = plan_days(session, settings, DAY, publish=True, now=PLANNED_AT,
-                     time_limit=TIME_LIMIT)[0]
-    assert len(plan.stops) == 2
-    return plan
 
 
 def first(plan: models.DayPlan) -> models.PlanStop:
@@ -91,23 +76,6 @@ def test_late_arrived_then_done_from_a_phone_are_saved_in_order(session, module_
               Mark(StopState.DONE, PRESSED + timedelta(minutes=45), StopState.ARRIVED,
                    queued=True), NOW)
     assert (stop.state, stop.arrived_at) == (StopState.DONE, PRESSED)
-
-
-def test_a_late_arrived_on_a_visit_the_records_now_forbid_is_refused(session,
-                                                                     module_settings):
-    plan = planned_day(session, module_settings)
-    stop = first(plan)
-    session.add(models.SeriesException(series_id=stop.series_id,
-                                       original_date=stop.occurrence_date,
-                                       action=models.ExceptionAction.CANCEL, reason=""))
-    session.flush()
-    session.expire_all()
-    with pytest.raises(MarkRefused) as refused:
-        mark_stop(session, module_settings, stop,
-                  Mark(StopState.ARRIVED, PRESSED, StopState.PLANNED, queued=True), NOW)
-    assert refused.value.reason.startswith("do not visit: the visit is no longer on the "
-                                           "calendar")
-    assert stop.state == StopState.PLANNED
 
 
 def test_the_stale_check_still_warns_about_a_visit_arrived_at(session, module_settings):

@@ -172,7 +172,10 @@ def test_a_visit_marked_otherwise_meanwhile_refuses_the_mark(session, module_set
     assert stop.state == StopState.DONE
 
 
-def test_a_late_done_on_a_visit_the_records_now_forbid_is_refused(session, module_settings):
+@pytest.mark.parametrize("late", [StopState.DONE, StopState.ARRIVED])
+def test_a_late_done_on_a_visit_the_records_now_forbid_is_refused(session, module_settings,
+                                                                  late):
+    """Done or Arrived, sent late from a phone, on a visit the records now forbid."""
     plan = planned_day(session, module_settings)
     stop = plan.stops[0]
     # cancelled in the office while the phone had no signal; the day not planned again yet
@@ -182,8 +185,8 @@ def test_a_late_done_on_a_visit_the_records_now_forbid_is_refused(session, modul
     session.flush()
     session.expire_all()
     with pytest.raises(MarkRefused) as refused:
-        mark_stop(session, module_settings, stop, Mark(StopState.DONE, PRESSED, queued=True),
-                  NOW)
+        mark_stop(session, module_settings, stop,
+                  Mark(late, PRESSED, StopState.PLANNED, queued=True), NOW)
     assert refused.value.reason.startswith("do not visit: the visit is no longer on the "
                                            "calendar")
     assert stop.state == StopState.PLANNED
