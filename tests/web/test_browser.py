@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from web_support import (
-    PASSWORD,
     PHONE,
     PLAN_DAY,
     Clock,
     make_practice,
     make_runtime,
     serving,
+    sign_in_browser,
     sign_in_by_keyboard,
 )
 
@@ -98,11 +98,7 @@ def test_day_route_cancel_replan_and_print(server, browser):
     page.on("dialog", lambda dialog: dialog.accept())
 
     # Sign in; the home page is today's route.
-    page.goto(f"{base}/login")
-    page.fill("#email", "theo@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in_browser(page, base)
     assert PLAN_DAY.strftime("%d March %Y").lstrip("0") in page.inner_text("h1")
 
     # The map: a numbered marker per stop, the home base and the route line (Leaflet ran).
@@ -219,11 +215,7 @@ def test_done_visits_stay_and_a_cancelled_one_leaves_the_route(day_under_way, br
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(f"{base}/login")
-    page.fill("#email", "theo@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in_browser(page, base)
     page.wait_for_selector(".stop-marker")
     before = _stop_times(page)
     assert len(before) == 4
@@ -352,11 +344,7 @@ def test_map_one_marker_per_building_and_close_buildings_apart(close_buildings, 
     page = browser.new_page(viewport=viewport)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{base}/login")
-    page.fill("#email", "theo@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in_browser(page, base)
     page.wait_for_selector("#map[data-map-ready]")
 
     markers = page.locator(".leaflet-marker-icon.stop-marker")
