@@ -161,6 +161,10 @@ class StopState(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+TO_MAKE = (StopState.PLANNED, StopState.ARRIVED)
+"""The states of a visit still to be made: planned, or arrived at and not yet begun."""
+
+
 class OutboxState(enum.StrEnum):
     QUEUED = "queued"
     SENDING = "sending"

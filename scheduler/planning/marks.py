@@ -39,7 +39,7 @@ MAX_AGE = timedelta(days=7)
 # Slack for the age's own error (the request's time on the way) against a plan's creation.
 SLACK = timedelta(minutes=1)
 
-STATE_WORDS = {StopState.ARRIVED: "arrived", StopState.DONE: "done",
+MARKED_WORDS = {StopState.ARRIVED: "arrived", StopState.DONE: "done",
                StopState.SKIPPED: "skipped", StopState.PLANNED: "back to planned"}
 
 # Marks the records must still allow when made on a copy: arriving at, or doing, a visit the
@@ -176,7 +176,7 @@ def _refuse_gone(session: Session, stop: PlanStop, left_out: Sequence[LeftOut],
 
 
 def _marked_meanwhile(stop: PlanStop, zone: ZoneInfo) -> str:
-    words = STATE_WORDS[stop.state]
+    words = MARKED_WORDS[stop.state]
     if stop.state == StopState.PLANNED:
         return f"it was set {words} meanwhile"
     at = f" at {_hm(stop.state_at, zone)}" if stop.state_at is not None else ""

@@ -32,11 +32,9 @@ from scheduler.calendar.day import (
     load_practice,
 )
 from scheduler.calendar.local_time import to_epoch
-from scheduler.models import DayPlan, PlanStop, StopState
+from scheduler.models import TO_MAKE, DayPlan, PlanStop, StopState
 from scheduler.records.precautions import InfectionControl
 from scheduler.settings import Settings
-
-TO_MAKE = (StopState.PLANNED, StopState.ARRIVED)  # the stops the check is for
 
 GONE = ("the visit is no longer on the calendar: cancelled, moved to another day, or its "
         "client or series is no longer active")

@@ -291,8 +291,7 @@ def next_stop(stops: Iterable[StopView]) -> StopView | None:
     The phone's day page opens on this stop's card: it moves on once the visit is done or
     skipped, not when the therapist arrives.
     """
-    return next((stop for stop in stops if stop.state in (models.StopState.PLANNED,
-                                                          models.StopState.ARRIVED)), None)
+    return next((stop for stop in stops if stop.state in models.TO_MAKE), None)
 
 
 def _begins(step: LegView | BreakView | StopView) -> datetime:

@@ -22,14 +22,14 @@ from scheduler.plans.view import DayPlanView, Point, StopView
 # A sign per state, so a stop's state reads without its colour ("1 ✓ · 3 ○").
 STATE_SIGNS = {StopState.PLANNED: "○", StopState.ARRIVED: "◐", StopState.DONE: "✓",
                StopState.SKIPPED: "✗"}
-STATE_WORDS = {StopState.PLANNED: "to do", StopState.ARRIVED: "arrived (in progress)",
+MAP_WORDS = {StopState.PLANNED: "to do", StopState.ARRIVED: "arrived (in progress)",
                StopState.DONE: "done", StopState.SKIPPED: "skipped"}
 
 
 def map_legend() -> list[tuple[str, str, str]]:
     """(state, sign, words) for each state, in the order of a visit: the key under the map,
     whose colours (web/static/app.css, ``.state-<state>``) match the markers'."""
-    return [(state.value, STATE_SIGNS[state], STATE_WORDS[state]) for state in
+    return [(state.value, STATE_SIGNS[state], MAP_WORDS[state]) for state in
             (StopState.PLANNED, StopState.ARRIVED, StopState.DONE, StopState.SKIPPED)]
 
 
@@ -80,7 +80,7 @@ def marker_label(stops: Iterable[StopView]) -> str:
 def _building(index: int, stops: list[StopView]) -> dict[str, Any]:
     location = stops[0].place.location
     assert location is not None  # buildings_of keeps only stops with coordinates
-    title = ", ".join(f"stop {stop.number} {STATE_WORDS[stop.state]}" for stop in stops)
+    title = ", ".join(f"stop {stop.number} {MAP_WORDS[stop.state]}" for stop in stops)
     return _point(location, {
         "kind": "building", "building": index, "place": stops[0].place.name,
         "label": marker_label(stops), "title": f"{stops[0].place.name}: {title}",
