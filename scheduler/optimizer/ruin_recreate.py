@@ -37,12 +37,11 @@ import heapq
 import math
 import random
 import time
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .parallel import side_by_side
-from .problem import Problem, Vehicle
+from .problem import Problem
 from .schedule import time_route
 from .slack import NEVER, Route, Tables
 
@@ -193,20 +192,6 @@ def _value(problem: Problem, routes: dict[int, list[int]]) -> Objective | None:
     return priority, served, -travel
 
 
-def _kind(vehicle: Vehicle) -> tuple:
-    """What makes two empty vehicles different for an insertion (all but the id)."""
-    return (
-        vehicle.start_index,
-        vehicle.end_index,
-        vehicle.time_window,
-        vehicle.breaks,
-        vehicle.skills,
-        vehicle.capacity,
-        vehicle.max_tasks,
-        vehicle.max_travel_time,
-    )
-
-
 @dataclass
 class _State:
     """A solution: one route per vehicle (``None`` for a vehicle that can serve nothing)."""
@@ -242,7 +227,6 @@ class _Search:
         self.sort_keys = self._sort_keys(problem)
         self.order_names = [name for name, _ in settings.orders]
         self.order_weights = [weight for _, weight in settings.orders]
-        self.kinds = [_kind(vehicle) for vehicle in problem.vehicles]
         self.iterations = 0
 
     # ----------------------------------------------------------------------- set-up
@@ -296,7 +280,7 @@ class _Search:
         for route in routes:
             if route is None or not route.jobs:
                 continue
-            priority += sum(weights[p] for p in route.jobs)
+            priority += sum(map(weights.__getitem__, route.jobs))
             served += len(route.jobs)
             travel += route.travel
         return priority, served, -travel
@@ -483,59 +467,27 @@ class _Search:
         """
         if cached:
             return self._insert_cached(routes, p)
-        tables, rng = self.tables, self.rng
-        durations, blink = tables.durations, self.settings.blink_rate
-        here, order = tables.place[p], tables.order[p]
-        from_here, into = durations[here], tables.into[here]
-        fits, last_due = tables.insertion_fits, tables.last_due[p]
-        earliest_done = tables.ready[p] + tables.service[p]
-        best_cost, best_route, best_at = math.inf, None, -1
-        kinds, tried = self.kinds, set()
-        for v in self.candidates[p]:
-            route = routes[v]
-            if route is None:
-                continue
-            if not route.jobs:  # one empty vehicle of each kind is enough
-                if kinds[v] in tried:
-                    continue
-                tried.add(kinds[v])
-            if not tables.room_for(route, p):
-                continue
-            budget = tables.max_travel[v] - route.travel
-            places, departs, starts = route.places, route.departs, route.class_starts
-            first, last = starts[order], starts[order + 1]
-            if earliest_done > NEVER_READY and first < last:
-                # Before stop k + 1 the job needs that stop's latest departure to come after
-                # its own earliest end; latest departures only grow along a route.
-                first = bisect_left(route.latest, earliest_done, first + 1, last + 1) - 1
-            legs = route.legs
-            for k in range(first, last + 1):  # where the class may go
-                if departs[k] > last_due:  # departures only grow along a route
-                    break
-                cost = into[places[k]] + from_here[places[k + 1]] - legs[k]
-                if cost >= best_cost or cost > budget:
-                    continue
-                if rng.random() < blink or not fits(route, p, k):
-                    continue
-                best_cost, best_route, best_at = cost, route, k
-        if best_route is None:
+        tables, blink = self.tables, self.settings.blink_rate
+        found = tables.best(routes, self.candidates[p], p, self.rng.random, blink)
+        if found is None:
             return False
-        routes[best_route.vehicle] = tables.with_job(best_route, p, best_at)
+        v, at = found
+        routes[v] = tables.with_job(routes[v], p, at)  # type: ignore[arg-type]
         return True
 
     def _insert_cached(self, routes: list[Route | None], p: int) -> bool:
         """:meth:`_insert` through each route's cached feasible positions of ``p``."""
         tables, rng, blink = self.tables, self.rng, self.settings.blink_rate
         best_cost, best_route, best_at = math.inf, None, -1
-        kinds, tried = self.kinds, set()
+        kind, tried = tables.kind, set()
         for v in self.candidates[p]:
             route = routes[v]
             if route is None:
                 continue
             if not route.jobs:
-                if kinds[v] in tried:
+                if kind[v] in tried:
                     continue
-                tried.add(kinds[v])
+                tried.add(kind[v])
             for cost, k in tables.options(route, p):
                 if cost >= best_cost:
                     break

@@ -43,14 +43,29 @@ line by line, so they are read together.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .problem import ORDER_CLASSES, Problem
 from .schedule import NO_END, vehicle_window
 
+try:  # the compiled insertion loop (setup.py builds it; optional)
+    from . import _insertion
+except ImportError:  # pragma: no cover - a machine without a C compiler
+    _insertion = None  # type: ignore[assignment]
+
 NEVER = -(2**62)
 """A ready time before any time of the problem (a job without windows)."""
+
+KERNEL_VERSION = 1
+"""The version of ``_insertion.c`` this module was written against: a compiled module of
+another version (built from an older checkout) is not used."""
+
+
+def kernel_available() -> bool:
+    """Whether the compiled insertion loop is built and of this version."""
+    return _insertion is not None and _insertion.KERNEL_VERSION == KERNEL_VERSION
 
 
 def latest_in(time: int, windows: Sequence[tuple[int, int]]) -> int | None:
@@ -166,6 +181,68 @@ class Tables:
             for v in vehicles
         ]
         """Per vehicle, each break's windows (none: any time) and duration, in order."""
+        self.kind = self._kinds(problem)
+        """Per vehicle, the first vehicle of its kind: two empty vehicles of one kind offer
+        the same insertions, so only one of them need be tried."""
+        self.kernel = self._kernel() if kernel_available() else None
+        """The tables as C arrays for :meth:`cheapest` (``None``: the Python loop)."""
+
+    @staticmethod
+    def _kinds(problem: Problem) -> list[int]:
+        first: dict[tuple, int] = {}
+        return [
+            first.setdefault(
+                (
+                    v.start_index,
+                    v.end_index,
+                    v.time_window,
+                    v.breaks,
+                    v.skills,
+                    v.capacity,
+                    v.max_tasks,
+                    v.max_travel_time,
+                ),
+                position,
+            )
+            for position, v in enumerate(problem.vehicles)
+        ]
+
+    def _kernel(self) -> _insertion.Kernel | None:
+        """The compiled loop's copy of the tables; ``None`` if a time exceeds 64 bits."""
+        window_from, windows = [0], []
+        for job_windows in self.windows:
+            for start, end in job_windows:
+                windows += [start, end]
+            window_from.append(len(windows) // 2)
+        try:
+            return _insertion.Kernel(
+                [t for row in self.durations for t in row],
+                len(self.durations),
+                self.place,
+                self.ready,
+                self.due,
+                self.last_due,
+                self.setup,
+                self.service,
+                self.order,
+                [int(x) for x in self.several],
+                window_from,
+                windows,
+                self.closes,
+                self.dims,
+                [amount for demand in self.demand for amount in demand],
+                [a for c in self.capacity for a in (c if c is not None else [0] * self.dims)],
+                [int(c is not None) for c in self.capacity],
+                self.max_tasks,
+                self.max_travel,
+                [int(t) for t in self.timed],
+                self.kind,
+                self.start,
+                self.end,
+                self.opens,
+            )
+        except OverflowError:
+            return None
 
     # -----------------------------------------------------------------------------------------
 
@@ -186,6 +263,20 @@ class Tables:
 
     def _relaxed(self, vehicle: int, jobs: list[int]) -> Route | None:
         """The route and its break-free tables; ``None`` if it breaks a rule even without breaks."""
+        if self.kernel is None or self.one_class is None:
+            return self.python_relaxed(vehicle, jobs)
+        made = self.kernel.relaxed(vehicle, jobs)
+        if made is None:
+            return None
+        places, departs, latest, legs, travel, load = made
+        starts = self._one_class_starts(len(jobs))
+        route = Route(vehicle, jobs, places, departs, latest, load, travel, starts)
+        route.legs = legs
+        return route
+
+    def python_relaxed(self, vehicle: int, jobs: list[int]) -> Route | None:
+        """:meth:`_relaxed` in Python: the definition the compiled tables are tested against,
+        and the one used on a day of several classes."""
         if len(jobs) > self.max_tasks[vehicle]:
             return None
         load = [0] * self.dims
@@ -346,6 +437,102 @@ class Tables:
         if done > route.latest[k + 1]:
             return False
         return not self.timed[route.vehicle] or self._fits_with_breaks(route, p, k)
+
+    def best(
+        self,
+        routes: Sequence[Route | None],
+        vehicles: list[int],
+        p: int,
+        random: Callable[[], float],
+        blink: float,
+    ) -> tuple[int, int] | None:
+        """The cheapest feasible insertion of job ``p`` into the routes of ``vehicles``:
+        ``(vehicle, after stop)``, or ``None``.
+
+        Each route with :meth:`room_for` ``p`` is searched by :meth:`cheapest` within its
+        vehicle's travel limit, the best so far carried from route to route; of the empty
+        vehicles only the first of each :attr:`kind` is tried. The compiled loop does the
+        same (vehicles with breaks through :meth:`python_cheapest`).
+        """
+        if self.kernel is not None:
+            return self.kernel.best(routes, vehicles, p, random, blink, self.python_cheapest)
+        return self.python_best(routes, vehicles, p, random, blink)
+
+    def python_best(
+        self,
+        routes: Sequence[Route | None],
+        vehicles: list[int],
+        p: int,
+        random: Callable[[], float],
+        blink: float,
+    ) -> tuple[int, int] | None:
+        """:meth:`best` in Python, the definition the compiled loop is tested against."""
+        best_cost: float = math.inf
+        found = None
+        kind, tried = self.kind, set()
+        for v in vehicles:
+            route = routes[v]
+            if route is None:
+                continue
+            if not route.jobs:
+                if kind[v] in tried:
+                    continue
+                tried.add(kind[v])
+            if not self.room_for(route, p):
+                continue
+            budget = self.max_travel[v] - route.travel
+            option = self.cheapest(route, p, best_cost, budget, random, blink)
+            if option is not None:
+                best_cost, found = option[0], (v, option[1])
+        return found
+
+    def cheapest(
+        self,
+        route: Route,
+        p: int,
+        best_cost: float,
+        budget: int,
+        random: Callable[[], float],
+        blink: float,
+    ) -> tuple[int, int] | None:
+        """The cheapest feasible position of job ``p`` in ``route`` costing less than
+        ``best_cost`` and at most ``budget`` more travel: ``(added travel, after stop)``, or
+        ``None``.
+
+        Positions are tried in route order where the class order allows, from the first
+        whose successor can still leave after ``p`` could be done; each one cheaper than the
+        best so far is skipped with probability ``blink`` (a draw of ``random``) or checked by
+        :meth:`insertion_fits`. The compiled loop does the same for a vehicle without breaks.
+        """
+        if self.kernel is not None and not self.timed[route.vehicle]:
+            return self.kernel.cheapest(route, p, best_cost, budget, random, blink)
+        return self.python_cheapest(route, p, best_cost, budget, random, blink)
+
+    def python_cheapest(
+        self,
+        route: Route,
+        p: int,
+        best_cost: float,
+        budget: int,
+        random: Callable[[], float],
+        blink: float,
+    ) -> tuple[int, int] | None:
+        """:meth:`cheapest` in Python: the definition the compiled loop is tested against,
+        and the loop on vehicles with breaks."""
+        here, last_due, fits = self.place[p], self.last_due[p], self.insertion_fits
+        from_here, into = self.durations[here], self.into[here]
+        places, departs, legs = route.places, route.departs, route.legs
+        found = None
+        for k in self.class_range(route, p, self.ready[p] + self.service[p]):
+            if departs[k] > last_due:  # departures only grow along a route
+                break
+            cost = into[places[k]] + from_here[places[k + 1]] - legs[k]
+            if cost >= best_cost or cost > budget:
+                continue
+            if random() < blink or not fits(route, p, k):
+                continue
+            best_cost, found = cost, (cost, k)
+        return found
 
     # ------------------------------------------------------------------------- breaks
 
@@ -560,6 +747,22 @@ class Tables:
             built = self.build(route.vehicle, route.jobs[:k] + [p] + route.jobs[k:])
             assert built is not None, "insertion_fits and build disagree"
             return built
+        if self.kernel is None:
+            return self.python_with_job(route, p, k)
+        jobs, places, departs, latest, load, travel, legs = self.kernel.with_job(route, p, k)
+        starts = self._one_class_starts(len(jobs))
+        updated = Route(route.vehicle, jobs, places, departs, latest, load, travel, starts)
+        updated.legs = legs
+        return updated
+
+    def _one_class_starts(self, n: int) -> list[int]:
+        """:attr:`Route.class_starts` of ``n`` jobs of the day's one class."""
+        assert self.one_class is not None
+        return [0] * (self.one_class + 1) + [n] * (self.class_count - self.one_class)
+
+    def python_with_job(self, route: Route, p: int, k: int) -> Route:
+        """:meth:`with_job`'s update of the tables in Python (a vehicle without breaks, a day
+        of one class): the definition the compiled update is tested against."""
         durations, setup, service = self.durations, self.setup, self.service
         jobs = route.jobs[:k] + [p] + route.jobs[k:]
         n = len(jobs)
@@ -599,7 +802,7 @@ class Tables:
                 latest[: i - 1] = old[: i - 1]
                 break
         latest[i - 1] = leave
-        starts = [0] * (self.one_class + 1) + [n] * (self.class_count - self.one_class)
+        starts = self._one_class_starts(n)
         updated = Route(route.vehicle, jobs, places, departs, latest, load, travel, starts)
         legs = route.legs
         updated.legs = legs[:k] + [durations[before][here], durations[here][after]] + legs[k + 1 :]
