@@ -14,8 +14,10 @@ priority or in visits served always wins and a loss is never accepted, which is 
 lexicographic objective. The best solution seen is returned.
 
 Insertion checks are constant-time and exact (:mod:`.slack`), breaks included (O(breaks
-cubed)), so a few thousand iterations a second run in CPython on a 100-visit day without
-breaks and several hundred on a practice day of ten therapists with lunches. Each route caches
+cubed)); the loop over a route's positions is compiled where Rounds was installed with a C
+compiler (:meth:`.slack.Tables.best`, the same answers as its Python definition), so some
+8,000 iterations a CPU second run on a 100-visit day without breaks (2,500 in Python) and
+several hundred on a practice day of ten therapists with lunches. Each route caches
 the feasible positions of the visits left out, which are offered the same routes iteration
 after iteration. Every returned route is re-timed by :func:`.schedule.time_route`; if one
 failed or the objective were lower than the input's, the input would be returned unchanged.
@@ -225,6 +227,7 @@ class _Search:
         self.possible = [p for p, c in enumerate(candidates) if c]
         self.neighbours = self._neighbour_lists()
         self.sort_keys = self._sort_keys(problem)
+        self.priorities_differ = len(set(self.tables.priority)) > 1
         self.order_names = [name for name, _ in settings.orders]
         self.order_weights = [weight for _, weight in settings.orders]
         self.iterations = 0
@@ -350,8 +353,7 @@ class _Search:
         for v, route in enumerate(routes):
             if route is not None and route.jobs:
                 sizes.append(len(route.jobs))
-                for p in route.jobs:
-                    where[p] = v
+                where.update(dict.fromkeys(route.jobs, v))
         if not where:
             return []
         longest = min(settings.max_string, sum(sizes) / len(sizes))
@@ -437,46 +439,47 @@ class _Search:
         """Insert the pool's jobs one by one at their cheapest feasible position (with blinks);
         ``was_out``: those of them that were left out before the ruin. Past ``deadline`` the
         jobs not yet inserted stay out (the first recreate of a large day from nothing takes
-        a while)."""
-        rng = self.rng
+        a while).
+
+        Only the positions the class order allows are tried (one run of consecutive stops per
+        route), and each cheaper than the best so far by the exact O(1) check of :mod:`.slack`
+        (O(breaks cubed) on a vehicle with breaks): :meth:`.slack.Tables.best`, compiled where
+        it could be built. A visit that was left out reads each route's cached list of its
+        feasible positions instead (:meth:`_insert_cached`): it is offered the same routes
+        again and again.
+        """
+        rng, tables = self.rng, self.tables
         name = rng.choices(self.order_names, self.order_weights)[0]
         if name == "random":
             rng.shuffle(pool)
         else:
             keys = self.sort_keys[name]
             pool.sort(key=keys.__getitem__)
-        priority = self.tables.priority
-        pool.sort(key=lambda p: -priority[p])  # stable: priority first, then the criterion
+        priority = tables.priority
+        if self.priorities_differ:  # stable: priority first, then the criterion
+            pool.sort(key=lambda p: -priority[p])
+        best, with_job, candidates = tables.best, tables.with_job, self.candidates
+        random, blink = rng.random, self.settings.blink_rate
         left_out = []
         for k, p in enumerate(pool):
             if deadline is not None and time.perf_counter() >= deadline:
                 left_out.extend(pool[k:])
                 break
-            if not self._insert(routes, p, p in was_out):
+            if p in was_out:
+                if not self._insert_cached(routes, p):
+                    left_out.append(p)
+                continue
+            found = best(routes, candidates[p], p, random, blink)
+            if found is None:
                 left_out.append(p)
+                continue
+            v, at = found
+            routes[v] = with_job(routes[v], p, at)  # type: ignore[arg-type]
         return _State(routes, left_out, self._value(routes))
 
-    def _insert(self, routes: list[Route | None], p: int, cached: bool = False) -> bool:
-        """Put ``p`` at its cheapest feasible position (blinking); ``False`` if none is found.
-
-        Only the positions the class order allows are tried (one run of consecutive stops per
-        route), cheapest first by the added travel, and each by the exact O(1) check of
-        :mod:`.slack` (O(breaks cubed) on a vehicle with breaks). A visit that was left out
-        (``cached``) reads each route's cached list of its feasible positions instead
-        (:meth:`.slack.Tables.options`): it is offered the same routes again and again.
-        """
-        if cached:
-            return self._insert_cached(routes, p)
-        tables, blink = self.tables, self.settings.blink_rate
-        found = tables.best(routes, self.candidates[p], p, self.rng.random, blink)
-        if found is None:
-            return False
-        v, at = found
-        routes[v] = tables.with_job(routes[v], p, at)  # type: ignore[arg-type]
-        return True
-
     def _insert_cached(self, routes: list[Route | None], p: int) -> bool:
-        """:meth:`_insert` through each route's cached feasible positions of ``p``."""
+        """Put ``p`` at its cheapest feasible position (blinking) read from each route's
+        cached list of them (:meth:`.slack.Tables.options`); ``False`` if none is found."""
         tables, rng, blink = self.tables, self.rng, self.settings.blink_rate
         best_cost, best_route, best_at = math.inf, None, -1
         kind, tried = tables.kind, set()

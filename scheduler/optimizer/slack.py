@@ -184,6 +184,8 @@ class Tables:
         self.kind = self._kinds(problem)
         """Per vehicle, the first vehicle of its kind: two empty vehicles of one kind offer
         the same insertions, so only one of them need be tried."""
+        self.starts_by_length: list[list[int]] = []
+        """:meth:`_one_class_starts` by number of jobs."""
         self.kernel = self._kernel() if kernel_available() else None
         """The tables as C arrays for :meth:`cheapest` (``None``: the Python loop)."""
 
@@ -756,9 +758,14 @@ class Tables:
         return updated
 
     def _one_class_starts(self, n: int) -> list[int]:
-        """:attr:`Route.class_starts` of ``n`` jobs of the day's one class."""
-        assert self.one_class is not None
-        return [0] * (self.one_class + 1) + [n] * (self.class_count - self.one_class)
+        """:attr:`Route.class_starts` of ``n`` jobs of the day's one class: one list per
+        length, shared by the routes of that length (nothing changes a route's lists)."""
+        known = self.starts_by_length
+        while len(known) <= n:
+            assert self.one_class is not None
+            size = len(known)
+            known.append([0] * (self.one_class + 1) + [size] * (self.class_count - self.one_class))
+        return known[n]
 
     def python_with_job(self, route: Route, p: int, k: int) -> Route:
         """:meth:`with_job`'s update of the tables in Python (a vehicle without breaks, a day

@@ -28,7 +28,10 @@ FIELDS = ("vehicle", "jobs", "places", "departs", "latest", "load", "travel", "l
 def test_the_compiled_loop_is_built():
     """`scripts/bootstrap` builds it (setup.py); without it the tests below would compare the
     Python loop with itself, so its absence is a failure here, not a skip."""
-    assert slack_module.kernel_available()
+    assert slack_module.kernel_available(), (
+        "scheduler/optimizer/_insertion.c is not built: scripts/bootstrap builds it with the C"
+        " compiler and Python's headers (see .venv/install.log)"
+    )
 
 
 def day(seed: int, *, breaks: bool, classes: bool = False):
