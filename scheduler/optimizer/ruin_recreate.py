@@ -45,10 +45,7 @@ from dataclasses import dataclass
 from .parallel import side_by_side
 from .problem import Problem
 from .schedule import time_route
-from .slack import NEVER, Route, Tables
-
-NEVER_READY = NEVER // 2
-"""Below any real ready time: a job without windows (ready :data:`.slack.NEVER`)."""
+from .slack import Route, Tables
 
 Objective = tuple[int, int, int]
 
@@ -482,15 +479,7 @@ class _Search:
         cached list of them (:meth:`.slack.Tables.options`); ``False`` if none is found."""
         tables, rng, blink = self.tables, self.rng, self.settings.blink_rate
         best_cost, best_route, best_at = math.inf, None, -1
-        kind, tried = tables.kind, set()
-        for v in self.candidates[p]:
-            route = routes[v]
-            if route is None:
-                continue
-            if not route.jobs:
-                if kind[v] in tried:
-                    continue
-                tried.add(kind[v])
+        for _, route in tables.offered(routes, self.candidates[p]):
             for cost, k in tables.options(route, p):
                 if cost >= best_cost:
                     break

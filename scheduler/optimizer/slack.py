@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .problem import ORDER_CLASSES, Problem
 from .schedule import NO_END, vehicle_window
@@ -471,6 +471,20 @@ class Tables:
         """:meth:`best` in Python, the definition the compiled loop is tested against."""
         best_cost: float = math.inf
         found = None
+        for v, route in self.offered(routes, vehicles):
+            if not self.room_for(route, p):
+                continue
+            budget = self.max_travel[v] - route.travel
+            option = self.cheapest(route, p, best_cost, budget, random, blink)
+            if option is not None:
+                best_cost, found = option[0], (v, option[1])
+        return found
+
+    def offered(
+        self, routes: Sequence[Route | None], vehicles: list[int]
+    ) -> Iterator[tuple[int, Route]]:
+        """The routes of ``vehicles`` an insertion tries: every route serving jobs, and of
+        the empty ones only the first of each :attr:`kind`."""
         kind, tried = self.kind, set()
         for v in vehicles:
             route = routes[v]
@@ -480,13 +494,7 @@ class Tables:
                 if kind[v] in tried:
                     continue
                 tried.add(kind[v])
-            if not self.room_for(route, p):
-                continue
-            budget = self.max_travel[v] - route.travel
-            option = self.cheapest(route, p, best_cost, budget, random, blink)
-            if option is not None:
-                best_cost, found = option[0], (v, option[1])
-        return found
+            yield v, route
 
     def cheapest(
         self,
