@@ -52,3 +52,39 @@ def test_a_failing_child_is_left_out(monkeypatch):
 
     answers = parallel.side_by_side([lambda _d: {0: [1]}, failing], None)
     assert answers == [{0: [1]}, None]
+
+
+def test_a_later_round_goes_on_from_the_best_answer(monkeypatch):
+    """Round 2: chain 0 starts from the best answer of round 1, chain 1 from its own; the
+    seeds are new and the cooling goes on where round 1 stopped."""
+    from scheduler.optimizer import ruin_recreate
+
+    raw = day_without_breaks(4200, jobs=18, vehicles=3)
+    problem = parse_problem(raw)
+    candidates = candidate_vehicles(problem)
+    given = start_routes(problem, candidates)
+    calls = []
+    real = ruin_recreate.ruin_and_recreate
+
+    def recorded(problem, routes, candidates, **kwargs):
+        answer = real(problem, routes, candidates, **kwargs)
+        calls.append((copy.deepcopy(routes), kwargs["seed"], kwargs["cooling"], answer))
+        return answer
+
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)  # the calls in this process
+    monkeypatch.setattr(ruin_recreate, "ruin_and_recreate", recorded)
+    answer = chains(
+        problem, copy.deepcopy(given), candidates, seed=3, iterations=80, others=[{}]
+    )
+    assert [(seed, cooling) for _, seed, cooling, _ in calls] == [
+        (3_000_009, (0.0, 0.5)),
+        (3_000_010, (0.0, 0.5)),
+        (3_000_011, (0.5, 1.0)),
+        (3_000_012, (0.5, 1.0)),
+    ]
+    (start_0, *_, first_0), (start_1, *_, first_1) = calls[0], calls[1]
+    assert start_0 == given and start_1 == {}
+    better = max((first_0, first_1), key=lambda routes: objective(problem, routes))
+    assert calls[2][0] == better and calls[3][0] == first_1
+    assert answer == max((c[3] for c in calls), key=lambda routes: objective(problem, routes))
+    checked(raw, problem, answer)
