@@ -211,10 +211,10 @@ get_list(PyObject *route, PyObject *name)
 typedef struct {
     PyObject *places, *departs, *latest, *legs, *starts, *jobs;
     Py_ssize_t vehicle, n;
-} Tables;
+} RouteLists;
 
 static void
-release(Tables *t)
+release(RouteLists *t)
 {
     Py_CLEAR(t->places);
     Py_CLEAR(t->departs);
@@ -226,7 +226,7 @@ release(Tables *t)
 
 /* Read a route's tables and check their sizes; -1 with an error set. */
 static int
-read_route(const Kernel *self, PyObject *route, Tables *t)
+read_route(const Kernel *self, PyObject *route, RouteLists *t)
 {
     memset(t, 0, sizeof(*t));
     if (!(t->places = get_list(route, s_places)) || !(t->departs = get_list(route, s_departs)) ||
@@ -258,7 +258,7 @@ fail:
 /* slack.Tables.python_cheapest for a vehicle without breaks: lowers *best_cost and sets
  * *best_at when a cheaper feasible position is found. -1 with an error set. */
 static int
-scan(const Kernel *self, const Tables *t, Py_ssize_t p, int64_t *best_cost, int64_t budget,
+scan(const Kernel *self, const RouteLists *t, Py_ssize_t p, int64_t *best_cost, int64_t budget,
      PyObject *random, double blink, Py_ssize_t *best_at)
 {
     const Py_ssize_t n = t->n;
@@ -380,7 +380,7 @@ Kernel_cheapest(Kernel *self, PyObject *const *args, Py_ssize_t nargs)
     double blink = PyFloat_AsDouble(args[5]);
     if (blink == -1.0 && PyErr_Occurred())
         return NULL;
-    Tables t;
+    RouteLists t;
     if (read_route(self, args[0], &t) < 0)
         return NULL;
     Py_ssize_t best_at = -1;
@@ -490,7 +490,7 @@ Kernel_best(Kernel *self, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(found);
             continue;
         }
-        Tables t;
+        RouteLists t;
         if (read_route(self, route, &t) < 0)
             return NULL;
         Py_ssize_t at = -1;
@@ -523,13 +523,6 @@ latest_start_or_never(const Kernel *k, Py_ssize_t p, int64_t start)
     return start > k->due[p] ? k->due[p] : start;
 }
 
-/* A new int; NULL with an error set. */
-static PyObject *
-new_int(int64_t value)
-{
-    return PyLong_FromLongLong(value);
-}
-
 /* with_job(route, p, k) -> (jobs, places, departs, latest, load, travel, legs)
  *
  * The tables of slack.Tables.python_with_job (a vehicle without breaks, a day of one class):
@@ -549,7 +542,7 @@ Kernel_with_job(Kernel *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_IndexError, "no such job");
         return NULL;
     }
-    Tables t;
+    RouteLists t;
     if (read_route(self, route, &t) < 0)
         return NULL;
     PyObject *jobs = NULL, *places = NULL, *departs = NULL, *latest = NULL, *load = NULL,
@@ -655,20 +648,20 @@ Kernel_with_job(Kernel *self, PyObject *const *args, Py_ssize_t nargs)
     if (!jobs || !places || !departs || !latest || !legs || !load)
         goto done;
     for (Py_ssize_t j = 0; j < n; j++) {
-        PyObject *x = new_int(job[j]);
+        PyObject *x = PyLong_FromLongLong(job[j]);
         if (x == NULL)
             goto done;
         PyList_SET_ITEM(jobs, j, x);
     }
     for (Py_ssize_t j = 0; j < n + 2; j++) {
-        PyObject *x = new_int(at[j]);
+        PyObject *x = PyLong_FromLongLong(at[j]);
         if (x == NULL)
             goto done;
         PyList_SET_ITEM(places, j, x);
     }
     for (Py_ssize_t j = 0; j <= n; j++) {
-        PyObject *x = new_int(dep[j]), *y = new_int(lat[j]),
-                 *z = new_int(D[at[j] * side + at[j + 1]]);
+        PyObject *x = PyLong_FromLongLong(dep[j]), *y = PyLong_FromLongLong(lat[j]),
+                 *z = PyLong_FromLongLong(D[at[j] * side + at[j + 1]]);
         if (x == NULL || y == NULL || z == NULL) {
             Py_XDECREF(x);
             Py_XDECREF(y);
@@ -690,7 +683,7 @@ Kernel_with_job(Kernel *self, PyObject *const *args, Py_ssize_t nargs)
         int64_t amount = AT(old_load, d);
         if (amount == -1 && PyErr_Occurred())
             goto done;
-        PyObject *x = new_int(amount + self->demand[p * dims + d]);
+        PyObject *x = PyLong_FromLongLong(amount + self->demand[p * dims + d]);
         if (x == NULL)
             goto done;
         PyList_SET_ITEM(load, d, x);

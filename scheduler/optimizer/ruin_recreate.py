@@ -155,27 +155,27 @@ def chains(
     starts = [routes, *others]
     current = [starts[k % len(starts)] for k in range(count)]
     best, best_value = routes, _value(problem, routes)
+
+    def task(k: int, r: int):
+        def run(stop: float | None) -> dict[int, list[int]]:
+            return ruin_and_recreate(
+                problem,
+                {v: list(jobs) for v, jobs in current[k].items()},
+                candidates,
+                seed=seed * 1_000_003 + r * count + k,
+                deadline=stop,
+                iterations=per_chain,
+                cooling=(r / rounds, (r + 1) / rounds),
+            )
+
+        return run
+
     for r in range(rounds):
         until = None
         if deadline is not None:
             now = time.perf_counter()
             until = now + max(0.0, deadline - now) / (rounds - r)
-
-        def task(k: int, r: int = r):
-            def run(stop: float | None) -> dict[int, list[int]]:
-                return ruin_and_recreate(
-                    problem,
-                    {v: list(jobs) for v, jobs in current[k].items()},
-                    candidates,
-                    seed=seed * 1_000_003 + r * count + k,
-                    deadline=stop,
-                    iterations=per_chain,
-                    cooling=(r / rounds, (r + 1) / rounds),
-                )
-
-            return run
-
-        answers = side_by_side([task(k) for k in range(count)], until)
+        answers = side_by_side([task(k, r) for k in range(count)], until)
         for k, answer in enumerate(answers):
             if answer is None:
                 continue
@@ -247,7 +247,6 @@ class _Search:
         self.possible = [p for p, c in enumerate(candidates) if c]
         self.neighbours = self._neighbour_lists()
         self.sort_keys = self._sort_keys(problem)
-        self.priorities_differ = len(set(self.tables.priority)) > 1
         self.order_names = [name for name, _ in settings.orders]
         self.order_weights = [weight for _, weight in settings.orders]
         self.iterations = 0
@@ -303,7 +302,7 @@ class _Search:
         for route in routes:
             if route is None or not route.jobs:
                 continue
-            priority += sum(map(weights.__getitem__, route.jobs))
+            priority += sum(weights[p] for p in route.jobs)
             served += len(route.jobs)
             travel += route.travel
         return priority, served, -travel
@@ -377,7 +376,8 @@ class _Search:
         for v, route in enumerate(routes):
             if route is not None and route.jobs:
                 sizes.append(len(route.jobs))
-                where.update(dict.fromkeys(route.jobs, v))
+                for p in route.jobs:
+                    where[p] = v
         if not where:
             return []
         longest = min(settings.max_string, sum(sizes) / len(sizes))
@@ -480,8 +480,7 @@ class _Search:
             keys = self.sort_keys[name]
             pool.sort(key=keys.__getitem__)
         priority = tables.priority
-        if self.priorities_differ:  # stable: priority first, then the criterion
-            pool.sort(key=lambda p: -priority[p])
+        pool.sort(key=lambda p: -priority[p])  # stable: priority first, then the criterion
         best, with_job, candidates = tables.best, tables.with_job, self.candidates
         random, blink = rng.random, self.settings.blink_rate
         left_out = []

@@ -38,7 +38,7 @@ rebuilding them. Callers still verify final routes with :func:`.schedule.time_ro
 single definition of feasibility.
 
 The hottest of these loops have a compiled twin (``_insertion.c``, built by ``setup.py`` when
-a C compiler is there): :meth:`Tables.best`, :meth:`Tables.cheapest`, :meth:`Tables.with_job`
+a C compiler is there): :meth:`Tables.best`, :meth:`Tables.with_job`
 and :meth:`Tables._relaxed` use it for vehicles without breaks, and their ``python_*``
 definitions here are what it is tested equal to, random draws included.
 
@@ -119,6 +119,7 @@ class Route:
         load: list[int],
         travel: int,
         class_starts: list[int],
+        legs: list[int],
     ) -> None:
         self.vehicle = vehicle
         self.jobs = jobs
@@ -131,7 +132,7 @@ class Route:
         self.early: list[list[int]] = []
         self.late: list[list[int]] = []
         self.options: dict[int, list[tuple[int, int]]] = {}
-        self.legs: list[int] = []
+        self.legs = legs
         """``legs[k]``: the travel from stop ``k`` to stop ``k + 1``."""
 
 
@@ -189,10 +190,8 @@ class Tables:
         self.kind = self._kinds(problem)
         """Per vehicle, the first vehicle of its kind: two empty vehicles of one kind offer
         the same insertions, so only one of them need be tried."""
-        self.starts_by_length: list[list[int]] = []
-        """:meth:`_one_class_starts` by number of jobs."""
         self.kernel = self._kernel() if kernel_available() else None
-        """The tables as C arrays for :meth:`cheapest` (``None``: the Python loop)."""
+        """The tables as C arrays for the compiled loop (``None``: the Python one)."""
 
     @staticmethod
     def _kinds(problem: Problem) -> list[int]:
@@ -277,9 +276,7 @@ class Tables:
             return None
         places, departs, latest, legs, travel, load = made
         starts = self._one_class_starts(len(jobs))
-        route = Route(vehicle, jobs, places, departs, latest, load, travel, starts)
-        route.legs = legs
-        return route
+        return Route(vehicle, jobs, places, departs, latest, load, travel, starts, legs)
 
     def python_relaxed(self, vehicle: int, jobs: list[int]) -> Route | None:
         """:meth:`_relaxed` in Python: the definition the compiled tables are tested against,
@@ -294,8 +291,7 @@ class Tables:
         if capacity is not None and any(a > c for a, c in zip(load, capacity, strict=True)):
             return None
         if self.one_class is not None:  # every job of one class: nothing to check
-            class_starts = [0] * (self.one_class + 1)
-            class_starts += [len(jobs)] * (self.class_count - self.one_class)
+            class_starts = self._one_class_starts(len(jobs))
         else:
             found = self._class_starts(jobs)
             if found is None:
@@ -311,9 +307,7 @@ class Tables:
         if departs is None:
             return None
         latest = self._backward(vehicle, jobs, places)
-        route = Route(vehicle, jobs, places, departs, latest, load, travel, class_starts)
-        route.legs = legs
-        return route
+        return Route(vehicle, jobs, places, departs, latest, load, travel, class_starts, legs)
 
     def _class_starts(self, jobs: list[int]) -> list[int] | None:
         """:attr:`Route.class_starts` of ``jobs``; ``None`` if their classes ever decrease."""
@@ -456,7 +450,7 @@ class Tables:
         """The cheapest feasible insertion of job ``p`` into the routes of ``vehicles``:
         ``(vehicle, after stop)``, or ``None``.
 
-        Each route with :meth:`room_for` ``p`` is searched by :meth:`cheapest` within its
+        Each route with :meth:`room_for` ``p`` is searched by :meth:`python_cheapest` within its
         vehicle's travel limit, the best so far carried from route to route; of the empty
         vehicles only the first of each :attr:`kind` is tried. The compiled loop does the
         same (vehicles with breaks through :meth:`python_cheapest`).
@@ -480,7 +474,7 @@ class Tables:
             if not self.room_for(route, p):
                 continue
             budget = self.max_travel[v] - route.travel
-            option = self.cheapest(route, p, best_cost, budget, random, blink)
+            option = self.python_cheapest(route, p, best_cost, budget, random, blink)
             if option is not None:
                 best_cost, found = option[0], (v, option[1])
         return found
@@ -501,7 +495,7 @@ class Tables:
                 tried.add(kind[v])
             yield v, route
 
-    def cheapest(
+    def python_cheapest(
         self,
         route: Route,
         p: int,
@@ -517,23 +511,9 @@ class Tables:
         Positions are tried in route order where the class order allows, from the first
         whose successor can still leave after ``p`` could be done; each one cheaper than the
         best so far is skipped with probability ``blink`` (a draw of ``random``) or checked by
-        :meth:`insertion_fits`. The compiled loop does the same for a vehicle without breaks.
+        :meth:`insertion_fits`. The compiled loop (``Kernel.cheapest``, ``Kernel.best``) does
+        the same for a vehicle without breaks and calls this one for a vehicle with breaks.
         """
-        if self.kernel is not None and not self.timed[route.vehicle]:
-            return self.kernel.cheapest(route, p, best_cost, budget, random, blink)
-        return self.python_cheapest(route, p, best_cost, budget, random, blink)
-
-    def python_cheapest(
-        self,
-        route: Route,
-        p: int,
-        best_cost: float,
-        budget: int,
-        random: Callable[[], float],
-        blink: float,
-    ) -> tuple[int, int] | None:
-        """:meth:`cheapest` in Python: the definition the compiled loop is tested against,
-        and the loop on vehicles with breaks."""
         here, last_due, fits = self.place[p], self.last_due[p], self.insertion_fits
         from_here, into = self.durations[here], self.into[here]
         places, departs, legs = route.places, route.departs, route.legs
@@ -766,19 +746,12 @@ class Tables:
             return self.python_with_job(route, p, k)
         jobs, places, departs, latest, load, travel, legs = self.kernel.with_job(route, p, k)
         starts = self._one_class_starts(len(jobs))
-        updated = Route(route.vehicle, jobs, places, departs, latest, load, travel, starts)
-        updated.legs = legs
-        return updated
+        return Route(route.vehicle, jobs, places, departs, latest, load, travel, starts, legs)
 
     def _one_class_starts(self, n: int) -> list[int]:
-        """:attr:`Route.class_starts` of ``n`` jobs of the day's one class: one list per
-        length, shared by the routes of that length (nothing changes a route's lists)."""
-        known = self.starts_by_length
-        while len(known) <= n:
-            assert self.one_class is not None
-            size = len(known)
-            known.append([0] * (self.one_class + 1) + [size] * (self.class_count - self.one_class))
-        return known[n]
+        """:attr:`Route.class_starts` of ``n`` jobs of the day's one class."""
+        assert self.one_class is not None
+        return [0] * (self.one_class + 1) + [n] * (self.class_count - self.one_class)
 
     def python_with_job(self, route: Route, p: int, k: int) -> Route:
         """:meth:`with_job`'s update of the tables in Python (a vehicle without breaks, a day
@@ -823,10 +796,9 @@ class Tables:
                 break
         latest[i - 1] = leave
         starts = self._one_class_starts(n)
-        updated = Route(route.vehicle, jobs, places, departs, latest, load, travel, starts)
-        legs = route.legs
-        updated.legs = legs[:k] + [durations[before][here], durations[here][after]] + legs[k + 1 :]
-        return updated
+        legs = route.legs[:k] + [durations[before][here], durations[here][after]]
+        legs += route.legs[k + 1 :]
+        return Route(route.vehicle, jobs, places, departs, latest, load, travel, starts, legs)
 
     def _latest_start_or_never(self, p: int, start: int) -> int:
         """:meth:`_backward`'s latest start of job ``p`` no later than ``start``."""
