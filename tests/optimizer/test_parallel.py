@@ -56,19 +56,22 @@ def test_a_failing_child_is_left_out(monkeypatch):
 
 def test_a_later_round_goes_on_from_the_best_answer(monkeypatch):
     """Round 2: chain 0 starts from the best answer of round 1, chain 1 from its own; the
-    seeds are new and the cooling goes on where round 1 stopped."""
+    seeds are new and the cooling goes on where round 1 stopped. Chain 1 runs hotter in
+    both rounds (the portfolio of coolings)."""
     from scheduler.optimizer import ruin_recreate
 
     raw = day_without_breaks(4200, jobs=18, vehicles=3)
     problem = parse_problem(raw)
     candidates = candidate_vehicles(problem)
     given = start_routes(problem, candidates)
-    calls = []
+    calls, heat = [], []
     real = ruin_recreate.ruin_and_recreate
 
     def recorded(problem, routes, candidates, **kwargs):
         answer = real(problem, routes, candidates, **kwargs)
+        settings = kwargs["settings"]
         calls.append((copy.deepcopy(routes), kwargs["seed"], kwargs["cooling"], answer))
+        heat.append((settings.start_temperature, settings.end_temperature))
         return answer
 
     monkeypatch.setattr(parallel, "can_fork", lambda: False)  # the calls in this process
@@ -82,6 +85,7 @@ def test_a_later_round_goes_on_from_the_best_answer(monkeypatch):
         (3_000_011, (0.5, 1.0)),
         (3_000_012, (0.5, 1.0)),
     ]
+    assert heat == [(1.0, 0.01), (3.0, 0.03), (1.0, 0.01), (3.0, 0.03)]
     (start_0, *_, first_0), (start_1, *_, first_1) = calls[0], calls[1]
     assert start_0 == given and start_1 == {}
     better = max((first_0, first_1), key=lambda routes: objective(problem, routes))
