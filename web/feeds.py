@@ -3,9 +3,12 @@
 The calendar feed lives at a secret address (``Therapist.calendar_token``) because calendar
 apps cannot sign in; making a new address or turning the feed off (on the account page) stops
 the old one at once. It carries the minimum: initials, room and precaution flags, never names.
-It covers the published plans from two weeks back to eight weeks ahead.
+It covers the published plans from two weeks back to eight weeks ahead, each checked against
+the records as they are now like the day page (a stop they now forbid says DO NOT VISIT in
+its title and why in its description).
 
-The GeoJSON needs a signed-in session like the pages (the day page embeds the same data).
+The GeoJSON needs a signed-in session like the pages (the day page embeds the same data, with
+the same check).
 """
 
 from __future__ import annotations
@@ -42,9 +45,7 @@ def calendar(token: str) -> Response:
     settings = with_links_at(runtime().settings, recorded_url(db()) or request.url_root)
     today = clock.utcnow().astimezone(settings.zone).date()
     plans = record.published_plans(db(), therapist.id, today - FEED_PAST, today + FEED_FUTURE)
-    views = record.views_of(db(), plans, settings.zone, detail=Detail.MINIMAL,
-                            infection=settings.infection_control.rule(),
-                            base_url=settings.practice.base_url)
+    views = record.checked_views(db(), plans, settings, detail=Detail.MINIMAL)
     body = views_ics(views, settings, name=f"{settings.practice.name}: {therapist.name}")
     client_ids = [stop.client_id for view in views for stop in view.stops]
     audit.record_reads(audit_db(), audit.Actor(therapist.id, "calendar-feed"), "client", client_ids,
@@ -71,9 +72,7 @@ def day_geojson(day: str) -> Any:
     plan = record.plan_of_record(db(), therapist.id, when)
     if plan is None:
         abort(404)
-    settings = runtime().settings
-    view = record.views_of(db(), [plan], settings.zone, detail=Detail.MINIMAL,
-                           infection=settings.infection_control.rule())[0]
+    [view] = record.checked_views(db(), [plan], runtime().settings, detail=Detail.MINIMAL)
     audit.record_reads(audit_db(), current_user.actor, "client", [s.client_id for s in view.stops],
                        context=f"day_plan {plan.id} geojson")
     response = jsonify(route_geojson(view))

@@ -24,7 +24,7 @@ from scheduler.calendar.local_time import local_datetime
 from scheduler.cli.base import echo_json, parse_day, require_current_schema, runtime_from
 from scheduler.planning import plan_range, replan_from
 from scheduler.planning.refresh import replan_stale
-from scheduler.plans.record import views_of
+from scheduler.plans.record import checked_views, views_of
 from scheduler.plans.view import Detail
 from scheduler.present.text import itinerary_text, plan_as_data
 from scheduler.settings import Settings, parse_hhmm
@@ -157,8 +157,7 @@ def _progress(day: date, plans: list[models.DayPlan]) -> None:
 
 def _print(session: Session, plans: list[models.DayPlan], settings: Settings, as_json: bool,
            days: int) -> None:
-    views = views_of(session, plans, settings.zone, detail=Detail.FULL,
-                     infection=settings.infection_control.rule())
+    views = checked_views(session, plans, settings, detail=Detail.FULL)
     if as_json:
         echo_json({"plans": [plan_as_data(view) for view in views]})
         return

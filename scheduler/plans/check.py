@@ -1,8 +1,9 @@
 """Is a saved plan still safe to follow? Each stop checked against the records as they are now.
 
 A plan is made from the records of its time; the records change. Before a plan is shown as
-current or sent (the day page, the API, the morning e-mail and any update), :func:`check_plan`
-re-derives each stop still to be made from today's records, with the calendar's own rules
+current or sent (the day page and its map, the API, the calendar feed, the morning e-mail and
+any update), :func:`check_plan` re-derives each stop still to be made from today's records,
+with the calendar's own rules
 (:mod:`scheduler.calendar`): every ``avoid`` treatment with its buffers, a ``during`` visit
 inside its occurrence (as moved or cancelled), the visiting hours, the therapist's shift and
 time off and practice closures, the client, series and therapist still active and the visit

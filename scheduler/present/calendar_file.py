@@ -27,7 +27,8 @@ def _stop_event(stop: StopView, view: DayPlanView, settings: Settings) -> icalen
     event.add("sequence", view.version)
     event.add("dtstart", stop.start)
     event.add("dtend", stop.end)
-    event.add("summary", f"Visit {stop.initials} at {stop.place.name}")
+    title = f"Visit {stop.initials} at {stop.place.name}"
+    event.add("summary", f"DO NOT VISIT: {title}" if stop.do_not_visit else title)
     event.add("location", f"{stop.place.name}, {stop.place.address}")
     event.add("description", "\n".join([*stop_details(stop), day_page_url(settings, view.day)]))
     event.add("url", day_page_url(settings, view.day))

@@ -177,4 +177,5 @@ def _stop_data(stop: StopView) -> dict[str, Any]:
         "pinned": stop.pinned,
         "window_note": stop.window_note,
         "infection_class": stop.infection,
+        "do_not_visit": stop.do_not_visit,  # why the records as they are now forbid it, or None
     }

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import icalendar
 import pytest
 from click.testing import CliRunner
 from conftest import DEMO_ANCHOR, TIME_LIMIT, demo_engine
@@ -365,6 +366,46 @@ def test_the_page_and_the_api_say_what_is_stale_unsafe_and_changed(practice: Pra
         f"/day/{MON}?therapist={therapist.id}").get_data(as_text=True)
     assert 'id="stale"' not in page and 'id="unsafe"' not in page
     assert "What changed since" in page and "Mabel" in page[page.index('id="changes"'):]
+
+
+def test_the_calendar_feed_the_map_and_the_text_mark_what_the_records_now_forbid(
+        practice: Practice) -> None:
+    """The therapist's phone calendar and the map's GeoJSON show the published plans as the
+    day page does: each chair-side visit on a day the dialysis moved away from says DO NOT
+    VISIT (title and why) until its day is planned again, and no other stop does."""
+    mabel = client_named(practice, "Mabel")
+    series = find(practice, models.AppointmentSeries, client_id=mabel.id)
+    therapist = find(practice, models.Therapist, id=series.therapist_id)
+    token = "f" * 43
+    with practice.runtime.session() as session:
+        session.get(models.Therapist, therapist.id).calendar_token = token
+        chair_side = {stop.start_at: (day, stop.id) for (who, day), plan
+                      in plans_of_record(session, MON, WEEK[-1]).items() if who == therapist.id
+                      for stop in plan.stops if stop.series_id == series.id}
+    assert MON in {day for day, _ in chair_side.values()}
+    dialysis_moves_to_tue_thu_sat(practice)
+
+    def flagged_events() -> list[Any]:
+        feed = practice.client.application.test_client().get(f"/feeds/calendar/{token}.ics")
+        assert feed.status_code == 200
+        events = icalendar.Calendar.from_ical(feed.data).walk("VEVENT")
+        assert events
+        return [e for e in events if str(e["summary"]).startswith("DO NOT VISIT")]
+
+    flagged = flagged_events()
+    assert sorted(e.decoded("dtstart") for e in flagged) == sorted(chair_side)
+    for event in flagged:
+        assert "does not take place" in str(event["description"])
+        assert "Mabel" not in str(event["summary"]) + str(event["description"])
+
+    browser = signed_in(practice, therapist.email)
+    route = browser.get(f"/feeds/day/{MON}.geojson?therapist={therapist.id}").json
+    marked = [f["properties"]["stop_id"] for f in route["features"]
+              if f["properties"].get("do_not_visit")]
+    assert marked == [stop for day, stop in chair_side.values() if day == MON]
+
+    practice.replan()
+    assert flagged_events() == []
 
 
 def signed_in(practice: Practice, email: str) -> Any:
