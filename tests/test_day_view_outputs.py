@@ -174,3 +174,28 @@ def test_a_move_inside_one_building_has_no_drive_step():
     second = _stop(2, TOWER, _at(10, 30), drive=0, same_building=True)
     assert _described(_view([first, second]).steps) == [
         "leave 08:40 to 1", "stop 1 09:00", "stop 2 10:30"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A stop the records now forbid, in the calendar event and in the JSON of `rounds plan`
+
+
+def test_a_forbidden_stop_says_so_in_its_event_title_and_in_the_plan_data(tmp_path):
+    import icalendar
+
+    from scheduler.present.calendar_file import views_ics
+    from scheduler.present.text import plan_as_data
+    from scheduler.settings import load_settings
+
+    settings = load_settings(environ={}, overrides={"instance": {"path": str(tmp_path)}})
+    forbidden = replace(_stop(2, ANNEX, _at(11)), do_not_visit="the dialysis does not take place")
+    view = _view([_stop(1, TOWER, _at(9)), forbidden])
+    events = icalendar.Calendar.from_ical(views_ics([view], settings)).walk("VEVENT")
+    titles = {str(e["uid"]): str(e["summary"]) for e in events}
+    assert titles == {"uid-1": "Visit AB at Cancer Center Tower",
+                      "uid-2": "DO NOT VISIT: Visit AB at Cancer Center Annex"}
+    described = next(str(e["description"]) for e in events if str(e["uid"]) == "uid-2")
+    assert described.startswith("DO NOT VISIT: the dialysis does not take place")
+    data = plan_as_data(view)
+    assert [s["do_not_visit"] for s in data["stops"]] == [
+        None, "the dialysis does not take place"]

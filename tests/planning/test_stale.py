@@ -368,7 +368,7 @@ def test_the_page_and_the_api_say_what_is_stale_unsafe_and_changed(practice: Pra
     assert "What changed since" in page and "Mabel" in page[page.index('id="changes"'):]
 
 
-def test_the_calendar_feed_the_map_and_the_text_mark_what_the_records_now_forbid(
+def test_the_calendar_feed_and_the_map_mark_what_the_records_now_forbid(
         practice: Practice) -> None:
     """The therapist's phone calendar and the map's GeoJSON show the published plans as the
     day page does: each chair-side visit on a day the dialysis moved away from says DO NOT
