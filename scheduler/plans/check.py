@@ -3,11 +3,11 @@
 A plan is made from the records of its time; the records change. Before a plan is shown as
 current or sent (the day page and its map, the API, the calendar feed, the morning e-mail and
 any update), :func:`check_plan` re-derives each stop still to be made from today's records,
-with the calendar's own rules
-(:mod:`scheduler.calendar`): every ``avoid`` treatment with its buffers, a ``during`` visit
-inside its occurrence (as moved or cancelled), the visiting hours, the therapist's shift and
-time off and practice closures, the client, series and therapist still active and the visit
-still theirs, its length, and the infection-control order of the day. A stop that fails is
+with the calendar's own rules (:mod:`scheduler.calendar`): every ``avoid`` treatment with its
+buffers, a ``during`` visit inside its occurrence (as moved or cancelled), the visiting hours,
+the therapist's shift and time off and practice closures, the client, series and therapist
+still active and the visit still theirs, its length, and the infection-control order of the
+day. A stop that fails is
 named with the reason in words ("do not visit: …"); visits already done or skipped are past.
 A visit the therapist has arrived at is still to be made (the session has not begun): it is
 checked too, so a treatment moved onto it meanwhile still warns them in the room.

@@ -15,7 +15,7 @@ import icalendar
 
 from scheduler.models import DayPlan
 from scheduler.plans.view import DayPlanView, Detail, StopView, build_view
-from scheduler.present.words import day_page_url, stop_details
+from scheduler.present.words import DO_NOT_VISIT, day_page_url, stop_details
 from scheduler.served_address import link_base
 from scheduler.settings import Settings
 
@@ -28,7 +28,7 @@ def _stop_event(stop: StopView, view: DayPlanView, settings: Settings) -> icalen
     event.add("dtstart", stop.start)
     event.add("dtend", stop.end)
     title = f"Visit {stop.initials} at {stop.place.name}"
-    event.add("summary", f"DO NOT VISIT: {title}" if stop.do_not_visit else title)
+    event.add("summary", f"{DO_NOT_VISIT}: {title}" if stop.do_not_visit else title)
     event.add("location", f"{stop.place.name}, {stop.place.address}")
     event.add("description", "\n".join([*stop_details(stop), day_page_url(settings, view.day)]))
     event.add("url", day_page_url(settings, view.day))

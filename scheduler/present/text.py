@@ -14,6 +14,7 @@ from typing import Any
 
 from scheduler.models import StopState
 from scheduler.plans.view import DayPlanView, StopView
+from scheduler.present.words import DO_NOT_VISIT
 
 
 def _clock(moment: datetime | None) -> str:
@@ -103,7 +104,7 @@ def _stop_block(stop: StopView) -> list[str]:
         f"{stop.initials} (client {stop.client_id}){room}{pin}{state}",
     ]
     if stop.do_not_visit:
-        lines.append(f"         DO NOT VISIT: {stop.do_not_visit}")
+        lines.append(f"         {DO_NOT_VISIT}: {stop.do_not_visit}")
     if stop.infection_words:
         lines.append(f"         {stop.infection_words}")
     if stop.window_note:

@@ -10,6 +10,7 @@ from scheduler.served_address import link_base
 from scheduler.settings import Settings
 
 DAY_PAGE_PATH = "/day/{day}"  # the web's day page; the link in every e-mail and event
+DO_NOT_VISIT = "DO NOT VISIT"  # before a stop the records as they are now forbid, and why
 
 
 def day_page_url(settings: Settings, day: date) -> str:
@@ -29,7 +30,7 @@ def stop_details(stop: StopView) -> list[str]:
     if stop.state != StopState.PLANNED:  # a re-plan's "Updated" e-mail of a day under way
         details.insert(0, stop.state_words)
     if stop.do_not_visit:
-        details.insert(0, f"DO NOT VISIT: {stop.do_not_visit}")
+        details.insert(0, f"{DO_NOT_VISIT}: {stop.do_not_visit}")
     if stop.infection_words:
         details.append(stop.infection_words)
     if stop.flags:
